@@ -1,0 +1,1 @@
+"""coachbot: a Slack companion for equity coaches."""

@@ -1,0 +1,64 @@
+"""Putting the parts together once per process: storage, catalog, services, bolt app, scheduler."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_bolt import App
+from sqlalchemy import Engine
+
+from bot.config import Settings
+from bot.handlers import register_all
+from bot.handlers.deps import Deps
+from bot.logs import slack_library_logger
+from bot.protocols.catalog import Catalog
+from bot.scheduling.scheduler import IntervalJob, build_scheduler
+from bot.scheduling.summaries import retry_unsent_summaries
+from bot.services.runs import Clock, RunService
+from bot.slack_gateway import SlackGateway, make_client
+from bot.storage.db import make_engine, upgrade
+from bot.storage.models import utcnow
+
+# Listener threads do the work after ack (open a modal, write answers, send a DM). Slack waits
+# 3 s for an ack; bolt's default of 5 threads queues acks behind slow work under load.
+LISTENER_THREADS = 64
+SUMMARY_RETRY_SECONDS = 60
+
+
+@dataclass
+class Bot:
+    settings: Settings
+    engine: Engine
+    runs: RunService
+    gateway: SlackGateway
+    app: App
+    scheduler: BackgroundScheduler
+
+
+def build_bot(settings: Settings, *, clock: Clock = utcnow, migrate: bool = True) -> Bot:
+    settings.require_serving()
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    runs = RunService(engine=engine, catalog=Catalog.load(settings.protocols_dir), clock=clock)
+    client = make_client(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    app = App(
+        client=client,
+        signing_secret=secret,
+        logger=slack_library_logger(),
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
+    )
+    gateway = SlackGateway(client)
+    register_all(app, Deps(runs=runs, gateway=gateway))
+    scheduler = build_scheduler(
+        [
+            IntervalJob(
+                "retry-summaries", partial(retry_unsent_summaries, runs, gateway), SUMMARY_RETRY_SECONDS
+            )
+        ]
+    )
+    return Bot(settings=settings, engine=engine, runs=runs, gateway=gateway, app=app, scheduler=scheduler)

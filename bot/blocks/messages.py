@@ -1,0 +1,82 @@
+"""Ephemeral answers to `/coach` and the DMs the bot sends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot import prompts
+from bot.blocks.text import section, sections, split_text
+from bot.ids import ActionId
+from bot.protocols.schema import Protocol
+from bot.services.runs import Completed, RunListing
+
+MESSAGE_BLOCKS_MAX = 50
+# Slack answers msg_blocks_too_long past roughly 13,000 characters of block text; stay clear.
+MESSAGE_BLOCK_CHARS = 11_000
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message: `text` is the notification line, so it never carries coaching content."""
+
+    text: str
+    blocks: list[dict]
+
+
+def help_message(protocols: Iterable[Protocol], *, unknown: str | None = None) -> Message:
+    body = prompts.render("help", protocols=list(protocols), unknown=unknown)
+    return Message(text="How to use the coaching companion", blocks=sections(body))
+
+
+def resume_message(runs: Sequence[RunListing]) -> Message:
+    blocks = sections(prompts.render("resume", runs=runs))
+    for run in runs[: MESSAGE_BLOCKS_MAX - len(blocks)]:
+        line = prompts.render("run_line", run=run)
+        block = section(line)
+        block["accessory"] = {
+            "type": "button",
+            "text": {"type": "plain_text", "text": "Continue"},
+            "action_id": ActionId.RESUME_RUN,
+            "value": run.run_id,
+        }
+        blocks.append(block)
+    return Message(text="Your unfinished protocols", blocks=blocks)
+
+
+def history_message(runs: Sequence[RunListing]) -> Message:
+    return Message(text="Your protocol history", blocks=sections(prompts.render("history", runs=runs)))
+
+
+def summary_messages(completed: Completed) -> list[Message]:
+    """The whole summary, split over as many messages as Slack's limits need: nothing is cut."""
+    header = prompts.render(
+        "summary_header", protocol=completed.protocol, completed_at=completed.completed_at
+    )
+    pieces = [header, *split_text(completed.summary)]
+    notification = f"Your {completed.protocol.title} summary"
+    messages: list[Message] = []
+    blocks: list[dict] = []
+    size = 0
+    for piece in pieces:
+        if blocks and (size + len(piece) > MESSAGE_BLOCK_CHARS or len(blocks) == MESSAGE_BLOCKS_MAX):
+            messages.append(Message(text=notification, blocks=blocks))
+            blocks, size = [], 0
+        blocks.append(section(piece))
+        size += len(piece)
+    messages.append(Message(text=notification, blocks=blocks))
+    return messages
+
+
+def too_slow_message() -> Message:
+    return Message(text="That took too long", blocks=sections(prompts.render("too_slow")))
+
+
+def notice_view(name: str) -> dict:
+    """A small modal that only says something (a refusal, a run that is gone)."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Coaching companion"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": sections(prompts.render(name)),
+    }

@@ -1,0 +1,192 @@
+"""The protocol modal: one page of steps, and the summary shown when the run completes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bot.blocks.text import context, plain, section, split_text
+from bot.ids import ActionId, CallbackId, step_block_id, step_of_block
+from bot.protocols.engine import Raw, Value
+from bot.protocols.schema import InputType, Step
+from bot.services.runs import Completed, PageToShow
+
+MODAL_BLOCKS_MAX = 100
+# Keep the modal's summary well under Slack's 250 kB view limit; the DM carries all of it.
+MODAL_SUMMARY_CHARS = 24_000
+RATING_VALUES = ("1", "2", "3", "4", "5")
+
+
+class MalformedPayload(ValueError):
+    """A payload that Slack itself would never send: answered with 400, never a crash."""
+
+
+@dataclass(frozen=True)
+class PageMeta:
+    """What a page modal carries in `private_metadata`: ids only, state is in the database."""
+
+    protocol_id: str
+    page_id: str
+    run_id: str | None = None
+
+    def encode(self) -> str:
+        return json.dumps({"p": self.protocol_id, "g": self.page_id, "r": self.run_id}, separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, text: str) -> PageMeta:
+        try:
+            data = json.loads(text)
+            meta = cls(protocol_id=data["p"], page_id=data["g"], run_id=data.get("r"))
+        except (ValueError, TypeError, KeyError) as error:
+            raise MalformedPayload("private_metadata is not a page reference") from error
+        if not all(isinstance(v, str) for v in (meta.protocol_id, meta.page_id)) or not isinstance(
+            meta.run_id, str | None
+        ):
+            raise MalformedPayload("private_metadata is not a page reference")
+        return meta
+
+
+def _option(value: str, label: str) -> dict:
+    return {"text": plain(label), "value": value}
+
+
+def _element(step: Step, answer: Value | None) -> dict:
+    element: dict[str, Any] = {"action_id": ActionId.ANSWER}
+    kind = step.input
+    if kind in (InputType.SHORT_TEXT, InputType.LONG_TEXT):
+        element |= {"type": "plain_text_input", "multiline": kind is InputType.LONG_TEXT}
+        element["max_length"] = step.max_length
+        if step.placeholder:
+            element["placeholder"] = plain(step.placeholder)
+        if isinstance(answer, str):
+            element["initial_value"] = answer
+    elif kind is InputType.SINGLE_CHOICE:
+        options = [_option(o.value, o.label) for o in step.options]
+        element |= {"type": "radio_buttons" if len(options) <= 10 else "static_select", "options": options}
+        chosen = [o for o in options if o["value"] == answer]
+        if chosen:
+            element["initial_option"] = chosen[0]
+    elif kind in (InputType.MULTI_CHOICE, InputType.CHECKLIST):
+        options = [_option(o.value, o.label) for o in step.options]
+        element |= {"type": "checkboxes", "options": options}
+        chosen = [o for o in options if isinstance(answer, list) and o["value"] in answer]
+        if chosen:
+            element["initial_options"] = chosen
+    elif kind is InputType.RATING:
+        options = [_option(v, v) for v in RATING_VALUES]
+        element |= {"type": "radio_buttons", "options": options}
+        chosen = [o for o in options if o["value"] == answer]
+        if chosen:
+            element["initial_option"] = chosen[0]
+    elif kind is InputType.DATE:
+        element["type"] = "datepicker"
+        if isinstance(answer, str):
+            element["initial_date"] = answer
+    elif kind is InputType.TIME:
+        element["type"] = "timepicker"
+        if isinstance(answer, str):
+            element["initial_time"] = answer
+    elif kind is InputType.USER:
+        element["type"] = "users_select"
+        if isinstance(answer, str):
+            element["initial_user"] = answer
+    return element
+
+
+def _step_block(step: Step, answer: Value | None) -> dict:
+    block = {
+        "type": "input",
+        "block_id": step_block_id(step.id),
+        "label": plain(step.prompt),
+        "element": _element(step, answer),
+        "optional": not step.required,
+    }
+    if step.help:
+        block["hint"] = plain(step.help)
+    return block
+
+
+def page_view(shown: PageToShow) -> dict:
+    protocol, page = shown.protocol, shown.page
+    total = len(protocol.pages)
+    last = shown.number == total
+    blocks: list[dict] = [
+        {"type": "header", "text": plain(page.title)},
+        context(f"Page {shown.number} of {total} · saved as you go · private to you"),
+    ]
+    if page.intro:
+        blocks.append(section(page.intro))
+    blocks.extend(_step_block(step, shown.answers.get(step.id)) for step in page.steps)
+    meta = PageMeta(protocol_id=protocol.id, page_id=page.id, run_id=shown.run_id)
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.PROTOCOL_PAGE,
+        "title": plain(protocol.title),
+        "submit": plain("Finish" if last else "Next"),
+        "close": plain("Save and close"),
+        "notify_on_close": True,
+        "private_metadata": meta.encode(),
+        "blocks": blocks,
+    }
+
+
+def step_errors(errors: dict[str, str]) -> dict[str, str]:
+    """`response_action: errors` keys errors by block id."""
+    return {step_block_id(step_id): message for step_id, message in errors.items()}
+
+
+def _read_element(element: dict) -> Raw:
+    kind = element.get("type")
+    if kind == "plain_text_input":
+        return element.get("value")
+    if kind in ("radio_buttons", "static_select"):
+        chosen = element.get("selected_option")
+        return chosen.get("value") if isinstance(chosen, dict) else None
+    if kind == "checkboxes":
+        return [o.get("value") for o in element.get("selected_options") or [] if isinstance(o, dict)]
+    if kind == "datepicker":
+        return element.get("selected_date")
+    if kind == "timepicker":
+        return element.get("selected_time")
+    if kind == "users_select":
+        return element.get("selected_user")
+    raise MalformedPayload(f"unexpected element type {kind!r}")
+
+
+def read_state(state_values: Any) -> dict[str, Raw]:
+    """Turn `view.state.values` into raw answers by step id; the service keeps those on the page."""
+    if not isinstance(state_values, dict):
+        raise MalformedPayload("view.state.values is not an object")
+    raw: dict[str, Raw] = {}
+    for block_id, actions in state_values.items():
+        step_id = step_of_block(block_id)
+        if step_id is None:
+            continue
+        element = actions.get(ActionId.ANSWER) if isinstance(actions, dict) else None
+        if not isinstance(element, dict):
+            raise MalformedPayload(f"block {block_id!r} has no answer element")
+        value = _read_element(element)
+        if not (value is None or isinstance(value, str) or all(isinstance(v, str) for v in value)):
+            raise MalformedPayload(f"block {block_id!r} carries a malformed value")
+        raw[step_id] = value
+    return raw
+
+
+def summary_view(completed: Completed) -> dict:
+    text = completed.summary
+    note = "on its way to your DMs" if completed.newly else "also in your DMs"
+    blocks: list[dict] = [context(f"Completed. This summary is private to you, and {note}.")]
+    pieces = split_text(text[:MODAL_SUMMARY_CHARS])
+    room = MODAL_BLOCKS_MAX - len(blocks) - 1
+    cut = len(text) > MODAL_SUMMARY_CHARS or len(pieces) > room
+    blocks.extend(section(piece) for piece in pieces[:room])
+    if cut:
+        blocks.append(context("The summary continues in your DM, where it is sent in full."))
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.PROTOCOL_SUMMARY,
+        "title": plain(completed.protocol.title),
+        "close": plain("Done"),
+        "blocks": blocks,
+    }

@@ -1,0 +1,127 @@
+"""`coachbot`: serve the bot, try a protocol in the terminal, manage protocols and the database."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from bot import logs
+from bot.config import MissingSetting, Settings
+from bot.protocols.catalog import InvalidProtocol, load_file, protocol_files
+from bot.storage.db import make_engine, upgrade
+
+
+@click.group()
+def main() -> None:
+    """A Slack companion for equity coaches."""
+
+
+@main.command()
+def serve() -> None:
+    """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT."""
+    from bot.assembly import build_bot
+    from bot.server import serve_http, serve_socket_mode
+
+    logs.configure()
+    settings = Settings()
+    try:
+        bot = build_bot(settings)
+    except MissingSetting as missing:
+        raise click.ClickException(str(missing)) from None
+    except InvalidProtocol as invalid:
+        raise click.ClickException(f"a protocol file is invalid:\n{invalid}") from None
+    if settings.socket_mode:
+        serve_socket_mode(bot)
+    else:
+        serve_http(bot)
+
+
+@main.group()
+def protocols() -> None:
+    """List, show and validate protocol files."""
+
+
+def _directory() -> Path:
+    return Settings().protocols_dir
+
+
+@protocols.command("list")
+def protocols_list() -> None:
+    """Every protocol in the protocols directory."""
+    from bot.protocols.catalog import Catalog
+
+    try:
+        catalog = Catalog.load(_directory())
+    except InvalidProtocol as invalid:
+        raise click.ClickException(f"a protocol file is invalid:\n{invalid}") from None
+    for protocol in catalog:
+        click.echo(f"{protocol.id:24} v{protocol.version:<3} {protocol.minutes:>3} min  {protocol.title}")
+
+
+@protocols.command("show")
+@click.argument("protocol_id")
+def protocols_show(protocol_id: str) -> None:
+    """One protocol's pages and steps."""
+    path = _directory() / f"{protocol_id}.yaml"
+    if not path.exists():
+        raise click.ClickException(f"no protocol '{protocol_id}' in {_directory()}")
+    try:
+        protocol = load_file(path)
+    except InvalidProtocol as invalid:
+        raise click.ClickException(str(invalid)) from None
+    click.echo(f"{protocol.title} ({protocol.id} v{protocol.version}, about {protocol.minutes} min)")
+    click.echo(protocol.purpose)
+    for source in protocol.sources:
+        click.echo(f"  source: {source.credit}, {source.work}")
+    for number, page in enumerate(protocol.pages, 1):
+        click.echo(f"\nPage {number}: {page.title}")
+        for step in page.steps:
+            flag = "" if step.required else " (optional)"
+            click.echo(f"  - {step.id} [{step.input.value}]{flag}: {step.prompt}")
+
+
+@protocols.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def protocols_validate(paths: tuple[Path, ...]) -> None:
+    """Check protocol files (default: every file in the protocols directory)."""
+    files: list[Path] = []
+    for path in paths or (_directory(),):
+        files.extend(protocol_files(path) if path.is_dir() else [path])
+    if not files:
+        raise click.ClickException("no protocol files found")
+    failed = 0
+    for path in files:
+        try:
+            load_file(path)
+        except InvalidProtocol as invalid:
+            failed += 1
+            for problem in invalid.problems:
+                click.echo(str(problem), err=True)
+        else:
+            click.echo(f"{path}: OK")
+    if failed:
+        sys.exit(1)
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration not yet applied (serve does this on start, too)."""
+    settings = Settings()
+    upgrade(make_engine(settings.database_url))
+    click.echo("database is up to date")
+
+
+@main.command("try")
+@click.argument("protocol_id")
+def try_protocol(protocol_id: str) -> None:
+    """Run a protocol in the terminal, with the same engine and database as Slack."""
+    from bot.terminal import run_in_terminal
+
+    run_in_terminal(Settings(), protocol_id)

@@ -1,0 +1,14 @@
+"""Slack listeners: parse the payload, ack fast, call a service, render a view. One
+`register(app, deps)` per module, in the way of bolt's own samples."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.handlers import commands, errors, home, protocol_modal
+from bot.handlers.deps import Deps
+
+
+def register_all(app: App, deps: Deps) -> None:
+    for module in (errors, commands, protocol_modal, home):
+        module.register(app, deps)

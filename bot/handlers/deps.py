@@ -1,0 +1,27 @@
+"""What listeners are given: services and the gateway, built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.blocks.protocol_views import MalformedPayload
+from bot.services.runs import Coach, RunService
+from bot.slack_gateway import SlackGateway
+
+
+@dataclass(frozen=True)
+class Deps:
+    runs: RunService
+    gateway: SlackGateway
+
+
+def coach_from_body(body: dict) -> Coach:
+    """The coach behind an interactive payload (block_actions, view_submission, view_closed)."""
+    user, team = body.get("user"), body.get("team")
+    user_id = user.get("id") if isinstance(user, dict) else None
+    team_id = (team.get("id") if isinstance(team, dict) else None) or (
+        user.get("team_id") if isinstance(user, dict) else None
+    )
+    if not isinstance(user_id, str) or not isinstance(team_id, str):
+        raise MalformedPayload("the payload names no user or team")
+    return Coach(team_id=team_id, user_id=user_id)

@@ -1,0 +1,99 @@
+"""The protocol modal: page submissions, closing with a draft, and resuming a run."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import Ack, App
+
+from bot.blocks import messages
+from bot.blocks.protocol_views import (
+    MalformedPayload,
+    PageMeta,
+    page_view,
+    read_state,
+    step_errors,
+    summary_view,
+)
+from bot.handlers.deps import Deps, coach_from_body
+from bot.ids import ActionId, CallbackId
+from bot.scheduling.summaries import deliver_summary
+from bot.services.runs import Completed, RunNotFound, StaleSubmission, UnknownProtocol
+from bot.slack_gateway import TriggerExpired
+
+log = logging.getLogger(__name__)
+
+
+def _page_payload(view: object) -> tuple[PageMeta, dict, str]:
+    if not isinstance(view, dict) or not isinstance(view.get("id"), str):
+        raise MalformedPayload("the payload carries no view")
+    meta = PageMeta.decode(view.get("private_metadata") or "")
+    state = view.get("state")
+    raw = read_state(state.get("values") if isinstance(state, dict) else None)
+    return meta, raw, view["id"]
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.view_submission(CallbackId.PROTOCOL_PAGE)
+    def on_page_submitted(ack: Ack, body: dict) -> None:
+        coach = coach_from_body(body)
+        meta, raw, view_id = _page_payload(body.get("view"))
+        try:
+            outcome = deps.runs.submit_page(
+                coach,
+                protocol_id=meta.protocol_id,
+                page_id=meta.page_id,
+                raw=raw,
+                run_id=meta.run_id,
+                view_id=view_id,
+            )
+        except (RunNotFound, UnknownProtocol, StaleSubmission) as refusal:
+            log.warning("page submission refused: %s", type(refusal).__name__)
+            ack(response_action="update", view=messages.notice_view("not_found"))
+            return
+        if isinstance(outcome, Completed):
+            ack(response_action="update", view=summary_view(outcome))
+            if outcome.newly:
+                deliver_summary(deps.runs, deps.gateway, coach, outcome)
+        elif outcome.errors:
+            ack(response_action="errors", errors=step_errors(outcome.errors))
+        else:
+            ack(response_action="update", view=page_view(outcome))
+
+    @app.view_closed(CallbackId.PROTOCOL_PAGE)
+    def on_page_closed(ack: Ack, body: dict) -> None:
+        ack()
+        coach = coach_from_body(body)
+        meta, raw, view_id = _page_payload(body.get("view"))
+        try:
+            kept = deps.runs.save_draft(
+                coach,
+                protocol_id=meta.protocol_id,
+                page_id=meta.page_id,
+                raw=raw,
+                run_id=meta.run_id,
+                view_id=view_id,
+            )
+        except (RunNotFound, UnknownProtocol, StaleSubmission) as refusal:
+            log.warning("draft refused: %s", type(refusal).__name__)
+            return
+        log.info("draft kept: %d answers", kept)
+
+    @app.action(ActionId.RESUME_RUN)
+    def on_resume(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        coach = coach_from_body(body)
+        run_id = action.get("value")
+        if not isinstance(run_id, str):
+            raise MalformedPayload("the button carries no run")
+        try:
+            shown = deps.runs.resume(coach, run_id)
+        except (RunNotFound, UnknownProtocol):
+            log.warning("resume refused")
+            view = messages.notice_view("not_found")
+        else:
+            view = summary_view(shown) if isinstance(shown, Completed) else page_view(shown)
+        try:
+            deps.gateway.open_view(trigger_id=body.get("trigger_id", ""), view=view)
+        except TriggerExpired:
+            log.warning("resume modal not opened: trigger expired")

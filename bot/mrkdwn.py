@@ -1,0 +1,37 @@
+"""Slack mrkdwn safety: user text is escaped so nobody can write `<!channel>` through the bot."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+class Markup(str):
+    """Markup the bot composed itself from ids or times, which `escape` passes through."""
+
+    __slots__ = ()
+
+
+def mention(user_id: str) -> Markup:
+    if not _USER_ID.match(user_id):
+        raise ValueError("not a Slack user id")
+    return Markup(f"<@{user_id}>")
+
+
+def date(moment: datetime) -> Markup:
+    """A `<!date>` token: Slack shows it in each reader's own time zone."""
+    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return Markup(f"<!date^{int(moment.timestamp())}^{{date_short}} {{time}}|{fallback}>")
+
+
+def escape(value: Any) -> str:
+    """Jinja `finalize` hook: every `{{ expression }}` is escaped unless the bot made it Markup."""
+    if value is None:
+        return ""
+    if isinstance(value, Markup):
+        return str(value)
+    return str(value).translate(_ESCAPES)

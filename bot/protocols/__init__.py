@@ -1,0 +1,1 @@
+"""The protocol engine: declarative protocols (YAML), their schema, and answer rules."""

@@ -1,0 +1,150 @@
+"""The shape of a protocol file (`protocols/<id>.yaml`), checked by pydantic on load.
+
+Protocols are data so that an organization can add or edit one without touching Python;
+the schema is therefore strict (unknown keys are errors) and every limit Slack would enforce
+later is enforced here first, where the author can still see which file and field is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
+STEP_ID = r"^[a-z0-9][a-z0-9_]{0,62}$"
+# Slack caps a plain_text_input at 3,000 characters; a step cannot allow more than Slack can take.
+SLACK_INPUT_MAX = 3000
+# Slack caps a modal title at 24 characters.
+MODAL_TITLE_MAX = 24
+# Slack caps checkbox and radio groups at 10 options, selects at 100.
+CHECKBOX_OPTIONS_MAX = 10
+SELECT_OPTIONS_MAX = 100
+
+
+class InputType(StrEnum):
+    """How a step is answered; each maps to one Block Kit element (see bot/blocks)."""
+
+    SHORT_TEXT = "short_text"
+    LONG_TEXT = "long_text"
+    SINGLE_CHOICE = "single_choice"
+    MULTI_CHOICE = "multi_choice"
+    CHECKLIST = "checklist"
+    RATING = "rating"
+    DATE = "date"
+    TIME = "time"
+    USER = "user"
+
+
+CHOICE_TYPES = {InputType.SINGLE_CHOICE, InputType.MULTI_CHOICE, InputType.CHECKLIST}
+TEXT_TYPES = {InputType.SHORT_TEXT, InputType.LONG_TEXT}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(Strict):
+    """Who developed what a protocol paraphrases: credit is part of the data, not a comment."""
+
+    credit: Annotated[str, Field(min_length=1, max_length=300)]
+    work: Annotated[str, Field(min_length=1, max_length=300)]
+    url: str | None = None
+
+
+class Option(Strict):
+    value: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,74}$")]
+    label: Annotated[str, Field(min_length=1, max_length=75)]
+
+
+class Step(Strict):
+    id: Annotated[str, Field(pattern=STEP_ID)]
+    prompt: Annotated[str, Field(min_length=1, max_length=2000)]
+    help: Annotated[str | None, Field(max_length=2000)] = None
+    input: InputType
+    required: bool = True
+    max_length: Annotated[int, Field(ge=1, le=SLACK_INPUT_MAX)] = SLACK_INPUT_MAX
+    placeholder: Annotated[str | None, Field(max_length=150)] = None
+    options: tuple[Option, ...] = ()
+
+    @model_validator(mode="after")
+    def _options_fit_input(self) -> Step:
+        if self.input in CHOICE_TYPES:
+            if len(self.options) < 2:
+                raise ValueError(f"a {self.input.value} step needs at least two options")
+            limit = SELECT_OPTIONS_MAX if self.input is InputType.SINGLE_CHOICE else CHECKBOX_OPTIONS_MAX
+            if len(self.options) > limit:
+                raise ValueError(f"a {self.input.value} step takes at most {limit} options")
+            values = [o.value for o in self.options]
+            if len(set(values)) != len(values):
+                raise ValueError("option values must be unique within a step")
+        elif self.options:
+            raise ValueError(f"a {self.input.value} step takes no options")
+        return self
+
+    def label_for(self, value: str) -> str:
+        """The label an option value stands for (the value itself if the protocol changed)."""
+        for option in self.options:
+            if option.value == value:
+                return option.label
+        return value
+
+
+class Page(Strict):
+    """One modal's worth of steps: a long protocol is split so that each page fits Slack."""
+
+    id: Annotated[str, Field(pattern=STEP_ID)]
+    title: Annotated[str, Field(min_length=1, max_length=150)]
+    intro: Annotated[str | None, Field(max_length=3000)] = None
+    steps: Annotated[tuple[Step, ...], Field(min_length=1, max_length=10)]
+
+
+class Protocol(Strict):
+    id: Annotated[str, Field(pattern=SLUG)]
+    version: Annotated[int, Field(ge=1)]
+    title: Annotated[str, Field(min_length=1, max_length=MODAL_TITLE_MAX)]
+    purpose: Annotated[str, Field(min_length=1, max_length=1000)]
+    audience: Annotated[tuple[str, ...], Field(min_length=1)]
+    lenses: tuple[str, ...] = ()
+    minutes: Annotated[int, Field(ge=1, le=600)]
+    sources: Annotated[tuple[Source, ...], Field(min_length=1)]
+    pages: Annotated[tuple[Page, ...], Field(min_length=1)]
+    summary: Annotated[str, Field(min_length=1)]
+
+    @field_validator("audience")
+    @classmethod
+    def _known_audience(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = set(value) - {"coach", "leader", "collaborative"}
+        if unknown:
+            raise ValueError(f"unknown audience {sorted(unknown)}; use coach, leader or collaborative")
+        return value
+
+    @model_validator(mode="after")
+    def _ids_unique(self) -> Protocol:
+        page_ids = [p.id for p in self.pages]
+        step_ids = [s.id for p in self.pages for s in p.steps]
+        for kind, ids in (("page", page_ids), ("step", step_ids)):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                raise ValueError(f"{kind} ids must be unique: {', '.join(dupes)}")
+        return self
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.id, self.version)
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return tuple(step for page in self.pages for step in page.steps)
+
+    def step(self, step_id: str) -> Step | None:
+        return next((s for s in self.steps if s.id == step_id), None)
+
+    def page_index(self, page_id: str) -> int | None:
+        return next((i for i, p in enumerate(self.pages) if p.id == page_id), None)
+
+
+def is_slug(text: str) -> bool:
+    return re.fullmatch(SLUG, text) is not None

@@ -1,0 +1,1 @@
+"""Background work: an in-memory APScheduler per process; the database holds what is due."""

@@ -1,0 +1,26 @@
+"""The per-process scheduler: in memory and in UTC, never a shared persistent job store
+(APScheduler 3 cannot share one between processes); jobs read what is due from the database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+
+@dataclass(frozen=True)
+class IntervalJob:
+    id: str
+    func: Callable[[], object]
+    seconds: int
+
+
+def build_scheduler(jobs: list[IntervalJob]) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(
+        timezone="UTC",
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
+    )
+    for job in jobs:
+        scheduler.add_job(job.func, "interval", seconds=job.seconds, id=job.id, replace_existing=True)
+    return scheduler

@@ -1,0 +1,112 @@
+"""Serving the bot: HTTP (Starlette on uvicorn) or Socket Mode.
+
+Bolt's own development server is not for production, and its Starlette adapter runs the sync
+app on the event loop; here each request is dispatched on a worker thread, so a slow listener
+never holds up another request's ack.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import AsyncIterator
+
+import anyio.to_thread
+import uvicorn
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.assembly import Bot
+from bot.logs import slack_library_logger
+from bot.storage.db import ping
+
+log = logging.getLogger(__name__)
+
+# Slack's payloads are small; anything this large is not from Slack.
+MAX_BODY_BYTES = 1_000_000
+REQUEST_THREADS = 100
+
+
+def create_asgi(bot: Bot, *, run_scheduler: bool = True) -> Starlette:
+    async def slack_events(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return PlainTextResponse("payload too large", status_code=413)
+        timestamp = request.headers.get("x-slack-request-timestamp")
+        if timestamp is not None and not timestamp.isdigit():
+            return PlainTextResponse("malformed timestamp", status_code=400)
+        try:
+            bolt_request = to_bolt_request(request, body)
+        except (ValueError, UnicodeDecodeError):
+            return PlainTextResponse("malformed payload", status_code=400)
+        bolt_response = await run_in_threadpool(bot.app.dispatch, bolt_request)
+        return to_starlette_response(bolt_response)
+
+    async def healthz(_: Request) -> Response:
+        try:
+            await run_in_threadpool(ping, bot.engine)
+        except Exception as error:  # any failure to reach the database is "unhealthy"
+            log.warning("health check failed: %s", type(error).__name__)
+            return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
+        return JSONResponse({"ok": True})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
+        if run_scheduler:
+            bot.scheduler.start()
+        try:
+            yield
+        finally:
+            if run_scheduler:
+                bot.scheduler.shutdown(wait=True)
+            bot.engine.dispose()
+            log.info("stopped cleanly")
+
+    return Starlette(
+        routes=[
+            Route("/slack/events", slack_events, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def serve_http(bot: Bot, *, host: str = "0.0.0.0") -> None:
+    """uvicorn stops on SIGTERM/SIGINT by finishing open requests, then runs the lifespan exit."""
+    log.info("serving HTTP on port %d at /slack/events", bot.settings.port)
+    uvicorn.run(
+        create_asgi(bot),
+        host=host,
+        port=bot.settings.port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+    )
+
+
+def serve_socket_mode(bot: Bot) -> None:
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    handler = SocketModeHandler(
+        bot.app,
+        bot.settings.slack_app_token.get_secret_value(),
+        logger=slack_library_logger(),
+        web_client=bot.app.client,
+    )
+    bot.scheduler.start()
+    handler.connect()
+    log.info("connected to Slack in Socket Mode")
+    stop.wait()
+    handler.close()
+    bot.scheduler.shutdown(wait=True)
+    bot.engine.dispose()
+    log.info("stopped cleanly")

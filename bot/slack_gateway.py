@@ -1,0 +1,98 @@
+"""Every outbound Slack Web API call goes through here.
+
+Listeners never sleep on a rate limit: a 429 or a transient failure surfaces as
+`DeliveryFailed(transient=True)` and whatever was being sent stays in the database for a
+scheduler job to retry.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.webhook import WebhookClient
+
+from bot.blocks.messages import Message
+from bot.logs import slack_library_logger
+
+log = logging.getLogger(__name__)
+
+TRIGGER_ERRORS = {"expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id"}
+PERMANENT_ERRORS = {
+    "account_inactive",
+    "user_not_found",
+    "user_disabled",
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "invalid_auth",
+    "token_revoked",
+}
+
+
+class TriggerExpired(Exception):
+    """Slack's 3-second window to open a modal passed: the coach is asked to try again."""
+
+
+class DeliveryFailed(Exception):
+    def __init__(self, error: str, *, transient: bool) -> None:
+        super().__init__(error)
+        self.error = error
+        self.transient = transient
+
+
+def make_client(*, token: str, base_url: str) -> WebClient:
+    return WebClient(token=token, base_url=base_url, timeout=10, logger=slack_library_logger())
+
+
+def _error_code(error: SlackApiError) -> str:
+    return str(error.response.get("error") or f"http_{error.response.status_code}")
+
+
+class SlackGateway:
+    def __init__(self, client: WebClient) -> None:
+        self._client = client
+
+    def open_view(self, *, trigger_id: str, view: dict) -> str:
+        """Open a modal and return its view id."""
+        try:
+            response = self._client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as error:
+            code = _error_code(error)
+            if code in TRIGGER_ERRORS:
+                raise TriggerExpired(code) from error
+            log.error("views.open failed: %s", code)
+            raise DeliveryFailed(code, transient=code not in PERMANENT_ERRORS) from error
+        return response["view"]["id"]
+
+    def post_dm(self, *, user_id: str, messages: Sequence[Message]) -> list[str]:
+        """Post messages to a user's DM with the bot, in order; returns their timestamps."""
+        sent = []
+        for message in messages:
+            try:
+                response = self._client.chat_postMessage(
+                    channel=user_id, text=message.text, blocks=message.blocks, unfurl_links=False
+                )
+            except SlackApiError as error:
+                code = _error_code(error)
+                log.warning("chat.postMessage to a DM failed: %s", code)
+                raise DeliveryFailed(code, transient=code not in PERMANENT_ERRORS) from error
+            except SlackClientError as error:
+                log.warning("chat.postMessage to a DM failed: %s", type(error).__name__)
+                raise DeliveryFailed(type(error).__name__, transient=True) from error
+            sent.append(response["ts"])
+        return sent
+
+    def respond(self, *, response_url: str, message: Message) -> None:
+        """Answer a slash command or action ephemerally after its ack (e.g. a late modal)."""
+        WebhookClient(response_url, timeout=10, logger=slack_library_logger()).send(
+            text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False
+        )
+
+    def publish_home(self, *, user_id: str, view: dict) -> None:
+        try:
+            self._client.views_publish(user_id=user_id, view=view)
+        except SlackApiError as error:
+            log.warning("views.publish failed: %s", _error_code(error))

@@ -1,0 +1,1 @@
+"""Persistence: sqlmodel models, repository functions and alembic migrations."""

@@ -1,0 +1,180 @@
+"""Repository functions for protocol runs, their answers and protocol snapshots.
+
+Keyword-only arguments throughout: a run id and a user id are both strings, and swapping them
+must be a TypeError, not a silent wrong read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.storage.models import Answer, ProtocolRun, ProtocolSnapshot, RunStatus
+
+
+def create_run(
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    protocol_id: str,
+    protocol_version: int,
+    first_page: str,
+    origin_view_id: str | None,
+    now: datetime,
+) -> ProtocolRun:
+    """Create a run, or return the one already started in the same modal (a retried request or
+    a submission racing the start both land here)."""
+    if origin_view_id is not None:
+        existing = run_for_view(session, view_id=origin_view_id)
+        if existing is not None:
+            return existing
+    run = ProtocolRun(
+        team_id=team_id,
+        user_id=user_id,
+        protocol_id=protocol_id,
+        protocol_version=protocol_version,
+        current_page=first_page,
+        origin_view_id=origin_view_id,
+        started_at=now,
+        updated_at=now,
+    )
+    session.add(run)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        existing = run_for_view(session, view_id=origin_view_id) if origin_view_id else None
+        if existing is None:
+            raise
+        return existing
+    session.refresh(run)
+    return run
+
+
+def run_for_view(session: Session, *, view_id: str) -> ProtocolRun | None:
+    return session.exec(select(ProtocolRun).where(ProtocolRun.origin_view_id == view_id)).first()
+
+
+def get_run(session: Session, *, run_id: str) -> ProtocolRun | None:
+    return session.get(ProtocolRun, run_id)
+
+
+def list_runs(
+    session: Session, *, team_id: str, user_id: str, status: RunStatus | None = None, limit: int = 50
+) -> Sequence[ProtocolRun]:
+    query = select(ProtocolRun).where(ProtocolRun.team_id == team_id, ProtocolRun.user_id == user_id)
+    if status is not None:
+        query = query.where(ProtocolRun.status == status)
+    query = query.order_by(col(ProtocolRun.updated_at).desc()).limit(limit)
+    return session.exec(query).all()
+
+
+def save_answers(
+    session: Session,
+    *,
+    run_id: str,
+    values: dict[str, str | list[str]],
+    cleared: Sequence[str] = (),
+    current_page: str | None,
+    now: datetime,
+) -> None:
+    """Store a page's answers in one transaction: an upsert per step, so a Slack retry of the same
+    submission rewrites the same rows instead of adding new ones."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for step_id, value in values.items():
+        encoded = json.dumps(value, ensure_ascii=False)
+        statement = insert(Answer).values(run_id=run_id, step_id=step_id, value=encoded, answered_at=now)
+        statement = statement.on_conflict_do_update(
+            index_elements=["run_id", "step_id"],
+            set_={"value": encoded, "answered_at": now},
+        )
+        session.exec(statement)
+    if cleared:
+        session.exec(delete(Answer).where(Answer.run_id == run_id, col(Answer.step_id).in_(cleared)))
+    changes: dict[str, object] = {"updated_at": now}
+    if current_page is not None:
+        changes["current_page"] = current_page
+    session.exec(update(ProtocolRun).where(ProtocolRun.id == run_id).values(**changes))
+    session.commit()
+
+
+def load_answers(session: Session, *, run_id: str) -> dict[str, str | list[str]]:
+    rows = session.exec(select(Answer).where(Answer.run_id == run_id)).all()
+    return {row.step_id: json.loads(row.value) for row in rows}
+
+
+def complete_run(session: Session, *, run_id: str, now: datetime) -> bool:
+    """Mark the run completed; True only for the one caller that made the change, so a duplicate
+    submission does not send a second summary."""
+    result = session.exec(
+        update(ProtocolRun)
+        .where(ProtocolRun.id == run_id, ProtocolRun.status == RunStatus.IN_PROGRESS)
+        .values(status=RunStatus.COMPLETED, completed_at=now, updated_at=now)
+    )
+    session.commit()
+    return result.rowcount == 1
+
+
+def claim_summary(session: Session, *, run_id: str, now: datetime, stale_after: timedelta) -> bool:
+    """Claim the right to send a run's summary DM; a claim older than `stale_after` (its sender
+    died) may be taken over."""
+    result = session.exec(
+        update(ProtocolRun)
+        .where(
+            ProtocolRun.id == run_id,
+            ProtocolRun.status == RunStatus.COMPLETED,
+            col(ProtocolRun.summary_sent_at).is_(None),
+            (col(ProtocolRun.summary_claimed_at).is_(None))
+            | (col(ProtocolRun.summary_claimed_at) < now - stale_after),
+        )
+        .values(summary_claimed_at=now)
+    )
+    session.commit()
+    return result.rowcount == 1
+
+
+def release_summary(session: Session, *, run_id: str) -> None:
+    """Give the claim back after a failed send so the retry job can try again."""
+    session.exec(update(ProtocolRun).where(ProtocolRun.id == run_id).values(summary_claimed_at=None))
+    session.commit()
+
+
+def mark_summary_sent(session: Session, *, run_id: str, now: datetime) -> None:
+    session.exec(update(ProtocolRun).where(ProtocolRun.id == run_id).values(summary_sent_at=now))
+    session.commit()
+
+
+def unsent_summaries(session: Session, *, completed_before: datetime, limit: int = 100) -> Sequence[str]:
+    query = (
+        select(ProtocolRun.id)
+        .where(
+            ProtocolRun.status == RunStatus.COMPLETED,
+            col(ProtocolRun.summary_sent_at).is_(None),
+            col(ProtocolRun.completed_at) < completed_before,
+        )
+        .limit(limit)
+    )
+    return session.exec(query).all()
+
+
+def record_snapshot(session: Session, *, protocol_id: str, version: int, definition: dict) -> None:
+    if session.get(ProtocolSnapshot, (protocol_id, version)) is not None:
+        return
+    session.add(ProtocolSnapshot(protocol_id=protocol_id, version=version, definition=json.dumps(definition)))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # another process recorded the same version first
+
+
+def load_snapshot(session: Session, *, protocol_id: str, version: int) -> dict | None:
+    snapshot = session.get(ProtocolSnapshot, (protocol_id, version))
+    return json.loads(snapshot.definition) if snapshot else None
