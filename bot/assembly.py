@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
@@ -38,7 +38,13 @@ class Bot:
     scheduler: BackgroundScheduler
 
 
-def build_bot(settings: Settings, *, clock: Clock = utcnow, migrate: bool = True) -> Bot:
+def build_bot(
+    settings: Settings,
+    *,
+    clock: Clock = utcnow,
+    migrate: bool = True,
+    listener_executor: Executor | None = None,
+) -> Bot:
     settings.require_serving()
     engine = make_engine(settings.database_url)
     if migrate:
@@ -50,7 +56,8 @@ def build_bot(settings: Settings, *, clock: Clock = utcnow, migrate: bool = True
         client=client,
         signing_secret=secret,
         logger=slack_library_logger(),
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
+        listener_executor=listener_executor
+        or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
     )
     gateway = SlackGateway(client)
     register_all(app, Deps(runs=runs, gateway=gateway))

@@ -10,8 +10,9 @@ import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlalchemy import Index, MetaData, UniqueConstraint
-from sqlmodel import AutoString, Field, SQLModel
+from sqlmodel import Field, SQLModel
 
 # A naming convention makes constraint names deterministic, which alembic's batch mode on
 # SQLite needs to alter them later.
@@ -38,6 +39,12 @@ class RunStatus(StrEnum):
     COMPLETED = "completed"
 
 
+# Stored as the enum's value in a plain VARCHAR, so adding a status needs no type migration.
+STATUS_TYPE = sa.Enum(
+    RunStatus, native_enum=False, length=16, values_callable=lambda members: [m.value for m in members]
+)
+
+
 class ProtocolRun(SQLModel, table=True):
     """One coach working through one protocol, possibly over several sittings."""
 
@@ -50,7 +57,7 @@ class ProtocolRun(SQLModel, table=True):
     protocol_id: str = Field(max_length=64)
     # The version the run was started with: answers are read against the steps it had then.
     protocol_version: int
-    status: RunStatus = Field(default=RunStatus.IN_PROGRESS, sa_type=AutoString(16))
+    status: RunStatus = Field(default=RunStatus.IN_PROGRESS, sa_type=STATUS_TYPE)
     # The page to show when the coach resumes.
     current_page: str = Field(max_length=64)
     # The modal the run was started in: a submission that arrives before the run row is

@@ -22,7 +22,11 @@ def upgrade() -> None:
         sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("protocol_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("protocol_version", sa.Integer(), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("in_progress", "completed", name="runstatus", native_enum=False, length=16),
+            nullable=False,
+        ),
         sa.Column("current_page", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("origin_view_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("started_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),

@@ -1,0 +1,198 @@
+"""Requests built the way Slack builds them: form-encoded slash commands and interactivity
+payloads, JSON events, every one signed with the app's signing secret."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+SIGNING_SECRET = "test-signing-secret"
+TEAM = "T0001"
+COACH = "UCOACH1"
+OTHER_COACH = "UCOACH2"
+_sequence = itertools.count(1)
+
+
+def sign(body: str, *, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+@dataclass(frozen=True)
+class SlackRequest:
+    body: str
+    content_type: str
+    extra_headers: Mapping[str, str] = field(default_factory=dict)
+
+    def headers(self, **signing: Any) -> dict[str, str]:
+        return {"Content-Type": self.content_type, **sign(self.body, **signing), **self.extra_headers}
+
+
+def command(text: str, *, trigger_id: str, user: str = COACH, team: str = TEAM) -> SlackRequest:
+    form = {
+        "token": "deprecated-verification-token",
+        "team_id": team,
+        "team_domain": "equity-coaches",
+        "channel_id": "C0GENERAL",
+        "channel_name": "general",
+        "user_id": user,
+        "user_name": user.lower(),
+        "command": "/coach",
+        "text": text,
+        "api_app_id": "A0COACH",
+        "is_enterprise_install": "false",
+        "response_url": "",
+        "trigger_id": trigger_id,
+    }
+    return SlackRequest(urlencode(form), "application/x-www-form-urlencoded")
+
+
+def with_response_url(request: SlackRequest, url: str) -> SlackRequest:
+    body = request.body.replace("response_url=&", f"{urlencode({'response_url': url})}&")
+    return SlackRequest(body, request.content_type)
+
+
+def _interactive(payload: dict) -> SlackRequest:
+    return SlackRequest(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+
+
+def _user(user: str, team: str) -> dict:
+    return {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team}
+
+
+def _element_state(element: dict, value: Any) -> dict:
+    """What Slack reports in view.state for an element holding `value`."""
+    kind = element["type"]
+    if kind == "plain_text_input":
+        return {"type": kind, "value": value}
+    if kind in ("radio_buttons", "static_select"):
+        chosen = next((o for o in element["options"] if o["value"] == value), None)
+        return {"type": kind, "selected_option": chosen}
+    if kind == "checkboxes":
+        chosen = [o for o in element["options"] if o["value"] in (value or [])]
+        return {"type": kind, "selected_options": chosen}
+    if kind == "datepicker":
+        return {"type": kind, "selected_date": value}
+    if kind == "timepicker":
+        return {"type": kind, "selected_time": value}
+    if kind == "users_select":
+        return {"type": kind, "selected_user": value}
+    raise AssertionError(f"no state shape for {kind}")
+
+
+def state_for(view: dict, answers: Mapping[str, Any]) -> dict:
+    """A view's state as Slack sends it: every input block, with the typed value or the one
+    shown initially. `answers` is keyed by step id (block ids are `step:<id>`)."""
+    values: dict[str, dict] = {}
+    for block in view["blocks"]:
+        if block["type"] != "input":
+            continue
+        element = block["element"]
+        step_id = block["block_id"].removeprefix("step:")
+        if step_id in answers:
+            value = answers[step_id]
+        else:
+            value = (
+                element.get("initial_value")
+                or (element.get("initial_option") or {}).get("value")
+                or [o["value"] for o in element.get("initial_options", [])]
+                or element.get("initial_date")
+                or element.get("initial_time")
+                or element.get("initial_user")
+            )
+        values[block["block_id"]] = {element["action_id"]: _element_state(element, value)}
+    return {"values": values}
+
+
+def _view_payload(view: dict, answers: Mapping[str, Any]) -> dict:
+    return {
+        "id": view["id"],
+        "team_id": view.get("team_id", TEAM),
+        "type": "modal",
+        "callback_id": view.get("callback_id", ""),
+        "private_metadata": view.get("private_metadata", ""),
+        "hash": view.get("hash", "h"),
+        "title": view.get("title"),
+        "blocks": view.get("blocks", []),
+        "state": state_for(view, answers),
+    }
+
+
+def view_submission(
+    view: dict, answers: Mapping[str, Any], *, user: str = COACH, team: str = TEAM
+) -> SlackRequest:
+    return _interactive(
+        {
+            "type": "view_submission",
+            "team": {"id": team, "domain": "equity-coaches"},
+            "user": _user(user, team),
+            "api_app_id": "A0COACH",
+            "trigger_id": f"{next(_sequence)}.trigger",
+            "view": _view_payload(view, answers),
+        }
+    )
+
+
+def view_closed(
+    view: dict, answers: Mapping[str, Any], *, user: str = COACH, team: str = TEAM
+) -> SlackRequest:
+    return _interactive(
+        {
+            "type": "view_closed",
+            "team": {"id": team, "domain": "equity-coaches"},
+            "user": _user(user, team),
+            "api_app_id": "A0COACH",
+            "is_cleared": False,
+            "view": _view_payload(view, answers),
+        }
+    )
+
+
+def block_action(
+    action_id: str, value: str, *, trigger_id: str, user: str = COACH, team: str = TEAM, block_id: str = "b"
+) -> SlackRequest:
+    return _interactive(
+        {
+            "type": "block_actions",
+            "team": {"id": team, "domain": "equity-coaches"},
+            "user": _user(user, team),
+            "api_app_id": "A0COACH",
+            "trigger_id": trigger_id,
+            "container": {"type": "message", "message_ts": "1.0", "is_ephemeral": True},
+            "response_url": "",
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": block_id,
+                    "value": value,
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+    )
+
+
+def event(
+    inner: dict, *, team: str = TEAM, event_id: str | None = None, retry: int | None = None
+) -> SlackRequest:
+    body = {
+        "token": "deprecated-verification-token",
+        "team_id": team,
+        "api_app_id": "A0COACH",
+        "event": inner,
+        "type": "event_callback",
+        "event_id": event_id or f"Ev{next(_sequence):08d}",
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": team, "user_id": "UBOT", "is_bot": True}],
+    }
+    headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
+    return SlackRequest(json.dumps(body), "application/json", headers)
