@@ -20,6 +20,7 @@ import json
 import math
 import re
 import secrets
+import sys
 import threading
 import time
 import traceback
@@ -791,13 +792,20 @@ def _decode_cursor(cursor: str) -> int:
 # --------------------------------------------------------------------------------------------------
 
 
+def _report_internal_error(exc: BaseException) -> None:
+    """Prints the exception type and stack locations only: messages may quote request data."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = " <- ".join(f"{frame.name}:{frame.lineno}" for frame in reversed(frames))
+    print(f"fake_slack internal error: {type(exc).__name__} at {where}", file=sys.stderr)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     fake: FakeSlack
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
-    """Routes ``/api/<method>`` to the fake and ``/upload/<file_id>`` to the upload store."""
+    """Routes ``/api/<method>``, ``/upload/<file_id>`` and ``/response_url`` to the fake."""
 
     server: _Server
 
@@ -821,6 +829,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 status, text = fake._receive_upload(unquote(url.path[len("/upload/") :]), content_type, body)
                 self._send(status, text.encode(), "text/plain; charset=utf-8", {})
                 return
+            if url.path.startswith("/response_url"):
+                status, payload = fake._receive_response_url(content_type, body)
+                self._send(status, json.dumps(payload).encode(), "application/json; charset=utf-8", {})
+                return
             if not url.path.startswith("/api/"):
                 self._send(404, b"Not Found", "text/plain; charset=utf-8", {})
                 return
@@ -828,8 +840,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             status, payload, headers = fake._handle_api(
                 method, url.query, content_type, body, self.headers.get("Authorization")
             )
-        except Exception:
-            traceback.print_exc()  # a bug in the fake; the stack names no request data
+        except Exception as exc:  # a bug in the fake: answer like Slack's 500 and say where it broke
+            _report_internal_error(exc)
             status, payload, headers = 500, {"ok": False, "error": "fatal_error"}, {}
         self._send(status, json.dumps(payload).encode(), "application/json; charset=utf-8", headers)
 
@@ -954,6 +966,11 @@ class FakeSlack:
         if self._url is None:
             raise RuntimeError("FakeSlack.start() has not been called")
         return self._url
+
+    @property
+    def response_url(self) -> str:
+        """A slash-command/action ``response_url``; posts to it are recorded as method "response_url"."""
+        return self.url.replace("/api/", "/response_url")
 
     # ---- test controls ---------------------------------------------------------------------------
 
@@ -1090,6 +1107,21 @@ class FakeSlack:
         else:
             return "not_authed"
         return None if token.strip() == self.token else "invalid_auth"
+
+    def _receive_response_url(self, content_type: str, body: bytes) -> tuple[int, Json]:
+        """A webhook-style reply (WebhookClient JSON); needs no token, validated like a message."""
+        args: Json = {}
+        try:
+            args = _decode_args("", content_type, body)
+            if not _truthy(args.get("delete_original", False)):
+                self._message_content(args)
+            status, response = 200, {"ok": True}
+        except _ApiError as exc:
+            status, response = 400, exc.payload()
+        with self._cond:
+            self.calls.append(Call(method="response_url", args=args, response=response, status=status))
+            self._cond.notify_all()
+        return status, response
 
     def _receive_upload(self, file_id: str, content_type: str, body: bytes) -> tuple[int, str]:
         """Step 2 of the v2 upload flow: bytes POSTed to the URL files.getUploadURLExternal gave out."""

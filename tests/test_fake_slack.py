@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
+from slack_sdk.webhook import WebhookClient
 
 from tests.fake_slack import FakeSlack
 
@@ -277,6 +278,17 @@ def test_multipart_body_is_understood(fake: FakeSlack, client: WebClient) -> Non
     client.api_call("chat.postMessage", data={"channel": "C9", "text": "via multipart", "blocks": blocks})
     assert fake.messages["C9"][0]["blocks"] == [{"type": "divider"}]
     assert fake.calls_to("chat.postMessage")[0].args["blocks"] == [{"type": "divider"}]
+
+
+def test_response_url_replies_are_recorded_and_validated(fake: FakeSlack) -> None:
+    webhook = WebhookClient(fake.response_url)
+    sent = webhook.send(text="Too slow, try again", response_type="ephemeral", blocks=[section("Too slow")])
+    assert sent.status_code == 200
+    (reply,) = fake.calls_to("response_url")
+    assert reply.ok and reply.args["response_type"] == "ephemeral"
+    rejected = webhook.send(text="x", blocks=[section("a" * 3001)])
+    assert rejected.status_code == 400
+    assert fake.calls_to("response_url")[-1].response["error"] == "invalid_blocks"
 
 
 # ---- users ---------------------------------------------------------------------------------------

@@ -75,7 +75,7 @@ def test_overlong_answer_is_an_error_in_the_modal_and_the_rest_is_kept(slack_htt
 
 def test_same_submission_delivered_twice_stores_one_answer_and_sends_one_summary(slack_http, slack, bot):
     spec = protocol("five-lenses")
-    body, pages = fill_all_pages(slack_http, slack, "five-lenses")
+    _, pages = fill_all_pages(slack_http, slack, "five-lenses")
     last = pages[-1]
     answers = {s.id: sample_answer(s) for s in spec.pages[-1].steps}
     response, again = submit(slack_http, last, answers)

@@ -167,7 +167,8 @@ def read_state(state_values: Any) -> dict[str, Raw]:
         if not isinstance(element, dict):
             raise MalformedPayload(f"block {block_id!r} has no answer element")
         value = _read_element(element)
-        if not (value is None or isinstance(value, str) or all(isinstance(v, str) for v in value)):
+        is_list = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        if not (value is None or isinstance(value, str) or is_list):
             raise MalformedPayload(f"block {block_id!r} carries a malformed value")
         raw[step_id] = value
     return raw

@@ -1,0 +1,126 @@
+"""The command line: protocol authoring, the terminal runner, and a clear word when setup is missing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlmodel import Session, select
+
+from bot.cli import main
+from bot.config import REPO_ROOT
+from bot.storage.db import make_engine
+from bot.storage.models import Answer, ProtocolRun, RunStatus
+from tests.flow import protocol
+
+GOOD = (REPO_ROOT / "protocols" / "five-lenses.yaml").read_text()
+
+
+def run_cli(*args: str, env: dict | None = None, input: str | None = None):
+    return CliRunner().invoke(main, list(args), env=env, input=input, catch_exceptions=False)
+
+
+def test_validate_says_ok_for_every_shipped_protocol():
+    result = run_cli("protocols", "validate")
+    assert result.exit_code == 0
+    assert "five-lenses.yaml: OK" in result.output
+
+
+def test_validate_names_file_field_and_problem(tmp_path: Path):
+    bad = tmp_path / "five-lenses.yaml"
+    bad.write_text(GOOD.replace("input: long_text", "input: essay", 1).replace("version: 1", "version: 0"))
+    result = run_cli("protocols", "validate", str(bad))
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert any(line.startswith(f"{bad}: version: ") and "greater than or equal to 1" in line for line in lines)
+    first_long = next(i for i, s in enumerate(protocol("five-lenses").pages[0].steps) if s.input == "long_text")
+    assert any(line.startswith(f"{bad}: pages.0.steps.{first_long}.input: Input should be") for line in lines)
+
+
+def test_validate_catches_a_summary_template_that_uses_an_optional_answer_unguarded(tmp_path: Path):
+    bad = tmp_path / "mine.yaml"
+    text = GOOD.replace("id: five-lenses", "id: mine", 1)
+    optional = next(s for s in protocol("five-lenses").steps if not s.required)
+    text = text.replace("summary: |\n", f"summary: |\n  {{{{ answers.{optional.id} }}}}\n", 1)
+    bad.write_text(text)
+    result = run_cli("protocols", "validate", str(bad))
+    assert result.exit_code == 1
+    assert f"{bad}: summary: " in result.output and optional.id in result.output
+
+
+def test_validate_reports_broken_yaml_with_its_line(tmp_path: Path):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("id: broken\ntitle: [unclosed\n")
+    result = run_cli("protocols", "validate", str(bad))
+    assert result.exit_code == 1
+    assert f"{bad}: line " in result.output and "not valid YAML" in result.output
+
+
+def test_list_and_show():
+    listed = run_cli("protocols", "list")
+    assert listed.exit_code == 0 and "five-lenses" in listed.output
+    shown = run_cli("protocols", "show", "five-lenses")
+    assert shown.exit_code == 0
+    assert "Page 1:" in shown.output and "source:" in shown.output
+
+
+def test_try_runs_a_protocol_in_the_terminal_and_stores_it(tmp_path: Path):
+    url = f"sqlite:///{tmp_path}/try.db"
+    spec = protocol("five-lenses")
+    lines = []
+    for step in spec.steps:
+        match step.input.value:
+            case "long_text":
+                lines += [f"Long answer for {step.id}", "second line", ""]
+            case "single_choice":
+                lines += ["1"]
+            case _:
+                lines += [f"short {step.id}"]
+    result = run_cli("try", "five-lenses", env={"DATABASE_URL": url}, input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "== Summary ==" in result.output
+    engine = make_engine(url)
+    with Session(engine) as session:
+        run = session.exec(select(ProtocolRun)).one()
+        assert run.status == RunStatus.COMPLETED and run.team_id == "terminal"
+        assert len(session.exec(select(Answer)).all()) == len(spec.steps)
+    engine.dispose()
+
+
+def test_try_asks_again_when_a_required_answer_is_missing(tmp_path: Path):
+    url = f"sqlite:///{tmp_path}/try.db"
+    first = protocol("five-lenses").pages[0]
+    # Page one: leave the first step empty, then answer it when asked again; stop after that.
+    lines = ["", "two\n", "", "now answered"]
+    result = CliRunner().invoke(main, ["try", "five-lenses"], env={"DATABASE_URL": url}, input="\n".join(lines))
+    assert "Please answer this one." in result.output
+    engine = make_engine(url)
+    with Session(engine) as session:
+        stored = {a.step_id for a in session.exec(select(Answer)).all()}
+    engine.dispose()
+    assert {s.id for s in first.steps} <= stored
+
+
+def test_serve_without_tokens_exits_with_one_line_naming_the_variable(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    message = result.stderr.strip().splitlines()
+    assert len(message) == 1
+    assert "SLACK_BOT_TOKEN" in message[0] and "README.md" in message[0]
+
+
+def test_serve_with_bot_token_only_asks_for_app_token_or_signing_secret(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env["SLACK_BOT_TOKEN"] = "xoxb-test"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert "SLACK_APP_TOKEN or SLACK_SIGNING_SECRET" in result.stderr
+    assert "xoxb-test" not in result.stderr + result.stdout

@@ -1,0 +1,101 @@
+"""The HTTP edge refuses what did not come from Slack and never answers a bad request with 500."""
+
+from __future__ import annotations
+
+import time
+
+from sqlmodel import Session, select
+
+from bot.storage.models import Answer, ProtocolRun
+from tests import slack_requests as sr
+from tests.flow import open_modal, protocol, sample_answer
+
+
+def nothing_stored(bot) -> bool:
+    with Session(bot.engine) as session:
+        return not session.exec(select(ProtocolRun)).all() and not session.exec(select(Answer)).all()
+
+
+def test_forged_signature_is_refused_and_nothing_is_stored(slack_http, slack, bot):
+    request = sr.command("start five-lenses", trigger_id=slack.issue_trigger_id())
+    response = slack_http.send(request, secret="not-the-secret")
+    assert response.status_code == 401
+    assert slack.calls_to("views.open") == []
+    assert nothing_stored(bot)
+
+
+def test_request_older_than_five_minutes_is_refused(slack_http, slack, bot):
+    request = sr.command("start five-lenses", trigger_id=slack.issue_trigger_id())
+    response = slack_http.send(request, timestamp=int(time.time()) - 301)
+    assert response.status_code == 401
+    assert slack.calls_to("views.open") == []
+    assert nothing_stored(bot)
+
+
+def test_stale_replay_of_a_real_submission_stores_nothing(slack_http, slack, bot):
+    view = open_modal(slack_http, slack, "five-lenses")
+    page = protocol("five-lenses").pages[0]
+    replay = sr.view_submission(view, {s.id: sample_answer(s) for s in page.steps})
+    response = slack_http.send(replay, timestamp=int(time.time()) - 3600)
+    assert response.status_code == 401
+    with Session(bot.engine) as session:
+        assert session.exec(select(Answer)).all() == []
+
+
+def test_missing_signature_headers_are_refused(slack_http, slack):
+    request = sr.command("help", trigger_id=slack.issue_trigger_id())
+    response = slack_http.http.post(
+        "/slack/events", content=request.body, headers={"Content-Type": request.content_type}
+    )
+    assert response.status_code == 401
+
+
+def test_non_numeric_timestamp_is_a_400(slack_http, slack):
+    request = sr.command("help", trigger_id=slack.issue_trigger_id())
+    headers = request.headers()
+    headers["X-Slack-Request-Timestamp"] = "yesterday"
+    response = slack_http.http.post("/slack/events", content=request.body, headers=headers)
+    assert response.status_code == 400
+
+
+def test_payload_that_is_not_json_is_a_400(slack_http):
+    request = sr.SlackRequest("payload=%7Bnot-json", "application/x-www-form-urlencoded")
+    assert slack_http.send(request).status_code == 400
+
+
+def test_submission_without_view_state_is_a_400(slack_http, slack, bot):
+    view = open_modal(slack_http, slack, "five-lenses")
+    request = sr.view_submission(view, {})
+    broken = request.body.replace("%22state%22", "%22nostate%22")
+    response = slack_http.send(sr.SlackRequest(broken, request.content_type))
+    assert response.status_code == 400
+
+
+def test_submission_with_garbage_metadata_is_a_400(slack_http, slack, bot):
+    view = open_modal(slack_http, slack, "five-lenses")
+    response = slack_http.send(sr.view_submission({**view, "private_metadata": "{oops"}, {}))
+    assert response.status_code == 400
+    with Session(bot.engine) as session:
+        assert session.exec(select(Answer)).all() == []
+
+
+def test_submission_with_a_number_where_text_belongs_is_a_400(slack_http, slack, bot):
+    view = open_modal(slack_http, slack, "five-lenses")
+    request = sr.view_submission(view, {"situation_name": "ok"})
+    broken = request.body.replace("%22value%22%3A+%22ok%22", "%22value%22%3A+42")
+    assert broken != request.body
+    assert slack_http.send(sr.SlackRequest(broken, request.content_type)).status_code == 400
+
+
+def test_healthz_answers_when_the_database_is_reachable(slack_http):
+    response = slack_http.http.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"ok": True}
+
+
+def test_healthz_is_503_when_the_database_is_not(slack_http, bot):
+    bot.engine.dispose()
+    from sqlalchemy import create_engine
+
+    bot.engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1})
+    response = slack_http.http.get("/healthz")
+    assert response.status_code == 503
