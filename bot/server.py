@@ -11,10 +11,12 @@ import contextlib
 import logging
 import signal
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
+from functools import partial
 
 import anyio.to_thread
 import uvicorn
+from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from starlette.applications import Starlette
@@ -34,7 +36,16 @@ MAX_BODY_BYTES = 1_000_000
 REQUEST_THREADS = 100
 
 
-def create_asgi(bot: Bot, *, run_scheduler: bool = True) -> Starlette:
+def create_asgi(
+    bolt_app: App,
+    *,
+    health: Callable[[], None] = lambda: None,
+    on_start: Sequence[Callable[[], object]] = (),
+    on_stop: Sequence[Callable[[], object]] = (),
+) -> Starlette:
+    """`POST /slack/events` for commands, interactivity and events alike; `GET /healthz` answers
+    200 while `health` passes (the bot checks its database there)."""
+
     async def slack_events(request: Request) -> Response:
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
@@ -46,12 +57,12 @@ def create_asgi(bot: Bot, *, run_scheduler: bool = True) -> Starlette:
             bolt_request = to_bolt_request(request, body)
         except (ValueError, UnicodeDecodeError):
             return PlainTextResponse("malformed payload", status_code=400)
-        bolt_response = await run_in_threadpool(bot.app.dispatch, bolt_request)
+        bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
 
     async def healthz(_: Request) -> Response:
         try:
-            await run_in_threadpool(ping, bot.engine)
+            await run_in_threadpool(health)
         except Exception as error:  # any failure to reach the database is "unhealthy"
             log.warning("health check failed: %s", type(error).__name__)
             return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
@@ -60,14 +71,13 @@ def create_asgi(bot: Bot, *, run_scheduler: bool = True) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
-        if run_scheduler:
-            bot.scheduler.start()
+        for start in on_start:
+            start()
         try:
             yield
         finally:
-            if run_scheduler:
-                bot.scheduler.shutdown(wait=True)
-            bot.engine.dispose()
+            for stop in on_stop:
+                stop()
             log.info("stopped cleanly")
 
     return Starlette(
@@ -79,17 +89,22 @@ def create_asgi(bot: Bot, *, run_scheduler: bool = True) -> Starlette:
     )
 
 
-def serve_http(bot: Bot, *, host: str = "0.0.0.0") -> None:
-    """uvicorn stops on SIGTERM/SIGINT by finishing open requests, then runs the lifespan exit."""
-    log.info("serving HTTP on port %d at /slack/events", bot.settings.port)
-    uvicorn.run(
-        create_asgi(bot),
-        host=host,
-        port=bot.settings.port,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
+def bot_asgi(bot: Bot, *, run_scheduler: bool = True) -> Starlette:
+    starts = [bot.scheduler.start] if run_scheduler else []
+    stops = [partial(bot.scheduler.shutdown, wait=True)] if run_scheduler else []
+    return create_asgi(
+        bot.app, health=partial(ping, bot.engine), on_start=starts, on_stop=[*stops, bot.engine.dispose]
     )
+
+
+def run_http(asgi: Starlette, *, port: int, host: str = "0.0.0.0") -> None:
+    """uvicorn stops on SIGTERM/SIGINT by finishing open requests, then runs the lifespan exit."""
+    log.info("serving HTTP on port %d at /slack/events", port)
+    uvicorn.run(asgi, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
+
+
+def serve_http(bot: Bot) -> None:
+    run_http(bot_asgi(bot), port=bot.settings.port)
 
 
 def serve_socket_mode(bot: Bot) -> None:

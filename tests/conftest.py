@@ -23,7 +23,7 @@ from starlette.testclient import TestClient
 
 from bot.assembly import Bot, build_bot
 from bot.config import REPO_ROOT, Settings
-from bot.server import create_asgi
+from bot.server import bot_asgi
 from bot.storage.db import make_engine, upgrade
 from tests import slack_requests
 from tests.fake_slack import FakeSlack
@@ -169,5 +169,5 @@ class SlackClient:
 
 @pytest.fixture
 def slack_http(bot: Bot) -> Iterator[SlackClient]:
-    with TestClient(create_asgi(bot, run_scheduler=False)) as http:
+    with TestClient(bot_asgi(bot, run_scheduler=False)) as http:
         yield SlackClient(http, bot)

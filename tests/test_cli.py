@@ -35,8 +35,12 @@ def test_validate_names_file_field_and_problem(tmp_path: Path):
     result = run_cli("protocols", "validate", str(bad))
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
-    assert any(line.startswith(f"{bad}: version: ") and "greater than or equal to 1" in line for line in lines)
-    first_long = next(i for i, s in enumerate(protocol("five-lenses").pages[0].steps) if s.input == "long_text")
+    assert any(
+        line.startswith(f"{bad}: version: ") and "greater than or equal to 1" in line for line in lines
+    )
+    first_long = next(
+        i for i, s in enumerate(protocol("five-lenses").pages[0].steps) if s.input == "long_text"
+    )
     assert any(line.startswith(f"{bad}: pages.0.steps.{first_long}.input: Input should be") for line in lines)
 
 
@@ -95,7 +99,9 @@ def test_try_asks_again_when_a_required_answer_is_missing(tmp_path: Path):
     first = protocol("five-lenses").pages[0]
     # Page one: leave the first step empty, then answer it when asked again; stop after that.
     lines = ["", "two\n", "", "now answered"]
-    result = CliRunner().invoke(main, ["try", "five-lenses"], env={"DATABASE_URL": url}, input="\n".join(lines))
+    result = CliRunner().invoke(
+        main, ["try", "five-lenses"], env={"DATABASE_URL": url}, input="\n".join(lines)
+    )
     assert "Please answer this one." in result.output
     engine = make_engine(url)
     with Session(engine) as session:
@@ -107,7 +113,12 @@ def test_try_asks_again_when_a_required_answer_is_missing(tmp_path: Path):
 def test_serve_without_tokens_exits_with_one_line_naming_the_variable(tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1
     message = result.stderr.strip().splitlines()
@@ -119,7 +130,12 @@ def test_serve_with_bot_token_only_asks_for_app_token_or_signing_secret(tmp_path
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     env["SLACK_BOT_TOKEN"] = "xoxb-test"
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1
     assert "SLACK_APP_TOKEN or SLACK_SIGNING_SECRET" in result.stderr

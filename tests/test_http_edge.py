@@ -5,9 +5,13 @@ from __future__ import annotations
 import time
 
 from sqlmodel import Session, select
+from starlette.testclient import TestClient
 
+from bot.assembly import build_bot
+from bot.server import bot_asgi
 from bot.storage.models import Answer, ProtocolRun
 from tests import slack_requests as sr
+from tests.conftest import make_settings
 from tests.flow import open_modal, protocol, sample_answer
 
 
@@ -92,10 +96,10 @@ def test_healthz_answers_when_the_database_is_reachable(slack_http):
     assert response.status_code == 200 and response.json() == {"ok": True}
 
 
-def test_healthz_is_503_when_the_database_is_not(slack_http, bot):
-    bot.engine.dispose()
-    from sqlalchemy import create_engine
-
-    bot.engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1})
-    response = slack_http.http.get("/healthz")
+def test_healthz_is_503_when_the_database_is_not(slack):
+    unreachable = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"
+    bot = build_bot(make_settings(unreachable, slack), migrate=False)
+    with TestClient(bot_asgi(bot, run_scheduler=False)) as http:
+        response = http.get("/healthz")
     assert response.status_code == 503
+    assert response.json() == {"ok": False, "database": "unreachable"}
