@@ -14,6 +14,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -142,10 +143,29 @@ def make_settings(database_url: str, slack: FakeSlack, **overrides) -> Settings:
     return Settings(_env_file=None, **values)
 
 
+class FakeClock:
+    """The bot's notion of now, moved by tests instead of waited for."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
 @pytest.fixture
-def bot(database_url: str, slack: FakeSlack) -> Iterator[Bot]:
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def bot(database_url: str, slack: FakeSlack, clock: FakeClock) -> Iterator[Bot]:
     executor = TrackingExecutor()
-    bot = build_bot(make_settings(database_url, slack), migrate=False, listener_executor=executor)
+    settings = make_settings(database_url, slack)
+    bot = build_bot(settings, clock=clock, migrate=False, listener_executor=executor)
     bot.idle = executor.wait_idle
     yield bot
     executor.wait_idle()

@@ -1,0 +1,44 @@
+"""The app manifest an administrator installs matches what the code listens to."""
+
+from __future__ import annotations
+
+import json
+
+from bot.config import REPO_ROOT
+from bot.ids import COMMAND
+from tests import slack_requests as sr
+
+MANIFEST = json.loads((REPO_ROOT / "manifest.json").read_text())
+
+
+def test_command_interactivity_home_and_socket_mode():
+    commands = [c["command"] for c in MANIFEST["features"]["slash_commands"]]
+    assert commands == [COMMAND]
+    assert MANIFEST["features"]["slash_commands"][0]["should_escape"] is True
+    assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
+    assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
+    assert MANIFEST["settings"]["socket_mode_enabled"] is True
+
+
+def test_least_privilege_scopes():
+    assert sorted(MANIFEST["oauth_config"]["scopes"]["bot"]) == ["chat:write", "commands"]
+
+
+def test_every_subscribed_event_has_a_listener(slack_http, slack):
+    """An unhandled event gets a 404 from bolt and Slack retries it: every subscription is handled."""
+    for event_type in MANIFEST["settings"]["event_subscriptions"]["bot_events"]:
+        inner = {"type": event_type, "user": sr.COACH, "tab": "home", "event_ts": "1.0"}
+        assert slack_http.send(sr.event(inner)).status_code == 200, event_type
+
+
+def test_home_tab_offers_every_protocol_and_a_click_opens_it(slack_http, slack, bot):
+    slack_http.send(sr.event({"type": "app_home_opened", "user": sr.COACH, "tab": "home", "event_ts": "1.0"}))
+    (published,) = slack.calls_to("views.publish")
+    assert published.ok, published.response
+    buttons = [b["accessory"] for b in published.args["view"]["blocks"] if "accessory" in b]
+    assert {b["value"] for b in buttons} == {p.id for p in bot.runs.catalog}
+    slack_http.send(
+        sr.block_action(buttons[0]["action_id"], buttons[0]["value"], trigger_id=slack.issue_trigger_id())
+    )
+    (opened,) = slack.calls_to("views.open")
+    assert opened.ok and opened.args["view"]["callback_id"] == "protocol_page"
