@@ -25,7 +25,7 @@ CHOICES = [{"value": "a", "label": "Alpha"}, {"value": "b", "label": "Beta"}]
 @pytest.mark.parametrize(
     ("fields", "raw", "value", "error"),
     [
-        ({"input": "long_text", "max_length": 10}, "  ten chars!  ", None, "11 characters; the limit is 10"),
+        ({"input": "long_text", "max_length": 10}, " eleven chars ", None, "12 characters; the limit is 10"),
         ({"input": "long_text", "max_length": 10}, " fits ", "fits", None),
         ({"input": "short_text"}, "   ", None, "Please answer this one."),
         ({"input": "short_text", "required": False}, "", None, None),
