@@ -80,7 +80,7 @@ def test_split_text_breaks_at_paragraphs_then_words_and_keeps_everything():
     text = "\n\n".join(f"Paragraph {i} " + "word " * 300 for i in range(10))
     pieces = split_text(text, 3000)
     assert all(0 < len(p) <= 3000 for p in pieces)
-    assert all(p.startswith("Paragraph") for p in pieces[:1])
-    assert "".join(pieces).split() == text.split()
+    assert pieces[0].startswith("Paragraph 0") and pieces[1].startswith("Paragraph 1")
+    assert " ".join(pieces).split() == text.split()
     unbroken = "x" * 7000
     assert split_text(unbroken, 3000) == ["x" * 3000, "x" * 3000, "x" * 1000]
