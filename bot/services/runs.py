@@ -250,10 +250,10 @@ class RunService:
             runs = repo.list_runs(
                 session, team_id=coach.team_id, user_id=coach.user_id, status=status, limit=limit
             )
+            counts = repo.answer_counts(session, run_ids=[run.id for run in runs])
             listings = []
             for run in runs:
                 protocol = self._protocol_of(session, run)
-                answers = repo.load_answers(session, run_id=run.id)
                 listings.append(
                     RunListing(
                         run_id=run.id,
@@ -262,7 +262,7 @@ class RunService:
                         status=run.status,
                         started_at=run.started_at,
                         completed_at=run.completed_at,
-                        answered=len(answers),
+                        answered=counts.get(run.id, 0),
                         steps=len(protocol.steps),
                     )
                 )

@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -109,6 +109,14 @@ def save_answers(
 def load_answers(session: Session, *, run_id: str) -> dict[str, str | list[str]]:
     rows = session.exec(select(Answer).where(Answer.run_id == run_id)).all()
     return {row.step_id: json.loads(row.value) for row in rows}
+
+
+def answer_counts(session: Session, *, run_ids: Sequence[str]) -> dict[str, int]:
+    """How many steps each run has answered, in one query for a whole listing."""
+    if not run_ids:
+        return {}
+    query = select(Answer.run_id, func.count()).where(col(Answer.run_id).in_(run_ids)).group_by(Answer.run_id)
+    return dict(session.exec(query).all())
 
 
 def complete_run(session: Session, *, run_id: str, now: datetime) -> bool:
