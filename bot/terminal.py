@@ -13,7 +13,7 @@ import click
 from bot.protocols import engine as rules
 from bot.protocols.catalog import Catalog
 from bot.protocols.schema import CHOICE_TYPES, InputType, Step
-from bot.services.runs import Coach, Completed, PageToShow, RunService, UnknownProtocol
+from bot.services.runs import Coach, Completed, PageAnswers, PageToShow, RunService, UnknownProtocol
 from bot.storage.db import make_engine, upgrade
 
 TERMINAL_TEAM = "terminal"
@@ -78,8 +78,6 @@ def run_in_terminal(settings, protocol_id: str) -> None:
                 if step.id in shown.errors:
                     click.secho(shown.errors[step.id], fg="red")
                 raw[step.id] = _ask(step, shown.answers.get(step.id))
-        shown = runs.submit_page(
-            coach, protocol_id=protocol_id, page_id=shown.page.id, raw=raw, run_id=run_id
-        )
+        shown = runs.submit_page(coach, PageAnswers(protocol_id, shown.page.id, raw, run_id=run_id))
     click.secho("\n== Summary ==", bold=True)
     click.echo(shown.summary)

@@ -18,35 +18,28 @@ from bot.blocks.protocol_views import (
 from bot.handlers.deps import Deps, coach_from_body
 from bot.ids import ActionId, CallbackId
 from bot.scheduling.summaries import deliver_summary
-from bot.services.runs import Completed, RunNotFound, StaleSubmission, UnknownProtocol
+from bot.services.runs import Completed, PageAnswers, RunNotFound, StaleSubmission, UnknownProtocol
 from bot.slack_gateway import TriggerExpired
 
 log = logging.getLogger(__name__)
 
 
-def _page_payload(view: object) -> tuple[PageMeta, dict, str]:
+def _page_answers(view: object) -> PageAnswers:
     if not isinstance(view, dict) or not isinstance(view.get("id"), str):
         raise MalformedPayload("the payload carries no view")
     meta = PageMeta.decode(view.get("private_metadata") or "")
     state = view.get("state")
     raw = read_state(state.get("values") if isinstance(state, dict) else None)
-    return meta, raw, view["id"]
+    return PageAnswers(meta.protocol_id, meta.page_id, raw, run_id=meta.run_id, view_id=view["id"])
 
 
 def register(app: App, deps: Deps) -> None:
     @app.view_submission(CallbackId.PROTOCOL_PAGE)
     def on_page_submitted(ack: Ack, body: dict) -> None:
         coach = coach_from_body(body)
-        meta, raw, view_id = _page_payload(body.get("view"))
+        given = _page_answers(body.get("view"))
         try:
-            outcome = deps.runs.submit_page(
-                coach,
-                protocol_id=meta.protocol_id,
-                page_id=meta.page_id,
-                raw=raw,
-                run_id=meta.run_id,
-                view_id=view_id,
-            )
+            outcome = deps.runs.submit_page(coach, given)
         except (RunNotFound, UnknownProtocol, StaleSubmission) as refusal:
             log.warning("page submission refused: %s", type(refusal).__name__)
             ack(response_action="update", view=messages.notice_view("not_found"))
@@ -64,16 +57,9 @@ def register(app: App, deps: Deps) -> None:
     def on_page_closed(ack: Ack, body: dict) -> None:
         ack()
         coach = coach_from_body(body)
-        meta, raw, view_id = _page_payload(body.get("view"))
+        given = _page_answers(body.get("view"))
         try:
-            kept = deps.runs.save_draft(
-                coach,
-                protocol_id=meta.protocol_id,
-                page_id=meta.page_id,
-                raw=raw,
-                run_id=meta.run_id,
-                view_id=view_id,
-            )
+            kept = deps.runs.save_draft(coach, given)
         except (RunNotFound, UnknownProtocol, StaleSubmission) as refusal:
             log.warning("draft refused: %s", type(refusal).__name__)
             return

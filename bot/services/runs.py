@@ -51,6 +51,18 @@ class PageToShow:
 
 
 @dataclass(frozen=True)
+class PageAnswers:
+    """A page as the coach left it: which page, of which run (or of the modal the run was
+    opened in, before the run has an id the modal knows), and the raw answers."""
+
+    protocol_id: str
+    page_id: str
+    raw: dict[str, rules.Raw]
+    run_id: str | None = None
+    view_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Completed:
     run_id: str
     protocol: Protocol
@@ -158,28 +170,24 @@ class RunService:
             raise RunNotFound(view_id)
         return run
 
-    def submit_page(
-        self,
-        coach: Coach,
-        *,
-        protocol_id: str,
-        page_id: str,
-        raw: dict[str, rules.Raw],
-        run_id: str | None = None,
-        view_id: str | None = None,
-    ) -> PageToShow | Completed:
+    def _page_of(
+        self, session: Session, coach: Coach, given: PageAnswers
+    ) -> tuple[ProtocolRun, Protocol, Page]:
+        run = self._run_for_submission(
+            session, coach, run_id=given.run_id, view_id=given.view_id, protocol_id=given.protocol_id
+        )
+        protocol = self._protocol_of(session, run)
+        index = protocol.page_index(given.page_id)
+        if index is None:
+            raise StaleSubmission(given.page_id)
+        return run, protocol, protocol.pages[index]
+
+    def submit_page(self, coach: Coach, given: PageAnswers) -> PageToShow | Completed:
         """Store a page's valid answers at once, then say what comes next: the same page with
         errors, the next page, or the completed run with its summary."""
         with self._session() as session:
-            run = self._run_for_submission(
-                session, coach, run_id=run_id, view_id=view_id, protocol_id=protocol_id
-            )
-            protocol = self._protocol_of(session, run)
-            index = protocol.page_index(page_id)
-            if index is None:
-                raise StaleSubmission(page_id)
-            page = protocol.pages[index]
-            checked = rules.check_page(page, raw)
+            run, protocol, page = self._page_of(session, coach, given)
+            checked = rules.check_page(page, given.raw)
             following = rules.next_page(protocol, page.id)
             stays = checked.errors or following is None
             repo.save_answers(
@@ -202,34 +210,21 @@ class RunService:
             session.refresh(run)
             return Completed(run.id, protocol, self._summary(protocol, run, answers), run.completed_at, newly)
 
-    def save_draft(
-        self,
-        coach: Coach,
-        *,
-        protocol_id: str,
-        page_id: str,
-        raw: dict[str, rules.Raw],
-        run_id: str | None = None,
-        view_id: str | None = None,
-    ) -> int:
+    def save_draft(self, coach: Coach, given: PageAnswers) -> int:
         """Keep what a coach typed on a page they closed without submitting: every answer that
         passes its step's rules is stored; nothing already stored is removed. Returns how many."""
         with self._session() as session:
-            nothing_typed = all(rules.is_empty(value) for value in raw.values())
-            if nothing_typed and run_id is None and repo.run_for_view(session, view_id=view_id or "") is None:
-                return 0  # closed straight away: no run to keep
-            run = self._run_for_submission(
-                session, coach, run_id=run_id, view_id=view_id, protocol_id=protocol_id
+            nothing_typed = (
+                all(rules.is_empty(value) for value in given.raw.values()) and given.run_id is None
             )
+            if nothing_typed and repo.run_for_view(session, view_id=given.view_id or "") is None:
+                return 0  # closed straight away: no run to keep
+            run, _, page = self._page_of(session, coach, given)
             if run.status is not RunStatus.IN_PROGRESS:
                 return 0
-            protocol = self._protocol_of(session, run)
-            index = protocol.page_index(page_id)
-            if index is None:
-                raise StaleSubmission(page_id)
-            checked = rules.check_page(protocol.pages[index], raw)
+            checked = rules.check_page(page, given.raw)
             repo.save_answers(
-                session, run_id=run.id, values=checked.values, current_page=page_id, now=self._clock()
+                session, run_id=run.id, values=checked.values, current_page=page.id, now=self._clock()
             )
             return len(checked.values)
 

@@ -1,0 +1,473 @@
+"""Ack latency of `coachbot serve` (HTTP mode) next to a bare bolt app that only acks.
+
+Signed `/coach help` and `/coach start <protocol>` requests go at 1, 10 and 50 concurrent clients
+to both servers in the same run, and the table compares their p50/p99. Both servers run the same
+server code (`bot.server`), so the ratio is the cost of the bot's own work. Goals: p99 at 50
+clients no more than 1.5 times the bare app's, and no bot request over one second.
+
+    python bench/ack_latency.py            # full run, a few minutes
+    python bench/ack_latency.py --quick    # smoke run, seconds
+
+Exits 0 whatever the numbers (a benchmark, not a test); 2 if a server does not come up, 1 if
+any request failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import http.client
+import math
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+
+if not __package__:  # run as a script: `tests` (the fake Slack, request signing) lives in the checkout
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests import slack_requests as sr
+from tests.fake_slack import FakeSlack
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BOT_TOKEN = "xoxb-bench-token"
+PROTOCOL = "five-lenses"  # any protocol in protocols/; `start` opens its first page
+KINDS = ("help", "start")
+LEVELS = (1, 10, 50)
+FULL_REQUESTS = {1: 200, 10: 1000, 50: 1000}
+QUICK_REQUESTS = {1: 20, 10: 100, 50: 100}
+WARMUP_REQUESTS = 50
+WARMUP_CLIENTS = 10
+RATIO_GOAL = 1.5
+SLOWEST_GOAL_S = 1.0
+START_TIMEOUT_S = 60.0
+DRAIN_TIMEOUT_S = 30.0
+
+
+class ServerFailed(Exception):
+    """A server process did not come up healthy; the message carries the end of its log."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Servers
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.log_path.read_text(errors="replace")[-chars:]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(name: str, argv: list[str], env: dict[str, str], workdir: Path) -> Server:
+    """Logs go to a file, not a pipe: nobody reads a pipe during the run, and a full one would
+    block the server mid-benchmark. A new session keeps Ctrl-C from reaching the servers, so
+    they stop once, on our SIGTERM."""
+    port = free_port()
+    log_path = workdir / f"{name}.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            argv,
+            cwd=workdir,  # away from the checkout's .env
+            env=env | {"PORT": str(port)},
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return Server(name=name, port=port, process=process, log_path=log_path)
+
+
+def wait_healthy(server: Server, timeout: float = START_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=1)
+        try:
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        finally:
+            connection.close()
+        if server.process.poll() is not None or time.monotonic() > deadline:
+            raise ServerFailed(f"{server.name} did not come up on port {server.port}:\n{server.log_tail()}")
+        time.sleep(0.05)
+
+
+def stop_server(server: Server) -> None:
+    """SIGTERM lets uvicorn finish open requests and run the lifespan exit; kill only if it hangs."""
+    if server.process.poll() is None:
+        server.process.send_signal(signal.SIGTERM)
+    try:
+        server.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+def server_env(fake: FakeSlack, database_url: str) -> dict[str, str]:
+    """HTTP mode: no SLACK_APP_TOKEN, whatever the calling shell has set."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    return env | {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": sr.SIGNING_SECRET,
+        "SLACK_API_URL": fake.url,
+        "DATABASE_URL": database_url,
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Load
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Samples:
+    """Latencies (seconds) of requests answered 200, and every other outcome by kind."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: Samples) -> None:
+        self.latencies.extend(other.latencies)
+        self.errors.update(other.errors)
+
+
+def encoded_command(kind: str, fake: FakeSlack, port: int) -> bytes:
+    """A fresh signature (timestamp now) and a fresh trigger id, as Slack sends each command.
+    The bare app gets trigger ids too, so the client does the same work for both servers."""
+    text = "help" if kind == "help" else f"start {PROTOCOL}"
+    request = sr.command(text, trigger_id=fake.issue_trigger_id())
+    body = request.body.encode()
+    headers = request.headers() | {"Host": f"127.0.0.1:{port}", "Content-Length": str(len(body))}
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    return f"POST /slack/events HTTP/1.1\r\n{head}\r\n".encode() + body
+
+
+class StatusError(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+
+
+async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, payload: bytes) -> bool:
+    """One request on a keep-alive connection; True if the server keeps the connection open.
+
+    A hand-rolled HTTP/1.1 exchange keeps the client's own cost per request to a few
+    microseconds, so on a small machine the client takes little CPU from the servers.
+    """
+    writer.write(payload)
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(":", 1) for line in header_lines if ":" in line)
+    headers = {name.strip().lower(): value.strip() for name, value in headers.items()}
+    if "content-length" not in headers:
+        raise ValueError("response without Content-Length")
+    await reader.readexactly(int(headers["content-length"]))
+    status = int(status_line.split(" ", 2)[1])
+    if status != 200:
+        raise StatusError(status)
+    return headers.get("connection", "").lower() != "close"
+
+
+async def one_client(
+    port: int, kind: str, count: int, fake: FakeSlack, ready: asyncio.Barrier, samples: Samples
+) -> None:
+    """Opens its connection first, waits for every other client, then sends `count` requests
+    back to back, timing each from send to the last byte of the response."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    await ready.wait()
+    try:
+        for _ in range(count):
+            payload = encoded_command(kind, fake, port)
+            started = time.perf_counter()
+            try:
+                keep_open = await exchange(reader, writer, payload)
+            except StatusError as error:
+                samples.errors[str(error)] += 1
+                continue
+            except (OSError, EOFError, ValueError, asyncio.IncompleteReadError) as error:
+                samples.errors[type(error).__name__] += 1
+                keep_open = False
+            else:
+                samples.latencies.append(time.perf_counter() - started)
+            if not keep_open:
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    finally:
+        writer.close()
+
+
+async def run_load(port: int, kind: str, clients: int, total: int, fake: FakeSlack) -> Samples:
+    samples = Samples()
+    ready = asyncio.Barrier(clients)
+    shares = [total // clients + (1 if i < total % clients else 0) for i in range(clients)]
+    await asyncio.gather(*(one_client(port, kind, n, fake, ready, samples) for n in shares if n))
+    return samples
+
+
+@contextlib.contextmanager
+def quiet_collector() -> Iterator[None]:
+    """No garbage-collector pauses in the client while it times requests (servers unaffected)."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+# --------------------------------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    kind: str
+    clients: int
+    bare: Samples
+    bot: Samples
+
+
+class Bench:
+    """Sends the load and keeps count of the `start` commands the bot acked, so it can wait for
+    the bot's work after each ack (views.open, then a database write) to finish before the bare
+    app is measured, and check afterwards that every modal opened."""
+
+    def __init__(self, fake: FakeSlack, bot: Server, bare: Server) -> None:
+        self.fake = fake
+        self.bot = bot
+        self.bare = bare
+        self.bot_starts = 0
+
+    def load(self, server: Server, kind: str, clients: int, total: int) -> Samples:
+        with quiet_collector():
+            samples = asyncio.run(run_load(server.port, kind, clients, total, self.fake))
+        if server is self.bot and kind == "start":
+            self.bot_starts += len(samples.latencies)
+            self.drain()
+        return samples
+
+    def drain(self) -> None:
+        try:
+            self.fake.wait_for("views.open", count=self.bot_starts, timeout=DRAIN_TIMEOUT_S)
+        except AssertionError:
+            print(f"  (the bot had not opened every modal after {DRAIN_TIMEOUT_S:.0f} s)", file=sys.stderr)
+        time.sleep(0.2)  # the database write that follows views.open
+
+    def warm_up(self, requests: int) -> Samples:
+        errors = Samples()
+        for server in (self.bare, self.bot):
+            for kind in KINDS:
+                errors.add(self.load(server, kind, WARMUP_CLIENTS, requests))
+        return errors
+
+    def cell(self, kind: str, clients: int, total: int) -> Cell:
+        """Order bare, bot, bot, bare (half the requests each time), so a drift in the machine's
+        speed during the cell weighs on both servers alike."""
+        first, second = total // 2, total - total // 2
+        bare, bot = Samples(), Samples()
+        bare.add(self.load(self.bare, kind, clients, first))
+        bot.add(self.load(self.bot, kind, clients, first))
+        bot.add(self.load(self.bot, kind, clients, second))
+        bare.add(self.load(self.bare, kind, clients, second))
+        return Cell(kind=kind, clients=clients, bare=bare, bot=bot)
+
+    def views_opened(self) -> tuple[int, Counter[str]]:
+        calls = self.fake.calls_to("views.open")
+        failures = Counter(str(c.response.get("error")) for c in calls if not c.ok)
+        return sum(c.ok for c in calls), failures
+
+
+# --------------------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest rank: the smallest sample at or above q percent of all samples."""
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(q / 100 * len(ordered))) - 1]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}"
+
+
+COLUMNS = (
+    ("kind", 6),
+    ("clients", 8),
+    ("requests", 9),
+    ("bare p50", 9),
+    ("bare p99", 9),
+    ("bot p50", 8),
+    ("bot p99", 8),
+    ("p99 ratio", 10),
+    ("bot max", 8),
+    ("over 1s", 7),
+)
+
+
+def row(values: list[str]) -> str:
+    return "  ".join(
+        value.ljust(width) if i == 0 else value.rjust(width)
+        for i, (value, (_, width)) in enumerate(zip(values, COLUMNS, strict=True))
+    )
+
+
+def ratio(cell: Cell) -> float:
+    return percentile(cell.bot.latencies, 99) / percentile(cell.bare.latencies, 99)
+
+
+def print_report(cells: list[Cell], bench: Bench, warmup: Samples) -> int:
+    """Prints the table and the verdicts; returns the number of failed requests."""
+    print("\nlatency in ms, send to last byte of the response; requests = per server\n")
+    print(row([name for name, _ in COLUMNS]))
+    for cell in cells:
+        if not cell.bot.latencies or not cell.bare.latencies:
+            print(row([cell.kind, str(cell.clients), "0", *["-"] * 7]))
+            continue
+        bare, bot = cell.bare.latencies, cell.bot.latencies
+        print(
+            row(
+                [
+                    cell.kind,
+                    str(cell.clients),
+                    str(len(bot)),
+                    ms(percentile(bare, 50)),
+                    ms(percentile(bare, 99)),
+                    ms(percentile(bot, 50)),
+                    ms(percentile(bot, 99)),
+                    f"{ratio(cell):.2f}",
+                    ms(max(bot)),
+                    str(sum(latency > SLOWEST_GOAL_S for latency in bot)),
+                ]
+            )
+        )
+
+    print()
+    for cell in cells:
+        if cell.clients == max(LEVELS) and cell.bot.latencies and cell.bare.latencies:
+            verdict = "met" if ratio(cell) <= RATIO_GOAL else "MISSED"
+            print(
+                f"p99 ratio at {cell.clients} clients, {cell.kind}: {ratio(cell):.2f} "
+                f"(goal <= {RATIO_GOAL}) {verdict}"
+            )
+    slowest = max((latency for cell in cells for latency in cell.bot.latencies), default=math.nan)
+    verdict = "met" if slowest < SLOWEST_GOAL_S else "MISSED"
+    print(f"slowest bot request: {slowest * 1000:.0f} ms (goal < {SLOWEST_GOAL_S * 1000:.0f} ms) {verdict}")
+
+    opened, failures = bench.views_opened()
+    detail = f"; failed: {dict(failures)}" if failures else ""
+    print(f"views.open after bot's start acks: {opened} ok of {bench.bot_starts} (warm-up included){detail}")
+
+    errors: Counter[str] = Counter(warmup.errors)
+    for cell in cells:
+        errors.update({f"bare {k}": v for k, v in cell.bare.errors.items()})
+        errors.update({f"bot {k}": v for k, v in cell.bot.errors.items()})
+    failed = sum(errors.values())
+    print(f"failed requests: {failed}" + (f" {dict(errors)}" if errors else ""))
+    return failed
+
+
+def print_machine() -> None:
+    print(
+        f"machine: {os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, "
+        f"Python {platform.python_version()}; slack_bolt {version('slack_bolt')}, "
+        f"slack_sdk {version('slack_sdk')}, uvicorn {version('uvicorn')}, starlette {version('starlette')}"
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a short smoke run (few requests per level)")
+    parser.add_argument("--requests", type=int, metavar="N", help="requests per server at every level")
+    args = parser.parse_args(argv)
+    if args.requests is not None and args.requests < 2:
+        parser.error("--requests must be at least 2")
+    return args
+
+
+def run(args: argparse.Namespace) -> int:
+    plan = QUICK_REQUESTS if args.quick else FULL_REQUESTS
+    if args.requests is not None:
+        plan = dict.fromkeys(LEVELS, args.requests)
+    warmup = 10 if args.quick else WARMUP_REQUESTS
+
+    print_machine()
+    # Unwound in reverse, on any exit: servers stop before their database goes, the fake last.
+    with contextlib.ExitStack() as cleanup:
+        fake = FakeSlack(token=BOT_TOKEN).start()
+        cleanup.callback(fake.stop)
+        workdir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="coachbot-bench-")))
+        env = server_env(fake, f"sqlite:///{workdir / 'coachbot.db'}")
+        bot = start_server("bot", [sys.executable, "-m", "bot", "serve"], env, workdir)
+        cleanup.callback(stop_server, bot)
+        bare = start_server("bare", [sys.executable, str(REPO_ROOT / "bench" / "bare_app.py")], env, workdir)
+        cleanup.callback(stop_server, bare)
+        try:
+            wait_healthy(bot)
+            wait_healthy(bare)
+        except ServerFailed as failed:
+            print(failed, file=sys.stderr)
+            return 2
+
+        bench = Bench(fake, bot=bot, bare=bare)
+        print(f"warming up: {warmup} requests of each kind per server")
+        warmup_samples = bench.warm_up(warmup)
+        cells = []
+        for clients in LEVELS:
+            for kind in KINDS:
+                print(f"measuring {kind} at {clients} clients: {plan[clients]} requests per server")
+                cells.append(bench.cell(kind, clients, plan[clients]))
+        failed = print_report(cells, bench, warmup_samples)
+
+        for server in (bot, bare):
+            stop_server(server)
+            if server.process.returncode not in (0, -signal.SIGTERM):
+                print(f"{server.name} exited with {server.process.returncode}:\n{server.log_tail()}")
+        return 1 if failed else 0
+
+
+def main() -> None:
+    args = parse_args()
+    # A SIGTERM to the benchmark unwinds like Ctrl-C, so the servers and the fake are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        sys.exit(run(args))
+    except KeyboardInterrupt:
+        print("interrupted; servers stopped", file=sys.stderr)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
