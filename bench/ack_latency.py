@@ -5,8 +5,9 @@ to both servers in the same run, and the table compares their p50/p99. Both serv
 server code (`bot.server`), so the ratio is the cost of the bot's own work. Goals: p99 at 50
 clients no more than 1.5 times the bare app's, and no bot request over one second.
 
-    python bench/ack_latency.py            # full run, a few minutes
-    python bench/ack_latency.py --quick    # smoke run, seconds
+    python bench/ack_latency.py            # full run, about half a minute on 2 CPUs
+    python bench/ack_latency.py --quick    # smoke run, a few seconds
+    python bench/ack_latency.py --requests 3000   # that many per server at every level
 
 Exits 0 whatever the numbers (a benchmark, not a test); 2 if a server does not come up, 1 if
 any request failed.
@@ -182,8 +183,10 @@ async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, p
     await writer.drain()
     head = await reader.readuntil(b"\r\n\r\n")
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    headers = dict(line.split(":", 1) for line in header_lines if ":" in line)
-    headers = {name.strip().lower(): value.strip() for name, value in headers.items()}
+    headers = {
+        name.strip().lower(): value.strip()
+        for name, _, value in (line.partition(":") for line in header_lines)
+    }
     if "content-length" not in headers:
         raise ValueError("response without Content-Length")
     await reader.readexactly(int(headers["content-length"]))
@@ -223,9 +226,9 @@ async def one_client(
 
 async def run_load(port: int, kind: str, clients: int, total: int, fake: FakeSlack) -> Samples:
     samples = Samples()
-    ready = asyncio.Barrier(clients)
-    shares = [total // clients + (1 if i < total % clients else 0) for i in range(clients)]
-    await asyncio.gather(*(one_client(port, kind, n, fake, ready, samples) for n in shares if n))
+    shares = [total // clients + (1 if i < total % clients else 0) for i in range(min(clients, total))]
+    ready = asyncio.Barrier(len(shares))
+    await asyncio.gather(*(one_client(port, kind, n, fake, ready, samples) for n in shares))
     return samples
 
 
