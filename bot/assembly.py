@@ -50,6 +50,7 @@ def build_bot(
     if migrate:
         upgrade(engine)
     runs = RunService(engine=engine, catalog=Catalog.load(settings.protocols_dir), clock=clock)
+    runs.record_catalog()
     client = make_client(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app = App(

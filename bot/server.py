@@ -8,6 +8,7 @@ never holds up another request's ack.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import signal
 import threading
@@ -97,9 +98,17 @@ def bot_asgi(bot: Bot, *, run_scheduler: bool = True) -> Starlette:
     )
 
 
+def settle_heap() -> None:
+    """What is built at start lives as long as the process. Freezing it keeps it out of the
+    garbage collector's full passes, which otherwise stall every request in flight for 30-50 ms."""
+    gc.collect()
+    gc.freeze()
+
+
 def run_http(asgi: Starlette, *, port: int, host: str = "0.0.0.0") -> None:
     """uvicorn stops on SIGTERM/SIGINT by finishing open requests, then runs the lifespan exit."""
     log.info("serving HTTP on port %d at /slack/events", port)
+    settle_heap()
     uvicorn.run(asgi, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
 
 
@@ -118,6 +127,7 @@ def serve_socket_mode(bot: Bot) -> None:
         web_client=bot.app.client,
     )
     bot.scheduler.start()
+    settle_heap()
     handler.connect()
     log.info("connected to Slack in Socket Mode")
     stop.wait()

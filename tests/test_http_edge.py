@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
+import psycopg
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
-from starlette.testclient import TestClient
 
-from bot.assembly import build_bot
-from bot.server import bot_asgi
 from bot.storage.models import Answer, ProtocolRun
 from tests import slack_requests as sr
-from tests.conftest import make_settings
 from tests.flow import open_modal, protocol, sample_answer
 
 
@@ -96,10 +95,21 @@ def test_healthz_answers_when_the_database_is_reachable(slack_http):
     assert response.status_code == 200 and response.json() == {"ok": True}
 
 
-def test_healthz_is_503_when_the_database_is_not(slack):
-    unreachable = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"
-    bot = build_bot(make_settings(unreachable, slack), migrate=False)
-    with TestClient(bot_asgi(bot, run_scheduler=False)) as http:
-        response = http.get("/healthz")
+def make_database_unreachable(database_url: str) -> None:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        path = Path(url.database)
+        path.rename(path.with_suffix(".gone"))
+        path.mkdir()  # a folder where the database file was: SQLite cannot open it
+        return
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE {url.database} WITH (FORCE)")
+
+
+def test_healthz_is_503_when_the_database_is_not(slack_http, bot, database_url):
+    bot.engine.dispose()
+    make_database_unreachable(database_url)
+    response = slack_http.http.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"ok": False, "database": "unreachable"}

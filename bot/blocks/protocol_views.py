@@ -27,22 +27,24 @@ class PageMeta:
     """What a page modal carries in `private_metadata`: ids only, state is in the database."""
 
     protocol_id: str
+    version: int
     page_id: str
     run_id: str | None = None
 
     def encode(self) -> str:
-        return json.dumps({"p": self.protocol_id, "g": self.page_id, "r": self.run_id}, separators=(",", ":"))
+        fields = {"p": self.protocol_id, "v": self.version, "g": self.page_id, "r": self.run_id}
+        return json.dumps(fields, separators=(",", ":"))
 
     @classmethod
     def decode(cls, text: str) -> PageMeta:
         try:
             data = json.loads(text)
-            meta = cls(protocol_id=data["p"], page_id=data["g"], run_id=data.get("r"))
+            meta = cls(protocol_id=data["p"], version=data["v"], page_id=data["g"], run_id=data.get("r"))
         except (ValueError, TypeError, KeyError) as error:
             raise MalformedPayload("private_metadata is not a page reference") from error
-        if not all(isinstance(v, str) for v in (meta.protocol_id, meta.page_id)) or not isinstance(
-            meta.run_id, str | None
-        ):
+        valid = isinstance(meta.protocol_id, str) and isinstance(meta.page_id, str)
+        valid = valid and isinstance(meta.version, int) and isinstance(meta.run_id, str | None)
+        if not valid:
             raise MalformedPayload("private_metadata is not a page reference")
         return meta
 
@@ -118,7 +120,7 @@ def page_view(shown: PageToShow) -> dict:
     if page.intro:
         blocks.append(section(page.intro))
     blocks.extend(_step_block(step, shown.answers.get(step.id)) for step in page.steps)
-    meta = PageMeta(protocol_id=protocol.id, page_id=page.id, run_id=shown.run_id)
+    meta = PageMeta(protocol_id=protocol.id, version=protocol.version, page_id=page.id, run_id=shown.run_id)
     return {
         "type": "modal",
         "callback_id": CallbackId.PROTOCOL_PAGE,

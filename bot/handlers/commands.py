@@ -30,9 +30,7 @@ def register(app: App, deps: Deps) -> None:
         match parsed:
             case commands.Start(protocol_id):
                 ack()
-                open_protocol(
-                    deps, coach, protocol_id, command.get("trigger_id", ""), command.get("response_url")
-                )
+                open_protocol(deps, command.get("trigger_id", ""), protocol_id, command.get("response_url"))
             case commands.Resume():
                 ephemeral(
                     ack, messages.resume_message(deps.runs.listing(coach, status=RunStatus.IN_PROGRESS))
@@ -43,18 +41,12 @@ def register(app: App, deps: Deps) -> None:
                 ephemeral(ack, messages.help_message(deps.runs.catalog, unknown=unknown))
 
 
-def open_protocol(
-    deps: Deps, coach: Coach, protocol_id: str, trigger_id: str, response_url: str | None
-) -> None:
-    """Open the first page before any database work (the trigger id lives 3 seconds), then
-    record the run against the modal it was opened in."""
+def open_protocol(deps: Deps, trigger_id: str, protocol_id: str, response_url: str | None) -> None:
+    """Open the first page at once (a trigger id lives 3 seconds). Nothing is written yet: the
+    run begins with the first answer saved, so a window opened and closed empty leaves nothing."""
     try:
-        view_id = deps.gateway.open_view(
-            trigger_id=trigger_id, view=page_view(deps.runs.first_page(protocol_id))
-        )
+        deps.gateway.open_view(trigger_id=trigger_id, view=page_view(deps.runs.first_page(protocol_id)))
     except TriggerExpired:
         log.warning("modal for %s not opened: trigger expired", protocol_id)
         if response_url:
             deps.gateway.respond(response_url=response_url, message=messages.too_slow_message())
-        return
-    deps.runs.start(coach, protocol_id, view_id=view_id)

@@ -30,7 +30,14 @@ def _page_answers(view: object) -> PageAnswers:
     meta = PageMeta.decode(view.get("private_metadata") or "")
     state = view.get("state")
     raw = read_state(state.get("values") if isinstance(state, dict) else None)
-    return PageAnswers(meta.protocol_id, meta.page_id, raw, run_id=meta.run_id, view_id=view["id"])
+    return PageAnswers(
+        meta.protocol_id,
+        meta.page_id,
+        raw,
+        run_id=meta.run_id,
+        view_id=view["id"],
+        protocol_version=meta.version,
+    )
 
 
 def register(app: App, deps: Deps) -> None:

@@ -60,6 +60,7 @@ class PageAnswers:
     raw: dict[str, rules.Raw]
     run_id: str | None = None
     view_id: str | None = None
+    protocol_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -113,24 +114,35 @@ class RunService:
         return protocol
 
     def first_page(self, protocol_id: str) -> PageToShow:
-        """What to show the moment a coach starts: built without touching the database, so the
-        modal opens inside Slack's three seconds."""
+        """What to show the moment a coach starts. No database work: the modal opens inside
+        Slack's three seconds, and the run is written with the first answer the coach saves."""
         protocol = self.protocol(protocol_id)
         return PageToShow(protocol=protocol, page=protocol.pages[0], answers={})
 
-    def start(self, coach: Coach, protocol_id: str, *, view_id: str | None) -> str:
-        """Record a new run (after its modal is open) and return its id."""
+    def record_catalog(self) -> None:
+        """Keep the definition of every protocol version this process offers, so a run started
+        from it can go on with the same steps after the file changes."""
+        with self._session() as session:
+            for protocol in self._catalog:
+                repo.record_snapshot(
+                    session,
+                    protocol_id=protocol.id,
+                    version=protocol.version,
+                    definition=protocol.model_dump(),
+                )
+
+    def start(
+        self, coach: Coach, protocol_id: str, *, view_id: str | None, version: int | None = None
+    ) -> str:
+        """Record a new run and return its id; `version` is the one the coach's modal showed."""
         protocol = self.protocol(protocol_id)
         with self._session() as session:
-            repo.record_snapshot(
-                session, protocol_id=protocol.id, version=protocol.version, definition=protocol.model_dump()
-            )
             run = repo.create_run(
                 session,
                 team_id=coach.team_id,
                 user_id=coach.user_id,
                 protocol_id=protocol.id,
-                protocol_version=protocol.version,
+                protocol_version=version or protocol.version,
                 first_page=protocol.pages[0].id,
                 origin_view_id=view_id,
                 now=self._clock(),
@@ -155,7 +167,14 @@ class RunService:
         return run
 
     def _run_for_submission(
-        self, session: Session, coach: Coach, *, run_id: str | None, view_id: str | None, protocol_id: str
+        self,
+        session: Session,
+        coach: Coach,
+        *,
+        run_id: str | None,
+        view_id: str | None,
+        protocol_id: str,
+        version: int | None,
     ) -> ProtocolRun:
         if run_id is not None:
             return self._owned_run(session, coach, run_id)
@@ -163,8 +182,8 @@ class RunService:
             raise RunNotFound("(none)")
         run = repo.run_for_view(session, view_id=view_id)
         if run is None:
-            # The submission beat the start's own write: create the run here, once.
-            self.start(coach, protocol_id, view_id=view_id)
+            # The first answer given in a freshly opened modal: the run begins here, once.
+            self.start(coach, protocol_id, view_id=view_id, version=version)
             run = repo.run_for_view(session, view_id=view_id)
         if run is None or (run.team_id, run.user_id) != (coach.team_id, coach.user_id):
             raise RunNotFound(view_id)
@@ -174,7 +193,12 @@ class RunService:
         self, session: Session, coach: Coach, given: PageAnswers
     ) -> tuple[ProtocolRun, Protocol, Page]:
         run = self._run_for_submission(
-            session, coach, run_id=given.run_id, view_id=given.view_id, protocol_id=given.protocol_id
+            session,
+            coach,
+            run_id=given.run_id,
+            view_id=given.view_id,
+            protocol_id=given.protocol_id,
+            version=given.protocol_version,
         )
         protocol = self._protocol_of(session, run)
         index = protocol.page_index(given.page_id)

@@ -54,7 +54,6 @@ def create_run(
         if existing is None:
             raise
         return existing
-    session.refresh(run)
     return run
 
 
