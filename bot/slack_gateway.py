@@ -16,6 +16,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.blocks.messages import Message
 from bot.logs import slack_library_logger
+from bot.slack_http import KeepAliveWebClient
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class DeliveryFailed(Exception):
 
 
 def make_client(*, token: str, base_url: str) -> WebClient:
-    return WebClient(token=token, base_url=base_url, timeout=10, logger=slack_library_logger())
+    return KeepAliveWebClient(token=token, base_url=base_url, timeout=10, logger=slack_library_logger())
 
 
 def _error_code(error: SlackApiError) -> str:

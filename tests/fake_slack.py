@@ -801,6 +801,7 @@ def _report_internal_error(exc: BaseException) -> None:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128
     fake: FakeSlack
 
 
@@ -808,6 +809,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
     """Routes ``/api/<method>``, ``/upload/<file_id>`` and ``/response_url`` to the fake."""
 
     server: _Server
+    # Keep-alive, as Slack's own endpoint: every answer carries a Content-Length.
+    protocol_version = "HTTP/1.1"
 
     def do_POST(self) -> None:
         self._serve()
