@@ -54,9 +54,36 @@ class Source(Strict):
     url: str | None = None
 
 
+class CyclePhase(StrEnum):
+    """The coaching cycle's phases, in the seed's order; loosely sequential and overlapping."""
+
+    OBSERVE_ASSESS = "observe_assess"
+    THEORY_OF_ACTION = "theory_of_action"
+    RELATIONSHIPS = "relationships"
+    ENROLLMENT = "enrollment"
+    INTERVENTIONS = "interventions"
+    REFLECTION = "reflection"
+
+    @property
+    def label(self) -> str:
+        return PHASE_LABELS[self]
+
+
+PHASE_LABELS = {
+    CyclePhase.OBSERVE_ASSESS: "Observe and assess",
+    CyclePhase.THEORY_OF_ACTION: "Theory of action and goals",
+    CyclePhase.RELATIONSHIPS: "Relationships",
+    CyclePhase.ENROLLMENT: "Enrollment",
+    CyclePhase.INTERVENTIONS: "Interventions",
+    CyclePhase.REFLECTION: "Reflection",
+}
+
+
 class Option(Strict):
     value: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,74}$")]
     label: Annotated[str, Field(min_length=1, max_length=75)]
+    # For an item's status: this option means the item needs no more work.
+    settled: bool = False
 
 
 class Step(Strict):
@@ -68,6 +95,8 @@ class Step(Strict):
     max_length: Annotated[int, Field(ge=1, le=SLACK_INPUT_MAX)] = SLACK_INPUT_MAX
     placeholder: Annotated[str | None, Field(max_length=150)] = None
     options: tuple[Option, ...] = ()
+    # The step is a checklist item's status (e.g. one enrollment agreement); clients show progress.
+    item_status: bool = False
 
     @model_validator(mode="after")
     def _options_fit_input(self) -> Step:
@@ -82,6 +111,8 @@ class Step(Strict):
                 raise ValueError("option values must be unique within a step")
         elif self.options:
             raise ValueError(f"a {self.input.value} step takes no options")
+        if self.item_status and self.input is not InputType.SINGLE_CHOICE:
+            raise ValueError("an item_status step must be a single_choice")
         return self
 
     def label_for(self, value: str) -> str:
@@ -101,6 +132,19 @@ class Page(Strict):
     steps: Annotated[tuple[Step, ...], Field(min_length=1, max_length=10)]
 
 
+class GoalSteps(Strict):
+    """Which steps of a protocol state a measurable goal; completing such a run stores the goal
+    for the client it was about, ready for check-ins."""
+
+    statement: str
+    students: str | None = None
+    measure: str | None = None
+    baseline: str | None = None
+    target: str | None = None
+    due: str | None = None
+    gap: str | None = None
+
+
 class Protocol(Strict):
     id: Annotated[str, Field(pattern=SLUG)]
     version: Annotated[int, Field(ge=1)]
@@ -112,6 +156,11 @@ class Protocol(Strict):
     sources: Annotated[tuple[Source, ...], Field(min_length=1)]
     pages: Annotated[tuple[Page, ...], Field(min_length=1)]
     summary: Annotated[str, Field(min_length=1)]
+    # Where in the coaching cycle this protocol belongs.
+    phase: CyclePhase | None = None
+    goal: GoalSteps | None = None
+    # One run per client, continued over several conversations (a checklist such as enrollment).
+    one_per_client: bool = False
 
     @field_validator("audience")
     @classmethod
@@ -129,6 +178,14 @@ class Protocol(Strict):
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             if dupes:
                 raise ValueError(f"{kind} ids must be unique: {', '.join(dupes)}")
+        if self.goal is not None:
+            named = {k: v for k, v in self.goal.model_dump().items() if v is not None}
+            unknown = sorted(f"{k}: {v}" for k, v in named.items() if v not in step_ids)
+            if unknown:
+                raise ValueError(f"goal names steps that do not exist: {', '.join(unknown)}")
+            due = self.goal.due and self.step(self.goal.due)
+            if due and due.input is not InputType.DATE:
+                raise ValueError("the goal's due step must be a date step")
         return self
 
     @property

@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy import Index, MetaData, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.protocols.schema import CyclePhase
+
 # A naming convention makes constraint names deterministic, which alembic's batch mode on
 # SQLite needs to alter them later.
 SQLModel.metadata.naming_convention = {
@@ -39,10 +41,36 @@ class RunStatus(StrEnum):
     COMPLETED = "completed"
 
 
-# Stored as the enum's value in a plain VARCHAR, so adding a status needs no type migration.
-STATUS_TYPE = sa.Enum(
-    RunStatus, native_enum=False, length=16, values_callable=lambda members: [m.value for m in members]
-)
+def enum_column(enum: type[StrEnum], length: int = 24) -> sa.Enum:
+    """An enum stored as its value in a plain VARCHAR, so adding a member needs no type migration."""
+    return sa.Enum(
+        enum, native_enum=False, length=length, values_callable=lambda members: [m.value for m in members]
+    )
+
+
+class Domain(StrEnum):
+    SCHOOL = "school"
+    DISTRICT = "district"
+    COMMUNITY = "community"
+
+
+class Client(SQLModel, table=True):
+    """A leader a coach works with. The same leader can be the client of several coaches; each
+    coach's record of them is their own."""
+
+    __tablename__ = "client"
+    __table_args__ = (UniqueConstraint("team_id", "coach_id", "leader_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    team_id: str = Field(max_length=32)
+    coach_id: str = Field(max_length=32)
+    leader_id: str = Field(max_length=32)
+    leader_name: str = Field(max_length=120)
+    organization: str = Field(max_length=200)
+    domain: Domain = Field(sa_type=enum_column(Domain))
+    phase: CyclePhase = Field(default=CyclePhase.OBSERVE_ASSESS, sa_type=enum_column(CyclePhase))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class ProtocolRun(SQLModel, table=True):
@@ -57,12 +85,14 @@ class ProtocolRun(SQLModel, table=True):
     protocol_id: str = Field(max_length=64)
     # The version the run was started with: answers are read against the steps it had then.
     protocol_version: int
-    status: RunStatus = Field(default=RunStatus.IN_PROGRESS, sa_type=STATUS_TYPE)
+    status: RunStatus = Field(default=RunStatus.IN_PROGRESS, sa_type=enum_column(RunStatus, length=16))
     # The page to show when the coach resumes.
     current_page: str = Field(max_length=64)
     # The modal the run was started in: a submission that arrives before the run row is
     # written finds (or creates) the same run through it.
     origin_view_id: str | None = Field(default=None, unique=True, max_length=32)
+    # The leader the run is about, if any.
+    client_id: str | None = Field(default=None, foreign_key="client.id", index=True, max_length=32)
     started_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     completed_at: datetime | None = None
@@ -96,3 +126,52 @@ class ProtocolSnapshot(SQLModel, table=True):
     version: int = Field(primary_key=True)
     definition: str
     recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class AnswerRevision(SQLModel, table=True):
+    """An answer as it was before the coach changed it after completing the run."""
+
+    __tablename__ = "answer_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="protocol_run.id", index=True, max_length=32, ondelete="CASCADE")
+    step_id: str = Field(max_length=64)
+    value: str
+    answered_at: datetime
+    replaced_at: datetime = Field(default_factory=utcnow)
+
+
+class Goal(SQLModel, table=True):
+    """A measurable goal set in a protocol run (a theory of action), the subject of check-ins."""
+
+    __tablename__ = "goal"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    team_id: str = Field(max_length=32)
+    coach_id: str = Field(max_length=32)
+    client_id: str | None = Field(default=None, foreign_key="client.id", index=True, max_length=32)
+    # One goal per run: completing the run again (a retry) finds it instead of adding another.
+    run_id: str = Field(foreign_key="protocol_run.id", unique=True, max_length=32, ondelete="CASCADE")
+    statement: str
+    details: str  # JSON: students, measure, baseline, target, due, gap as the coach gave them
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ShareAudience(StrEnum):
+    CHANNEL = "channel"
+    CLIENT = "client"
+
+
+class Share(SQLModel, table=True):
+    """A run's summary posted somewhere by the coach's explicit choice; withdrawing deletes the
+    messages and keeps this record of what was shared when."""
+
+    __tablename__ = "share"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    run_id: str = Field(foreign_key="protocol_run.id", index=True, max_length=32, ondelete="CASCADE")
+    audience: ShareAudience = Field(sa_type=enum_column(ShareAudience))
+    channel_id: str = Field(max_length=32)
+    message_ts: str  # JSON list: a long summary takes several messages
+    shared_at: datetime = Field(default_factory=utcnow)
+    withdrawn_at: datetime | None = None
