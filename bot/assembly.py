@@ -17,6 +17,7 @@ from bot.logs import slack_library_logger
 from bot.protocols.catalog import Catalog
 from bot.scheduling.scheduler import IntervalJob, build_scheduler
 from bot.scheduling.summaries import retry_unsent_summaries
+from bot.services.clients import ClientService
 from bot.services.runs import Clock, RunService
 from bot.slack_gateway import SlackGateway, make_client
 from bot.storage.db import make_engine, upgrade
@@ -33,6 +34,7 @@ class Bot:
     settings: Settings
     engine: Engine
     runs: RunService
+    clients: ClientService
     gateway: SlackGateway
     app: App
     scheduler: BackgroundScheduler
@@ -51,6 +53,7 @@ def build_bot(
         upgrade(engine)
     runs = RunService(engine=engine, catalog=Catalog.load(settings.protocols_dir), clock=clock)
     runs.record_catalog()
+    clients = ClientService(engine=engine, catalog=runs.catalog, runs=runs, clock=clock)
     client = make_client(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app = App(
@@ -61,7 +64,7 @@ def build_bot(
         or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
     )
     gateway = SlackGateway(client)
-    register_all(app, Deps(runs=runs, gateway=gateway))
+    register_all(app, Deps(runs=runs, clients=clients, gateway=gateway))
     scheduler = build_scheduler(
         [
             IntervalJob(
@@ -69,4 +72,12 @@ def build_bot(
             )
         ]
     )
-    return Bot(settings=settings, engine=engine, runs=runs, gateway=gateway, app=app, scheduler=scheduler)
+    return Bot(
+        settings=settings,
+        engine=engine,
+        runs=runs,
+        clients=clients,
+        gateway=gateway,
+        app=app,
+        scheduler=scheduler,
+    )

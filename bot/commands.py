@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.protocols.catalog import Catalog
+from bot.services.clients import LeaderRef
+
+# With the command's should_escape on, Slack sends `<@U123|name>`; typed without it, `@name`.
+_ESCAPED_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
+_PLAIN_MENTION = re.compile(r"^@([\w.\-]+)$")
 
 
 @dataclass(frozen=True)
@@ -15,6 +21,7 @@ class Help:
 @dataclass(frozen=True)
 class Start:
     protocol_id: str
+    leader: LeaderRef | None = None
 
 
 @dataclass(frozen=True)
@@ -27,22 +34,62 @@ class History:
     pass
 
 
-Command = Help | Start | Resume | History
+@dataclass(frozen=True)
+class AddClient:
+    leader: LeaderRef | None = None
+
+
+@dataclass(frozen=True)
+class Clients:
+    pass
+
+
+@dataclass(frozen=True)
+class Export:
+    leader: LeaderRef
+
+
+Command = Help | Start | Resume | History | AddClient | Clients | Export
+
+
+def parse_mention(word: str) -> LeaderRef | None:
+    if match := _ESCAPED_MENTION.match(word):
+        return LeaderRef(user_id=match.group(1), name=match.group(2) or None)
+    if match := _PLAIN_MENTION.match(word):
+        return LeaderRef(user_id=None, name=match.group(1))
+    return None
+
+
+def _start(protocol_id: str, rest: list[str], catalog: Catalog) -> Start | None:
+    if catalog.get(protocol_id) is None or len(rest) > 1:
+        return None
+    leader = parse_mention(rest[0]) if rest else None
+    if rest and leader is None:
+        return None
+    return Start(protocol_id, leader)
 
 
 def parse(text: str, catalog: Catalog) -> Command:
     words = text.split()
+    unknown = Help(unknown=text.strip())
     if not words or words[0].lower() == "help":
         return Help()
     verb, rest = words[0].lower(), words[1:]
-    if verb == "start":
-        if len(rest) == 1 and catalog.get(rest[0].lower()):
-            return Start(rest[0].lower())
-        return Help(unknown=text.strip())
-    if verb == "resume" and not rest:
-        return Resume()
-    if verb == "history" and not rest:
-        return History()
-    if catalog.get(verb) and not rest:
-        return Start(verb)
-    return Help(unknown=text.strip())
+    match verb, rest:
+        case "start", [protocol_id, *more]:
+            return _start(protocol_id.lower(), more, catalog) or unknown
+        case "resume", []:
+            return Resume()
+        case "history", []:
+            return History()
+        case "clients", []:
+            return Clients()
+        case "client", ["add"]:
+            return AddClient()
+        case "client", ["add", mention]:
+            leader = parse_mention(mention)
+            return AddClient(leader) if leader else unknown
+        case "export", [mention]:
+            leader = parse_mention(mention)
+            return Export(leader) if leader else unknown
+    return _start(verb, rest, catalog) or unknown

@@ -14,13 +14,49 @@ COMMAND = "/coach"
 class CallbackId(StrEnum):
     PROTOCOL_PAGE = "protocol_page"
     PROTOCOL_SUMMARY = "protocol_summary"
+    CLIENT_FORM = "client_form"
+    CLIENT_RECORD = "client_record"
+    RUN_DETAIL = "run_detail"
+    EDIT_ANSWER = "edit_answer"
+    SHARE_TO_CHANNEL = "share_to_channel"
 
 
 class ActionId(StrEnum):
     # The single element inside a step's input block; the block id names the step.
     ANSWER = "answer"
+    # The element inside a form's input block (client form, share form); the block id names it.
+    FIELD = "field"
     START_PROTOCOL = "start_protocol"
     RESUME_RUN = "resume_run"
+    OPEN_CLIENT = "open_client"
+    SET_PHASE = "set_phase"
+    VIEW_RUN = "view_run"
+    EDIT_ANSWER = "edit_answer"
+    SHARE_CHANNEL = "share_channel"
+    SHARE_CLIENT = "share_client"
+    WITHDRAW_SHARE = "withdraw_share"
+    EXPORT_RUN = "export_run"
+    DELETE_RUN = "delete_run"
+
+
+class BlockId(StrEnum):
+    CLIENT_LEADER = "client_leader"
+    CLIENT_ORGANIZATION = "client_organization"
+    CLIENT_DOMAIN = "client_domain"
+    SHARE_CHANNEL = "share_channel"
+    PHASE = "phase"
+
+
+def pair(first: str, second: str) -> str:
+    """Two ids in one button value (a run and a step, a run and a share)."""
+    return f"{first}:{second}"
+
+
+def unpair(value: object) -> tuple[str, str] | None:
+    if not isinstance(value, str) or value.count(":") != 1:
+        return None
+    first, second = value.split(":")
+    return (first, second) if first and second else None
 
 
 STEP_BLOCK_PREFIX = "step:"

@@ -38,10 +38,12 @@ class TriggerExpired(Exception):
 
 
 class DeliveryFailed(Exception):
-    def __init__(self, error: str, *, transient: bool) -> None:
+    def __init__(self, error: str, *, transient: bool, sent: Sequence[str] = ()) -> None:
         super().__init__(error)
         self.error = error
         self.transient = transient
+        # Messages of a multi-message post that went out before the failure.
+        self.sent = list(sent)
 
 
 def make_client(*, token: str, base_url: str) -> WebClient:
@@ -68,21 +70,22 @@ class SlackGateway:
             raise DeliveryFailed(code, transient=code not in PERMANENT_ERRORS) from error
         return response["view"]["id"]
 
-    def post_dm(self, *, user_id: str, messages: Sequence[Message]) -> list[str]:
-        """Post messages to a user's DM with the bot, in order; returns their timestamps."""
+    def post(self, *, channel: str, messages: Sequence[Message]) -> list[str]:
+        """Post messages in order to a channel, or (given a user id) to that user's DM with the
+        bot; returns their timestamps."""
         sent = []
         for message in messages:
             try:
                 response = self._client.chat_postMessage(
-                    channel=user_id, text=message.text, blocks=message.blocks, unfurl_links=False
+                    channel=channel, text=message.text, blocks=message.blocks, unfurl_links=False
                 )
             except SlackApiError as error:
                 code = _error_code(error)
-                log.warning("chat.postMessage to a DM failed: %s", code)
-                raise DeliveryFailed(code, transient=code not in PERMANENT_ERRORS) from error
+                log.warning("chat.postMessage failed: %s", code)
+                raise DeliveryFailed(code, transient=code not in PERMANENT_ERRORS, sent=sent) from error
             except SlackClientError as error:
-                log.warning("chat.postMessage to a DM failed: %s", type(error).__name__)
-                raise DeliveryFailed(type(error).__name__, transient=True) from error
+                log.warning("chat.postMessage failed: %s", type(error).__name__)
+                raise DeliveryFailed(type(error).__name__, transient=True, sent=sent) from error
             sent.append(response["ts"])
         return sent
 
@@ -97,3 +100,47 @@ class SlackGateway:
             self._client.views_publish(user_id=user_id, view=view)
         except SlackApiError as error:
             log.warning("views.publish failed: %s", _error_code(error))
+
+    def update_view(self, *, view_id: str, view: dict) -> None:
+        try:
+            self._client.views_update(view_id=view_id, view=view)
+        except SlackApiError as error:
+            log.warning("views.update failed: %s", _error_code(error))
+
+    def push_view(self, *, trigger_id: str, view: dict) -> None:
+        try:
+            self._client.views_push(trigger_id=trigger_id, view=view)
+        except SlackApiError as error:
+            code = _error_code(error)
+            if code in TRIGGER_ERRORS:
+                raise TriggerExpired(code) from error
+            log.warning("views.push failed: %s", code)
+
+    def delete_message(self, *, channel: str, ts: str) -> None:
+        """Delete a message the bot posted; one already gone counts as deleted."""
+        try:
+            self._client.chat_delete(channel=channel, ts=ts)
+        except SlackApiError as error:
+            code = _error_code(error)
+            if code != "message_not_found":
+                raise DeliveryFailed(code, transient=code not in PERMANENT_ERRORS) from error
+
+    def user_name(self, user_id: str) -> str | None:
+        try:
+            user = self._client.users_info(user=user_id)["user"]
+        except SlackApiError as error:
+            log.warning("users.info failed: %s", _error_code(error))
+            return None
+        return user.get("name") or user.get("real_name")
+
+    def send_file(self, *, user_id: str, filename: str, title: str, content: str, comment: str) -> None:
+        """A file in the user's DM with the bot (exports)."""
+        try:
+            channel = self._client.conversations_open(users=user_id)["channel"]["id"]
+            self._client.files_upload_v2(
+                channel=channel, filename=filename, title=title, content=content, initial_comment=comment
+            )
+        except SlackApiError as error:
+            code = _error_code(error)
+            log.warning("file upload failed: %s", code)
+            raise DeliveryFailed(code, transient=code not in PERMANENT_ERRORS) from error

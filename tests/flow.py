@@ -69,3 +69,45 @@ def fill_all_pages(slack_http, slack, protocol_id: str, marker: str = "") -> tup
         if body["view"]["callback_id"] == "protocol_page":
             view = {**body["view"], "id": view["id"]}
     return body, seen
+
+
+LEADER = "ULEADER1"
+LEADER_NAME = "maria.lopez"
+
+
+def add_client(slack_http, slack, *, leader: str = LEADER, user: str = sr.COACH) -> dict:
+    """Register a client the way a coach does: the command, then the form."""
+    slack_http.send(
+        sr.command(f"client add <@{leader}|{LEADER_NAME}>", trigger_id=slack.issue_trigger_id(), user=user)
+    )
+    form = slack.calls_to("views.open")[-1].response["view"]
+    answers = {
+        "client_leader": leader,
+        "client_organization": "Lincoln Middle School",
+        "client_domain": "school",
+    }
+    response = slack_http.send(sr.form_submission(form, answers, user=user))
+    return response.json()
+
+
+def open_about(slack_http, slack, protocol_id: str, mention: str, *, user: str = sr.COACH) -> dict:
+    """`/coach start <protocol> <mention>`: a placeholder opens, then the page replaces it."""
+    slack_http.send(
+        sr.command(f"start {protocol_id} {mention}", trigger_id=slack.issue_trigger_id(), user=user)
+    )
+    opened = slack.calls_to("views.open")[-1]
+    updated = slack.calls_to("views.update")[-1]
+    assert opened.ok and updated.ok, (opened.response, updated.response)
+    assert updated.args["view_id"] == opened.response["view"]["id"]
+    return updated.response["view"]
+
+
+def fill_pages(slack_http, view: dict, spec, marker: str = "") -> dict:
+    """Submit every page from `view` on; returns the final ack body."""
+    body = None
+    while True:
+        page = spec.pages[spec.page_index(current_page_id(view))]
+        _, body = submit(slack_http, view, {s.id: sample_answer(s, marker) for s in page.steps})
+        if body["view"]["callback_id"] != "protocol_page":
+            return body
+        view = {**body["view"], "id": view["id"]}

@@ -68,6 +68,31 @@ def _user(user: str, team: str) -> dict:
     return {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team}
 
 
+def form_submission(
+    view: dict, answers: Mapping[str, Any], *, user: str = COACH, team: str = TEAM
+) -> SlackRequest:
+    """A form's submission, its answers keyed by block id (the form's inputs are not steps);
+    like Slack, every input block is in the state, empty ones with null values."""
+    values = {}
+    for block in view["blocks"]:
+        if block["type"] == "input":
+            element = block["element"]
+            value = answers.get(block["block_id"])
+            values[block["block_id"]] = {element["action_id"]: _element_state(element, value)}
+    payload = _view_payload(view, {})
+    payload["state"] = {"values": values}
+    return _interactive(
+        {
+            "type": "view_submission",
+            "team": {"id": team, "domain": "equity-coaches"},
+            "user": _user(user, team),
+            "api_app_id": "A0COACH",
+            "trigger_id": f"{next(_sequence)}.trigger",
+            "view": payload,
+        }
+    )
+
+
 def _element_state(element: dict, value: Any) -> dict:
     """What Slack reports in view.state for an element holding `value`."""
     kind = element["type"]
@@ -85,6 +110,8 @@ def _element_state(element: dict, value: Any) -> dict:
         return {"type": kind, "selected_time": value}
     if kind == "users_select":
         return {"type": kind, "selected_user": value}
+    if kind == "conversations_select":
+        return {"type": kind, "selected_conversation": value}
     raise AssertionError(f"no state shape for {kind}")
 
 
@@ -157,8 +184,19 @@ def view_closed(
 
 
 def block_action(
-    action_id: str, value: str, *, trigger_id: str, user: str = COACH, team: str = TEAM, block_id: str = "b"
+    action_id: str,
+    value: str,
+    *,
+    trigger_id: str,
+    user: str = COACH,
+    team: str = TEAM,
+    block_id: str = "b",
+    view: dict | None = None,
+    selected: str | None = None,
 ) -> SlackRequest:
+    """A button click (or, with `selected`, a select's choice), in a message or in a modal."""
+    where = {"view": {**view, "state": {"values": {}}}} if view else {}
+    container = {"type": "view", "view_id": view["id"]} if view else {"type": "message", "is_ephemeral": True}
     return _interactive(
         {
             "type": "block_actions",
@@ -166,7 +204,8 @@ def block_action(
             "user": _user(user, team),
             "api_app_id": "A0COACH",
             "trigger_id": trigger_id,
-            "container": {"type": "message", "message_ts": "1.0", "is_ephemeral": True},
+            "container": container,
+            **where,
             "response_url": "",
             "actions": [
                 {
@@ -174,6 +213,14 @@ def block_action(
                     "action_id": action_id,
                     "block_id": block_id,
                     "value": value,
+                    "action_ts": f"{time.time():.6f}",
+                }
+                if selected is None
+                else {
+                    "type": "static_select",
+                    "action_id": action_id,
+                    "block_id": block_id,
+                    "selected_option": {"text": {"type": "plain_text", "text": selected}, "value": selected},
                     "action_ts": f"{time.time():.6f}",
                 }
             ],

@@ -21,7 +21,14 @@ def test_command_interactivity_home_and_socket_mode():
 
 
 def test_least_privilege_scopes():
-    assert sorted(MANIFEST["oauth_config"]["scopes"]["bot"]) == ["chat:write", "commands"]
+    # DMs and shares, the command, export files in the coach's DM, leaders' names.
+    assert sorted(MANIFEST["oauth_config"]["scopes"]["bot"]) == [
+        "chat:write",
+        "commands",
+        "files:write",
+        "im:write",
+        "users:read",
+    ]
 
 
 def test_every_subscribed_event_has_a_listener(slack_http, slack):

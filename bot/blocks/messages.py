@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot import prompts
+from bot import mrkdwn, prompts
 from bot.blocks.text import section, sections, split_text
 from bot.ids import ActionId
 from bot.protocols.schema import Protocol
@@ -45,16 +45,22 @@ def resume_message(runs: Sequence[RunListing]) -> Message:
 
 
 def history_message(runs: Sequence[RunListing]) -> Message:
-    return Message(text="Your protocol history", blocks=sections(prompts.render("history", runs=runs)))
+    """Newest first, each with a button to open it (view, change, share, export, delete)."""
+    blocks = sections(prompts.render("history", runs=runs))
+    for run in runs[: MESSAGE_BLOCKS_MAX - len(blocks)]:
+        block = section(prompts.render("run_line", run=run))
+        block["accessory"] = {
+            "type": "button",
+            "text": {"type": "plain_text", "text": "View"},
+            "action_id": ActionId.VIEW_RUN,
+            "value": run.run_id,
+        }
+        blocks.append(block)
+    return Message(text="Your protocol history", blocks=blocks)
 
 
-def summary_messages(completed: Completed) -> list[Message]:
-    """The whole summary, split over as many messages as Slack's limits need: nothing is cut."""
-    header = prompts.render(
-        "summary_header", protocol=completed.protocol, completed_at=completed.completed_at
-    )
-    pieces = [header, *split_text(completed.summary)]
-    notification = f"Your {completed.protocol.title} summary"
+def _chunked(pieces: list[str], notification: str) -> list[Message]:
+    """Sections grouped into as many messages as Slack's limits need."""
     messages: list[Message] = []
     blocks: list[dict] = []
     size = 0
@@ -66,6 +72,14 @@ def summary_messages(completed: Completed) -> list[Message]:
         size += len(piece)
     messages.append(Message(text=notification, blocks=blocks))
     return messages
+
+
+def summary_messages(completed: Completed) -> list[Message]:
+    """The whole summary, split over as many messages as Slack's limits need: nothing is cut."""
+    header = prompts.render(
+        "summary_header", protocol=completed.protocol, completed_at=completed.completed_at
+    )
+    return _chunked([header, *split_text(completed.summary)], f"Your {completed.protocol.title} summary")
 
 
 def too_slow_message() -> Message:
@@ -80,3 +94,17 @@ def notice_view(name: str) -> dict:
         "close": {"type": "plain_text", "text": "Close"},
         "blocks": sections(prompts.render(name)),
     }
+
+
+def notice_message(name: str, **context: object) -> Message:
+    """A short ephemeral answer in the bot's words (an export on its way, a refusal)."""
+    body = prompts.render(name, **context)
+    return Message(text=body.split("\n", 1)[0][:150], blocks=sections(body))
+
+
+def shared_messages(completed: Completed, coach_id: str) -> list[Message]:
+    """A run's summary as shared by its coach: named as theirs, split to fit, never cut."""
+    header = prompts.render("shared_header", protocol=completed.protocol, coach=mrkdwn.mention(coach_id))
+    return _chunked(
+        [header, *split_text(completed.summary)], f"{completed.protocol.title}, shared by a coach"
+    )

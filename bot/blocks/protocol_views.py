@@ -6,13 +6,16 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from bot import prompts
 from bot.blocks.text import context, plain, section, split_text
 from bot.ids import ActionId, CallbackId, step_block_id, step_of_block
-from bot.protocols.engine import Raw, Value
+from bot.protocols.engine import Raw, Value, display
 from bot.protocols.schema import InputType, Step
 from bot.services.runs import Completed, PageToShow
 
 MODAL_BLOCKS_MAX = 100
+# How much of last time's answer to show beside a prompt: a reminder, not the record.
+LAST_TIME_CHARS = 280
 # Keep the modal's summary well under Slack's 250 kB view limit; the DM carries all of it.
 MODAL_SUMMARY_CHARS = 24_000
 RATING_VALUES = ("1", "2", "3", "4", "5")
@@ -30,20 +33,28 @@ class PageMeta:
     version: int
     page_id: str
     run_id: str | None = None
+    client_id: str | None = None
 
     def encode(self) -> str:
-        fields = {"p": self.protocol_id, "v": self.version, "g": self.page_id, "r": self.run_id}
+        fields = {
+            "p": self.protocol_id,
+            "v": self.version,
+            "g": self.page_id,
+            "r": self.run_id,
+            "c": self.client_id,
+        }
         return json.dumps(fields, separators=(",", ":"))
 
     @classmethod
     def decode(cls, text: str) -> PageMeta:
         try:
             data = json.loads(text)
-            meta = cls(protocol_id=data["p"], version=data["v"], page_id=data["g"], run_id=data.get("r"))
+            meta = cls(data["p"], data["v"], data["g"], run_id=data.get("r"), client_id=data.get("c"))
         except (ValueError, TypeError, KeyError) as error:
             raise MalformedPayload("private_metadata is not a page reference") from error
         valid = isinstance(meta.protocol_id, str) and isinstance(meta.page_id, str)
         valid = valid and isinstance(meta.version, int) and isinstance(meta.run_id, str | None)
+        valid = valid and isinstance(meta.client_id, str | None)
         if not valid:
             raise MalformedPayload("private_metadata is not a page reference")
         return meta
@@ -96,7 +107,7 @@ def _element(step: Step, answer: Value | None) -> dict:
     return element
 
 
-def _step_block(step: Step, answer: Value | None) -> dict:
+def step_block(step: Step, answer: Value | None) -> dict:
     block = {
         "type": "input",
         "block_id": step_block_id(step.id),
@@ -109,18 +120,37 @@ def _step_block(step: Step, answer: Value | None) -> dict:
     return block
 
 
+def _last_time(step: Step, shown: PageToShow) -> dict | None:
+    """ "Last time you said ...": the answer from the previous run about the same client."""
+    previous = shown.previous
+    if previous is None or step.id not in previous.answers:
+        return None
+    said = str(display(step, previous.answers[step.id]))
+    if len(said) > LAST_TIME_CHARS:
+        said = said[:LAST_TIME_CHARS].rstrip() + " … (the rest is in that run, under /coach history)"
+    when = previous.completed_at.strftime("%Y-%m-%d")
+    return context(prompts.render("last_time", when=when, said=said))
+
+
 def page_view(shown: PageToShow) -> dict:
     protocol, page = shown.protocol, shown.page
     total = len(protocol.pages)
     last = shown.number == total
-    blocks: list[dict] = [
-        {"type": "header", "text": plain(page.title)},
-        context(f"Page {shown.number} of {total} · saved as you go · private to you"),
-    ]
+    about = prompts.render("page_context", number=shown.number, total=total, client=shown.client)
+    blocks: list[dict] = [{"type": "header", "text": plain(page.title)}, context(about)]
     if page.intro:
         blocks.append(section(page.intro))
-    blocks.extend(_step_block(step, shown.answers.get(step.id)) for step in page.steps)
-    meta = PageMeta(protocol_id=protocol.id, version=protocol.version, page_id=page.id, run_id=shown.run_id)
+    for step in page.steps:
+        blocks.append(step_block(step, shown.answers.get(step.id)))
+        if reminder := _last_time(step, shown):
+            blocks.append(reminder)
+    meta = PageMeta(
+        protocol.id,
+        protocol.version,
+        page.id,
+        run_id=shown.run_id,
+        client_id=shown.client.id if shown.client else None,
+    )
     return {
         "type": "modal",
         "callback_id": CallbackId.PROTOCOL_PAGE,
@@ -130,6 +160,16 @@ def page_view(shown: PageToShow) -> dict:
         "notify_on_close": True,
         "private_metadata": meta.encode(),
         "blocks": blocks,
+    }
+
+
+def loading_view(title: str) -> dict:
+    """Shown at once while the page is looked up, so the trigger id is used inside 3 seconds."""
+    return {
+        "type": "modal",
+        "title": plain(title),
+        "close": plain("Close"),
+        "blocks": [context("Opening…")],
     }
 
 

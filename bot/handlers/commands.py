@@ -8,9 +8,13 @@ from slack_bolt import Ack, App
 
 from bot import commands
 from bot.blocks import messages
+from bot.blocks.clients import roster_message
 from bot.blocks.protocol_views import page_view
+from bot.handlers.clients import open_client_form, send_client_export
 from bot.handlers.deps import Deps
+from bot.handlers.modals import open_then_fill
 from bot.ids import COMMAND
+from bot.services.clients import LeaderRef
 from bot.services.runs import Coach
 from bot.slack_gateway import TriggerExpired
 from bot.storage.models import RunStatus
@@ -22,15 +26,43 @@ def ephemeral(ack: Ack, message: messages.Message) -> None:
     ack(response_type="ephemeral", text=message.text, blocks=message.blocks)
 
 
+def _who(leader: LeaderRef) -> str:
+    return f"<@{leader.user_id}>" if leader.user_id else f"@{leader.name}"
+
+
 def register(app: App, deps: Deps) -> None:
     @app.command(COMMAND)
     def on_coach(ack: Ack, command: dict) -> None:
         coach = Coach(team_id=command.get("team_id", ""), user_id=command.get("user_id", ""))
-        parsed = commands.parse(command.get("text") or "", deps.runs.catalog)
-        match parsed:
-            case commands.Start(protocol_id):
+        trigger_id = command.get("trigger_id", "")
+        match commands.parse(command.get("text") or "", deps.runs.catalog):
+            case commands.Start(protocol_id, None):
                 ack()
-                open_protocol(deps, command.get("trigger_id", ""), protocol_id, command.get("response_url"))
+                open_protocol(deps, trigger_id, protocol_id, command.get("response_url"))
+            case commands.Start(protocol_id, leader):
+                client = deps.clients.resolve(coach, leader)
+                if client is None:
+                    ephemeral(ack, messages.notice_message("not_a_client", who=_who(leader)))
+                    return
+                ack()
+                open_then_fill(
+                    deps,
+                    trigger_id,
+                    deps.runs.protocol(protocol_id).title,
+                    lambda: page_view(deps.runs.first_page_about(coach, protocol_id, client.id)),
+                )
+            case commands.AddClient(leader):
+                ack()
+                open_client_form(deps, trigger_id, leader.user_id if leader else None)
+            case commands.Clients():
+                ephemeral(ack, roster_message(deps.clients.roster(coach)))
+            case commands.Export(leader):
+                client = deps.clients.resolve(coach, leader)
+                if client is None:
+                    ephemeral(ack, messages.notice_message("not_a_client", who=_who(leader)))
+                    return
+                ephemeral(ack, messages.notice_message("export_coming"))
+                send_client_export(deps, coach, client.id)
             case commands.Resume():
                 ephemeral(
                     ack, messages.resume_message(deps.runs.listing(coach, status=RunStatus.IN_PROGRESS))

@@ -18,7 +18,14 @@ from bot.blocks.protocol_views import (
 from bot.handlers.deps import Deps, coach_from_body
 from bot.ids import ActionId, CallbackId
 from bot.scheduling.summaries import deliver_summary
-from bot.services.runs import Completed, PageAnswers, RunNotFound, StaleSubmission, UnknownProtocol
+from bot.services.runs import (
+    ClientNotFound,
+    Completed,
+    PageAnswers,
+    RunNotFound,
+    StaleSubmission,
+    UnknownProtocol,
+)
 from bot.slack_gateway import TriggerExpired
 
 log = logging.getLogger(__name__)
@@ -37,6 +44,7 @@ def _page_answers(view: object) -> PageAnswers:
         run_id=meta.run_id,
         view_id=view["id"],
         protocol_version=meta.version,
+        client_id=meta.client_id,
     )
 
 
@@ -47,7 +55,7 @@ def register(app: App, deps: Deps) -> None:
         given = _page_answers(body.get("view"))
         try:
             outcome = deps.runs.submit_page(coach, given)
-        except (RunNotFound, UnknownProtocol, StaleSubmission) as refusal:
+        except (RunNotFound, ClientNotFound, UnknownProtocol, StaleSubmission) as refusal:
             log.warning("page submission refused: %s", type(refusal).__name__)
             ack(response_action="update", view=messages.notice_view("not_found"))
             return
@@ -67,7 +75,7 @@ def register(app: App, deps: Deps) -> None:
         given = _page_answers(body.get("view"))
         try:
             kept = deps.runs.save_draft(coach, given)
-        except (RunNotFound, UnknownProtocol, StaleSubmission) as refusal:
+        except (RunNotFound, ClientNotFound, UnknownProtocol, StaleSubmission) as refusal:
             log.warning("draft refused: %s", type(refusal).__name__)
             return
         log.info("draft kept: %d answers", kept)
@@ -80,12 +88,10 @@ def register(app: App, deps: Deps) -> None:
         if not isinstance(run_id, str):
             raise MalformedPayload("the button carries no run")
         try:
-            shown = deps.runs.resume(coach, run_id)
+            view = page_view(deps.runs.resume(coach, run_id))
         except (RunNotFound, UnknownProtocol):
             log.warning("resume refused")
             view = messages.notice_view("not_found")
-        else:
-            view = summary_view(shown) if isinstance(shown, Completed) else page_view(shown)
         try:
             deps.gateway.open_view(trigger_id=body.get("trigger_id", ""), view=view)
         except TriggerExpired:

@@ -20,7 +20,7 @@ def deliver_summary(runs: RunService, gateway: SlackGateway, coach: Coach, compl
     if not runs.claim_summary(completed.run_id):
         return False
     try:
-        gateway.post_dm(user_id=coach.user_id, messages=summary_messages(completed))
+        gateway.post(channel=coach.user_id, messages=summary_messages(completed))
     except DeliveryFailed as failure:
         log.warning("summary of run %s not delivered (%s); will retry", completed.run_id, failure.error)
         runs.summary_failed(completed.run_id)

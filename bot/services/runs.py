@@ -1,11 +1,13 @@
-"""Protocol runs: start, answer page by page, resume, complete, summarize.
+"""Protocol runs: start, answer page by page, resume, complete, summarize, change, share, delete.
 
 Nothing here knows Slack: callers pass ids and raw answers and get back what to show next.
-Every read of a run checks that the caller is its coach.
+Every read of a run checks that the caller is its coach; someone else's run id is answered
+exactly like an id that does not exist.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,8 +19,9 @@ from bot.protocols import engine as rules
 from bot.protocols.catalog import Catalog
 from bot.protocols.schema import Page, Protocol
 from bot.protocols.summary import render_summary
+from bot.storage import clients as client_repo
 from bot.storage import runs as repo
-from bot.storage.models import ProtocolRun, RunStatus, utcnow
+from bot.storage.models import Client, ProtocolRun, RunStatus, Share, ShareAudience, utcnow
 
 Clock = Callable[[], datetime]
 # A sender that died holding a summary claim is presumed dead after this long.
@@ -33,8 +36,34 @@ class RunNotFound(LookupError):
     """No such run for this coach: also what someone else's run id gets, so ids leak nothing."""
 
 
+class ClientNotFound(LookupError):
+    """No such client for this coach (or someone else's client id)."""
+
+
 class StaleSubmission(ValueError):
-    """The submission names a page the run's protocol does not have."""
+    """The submission names a page or step the run's protocol does not have."""
+
+
+@dataclass(frozen=True)
+class Coach:
+    """Who is asking: a Slack user in a Slack team (or the terminal's stand-ins for them)."""
+
+    team_id: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class ClientRef:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Previous:
+    """What the coach answered the last time they ran this protocol about this client."""
+
+    answers: dict[str, rules.Value]
+    completed_at: datetime
 
 
 @dataclass(frozen=True)
@@ -44,6 +73,8 @@ class PageToShow:
     answers: dict[str, rules.Value]
     run_id: str | None = None
     errors: dict[str, str] = field(default_factory=dict)
+    client: ClientRef | None = None
+    previous: Previous | None = None
 
     @property
     def number(self) -> int:
@@ -61,6 +92,7 @@ class PageAnswers:
     run_id: str | None = None
     view_id: str | None = None
     protocol_version: int | None = None
+    client_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +103,7 @@ class Completed:
     completed_at: datetime
     # True only for the submission that completed the run (not for a retry of it).
     newly: bool
+    client: ClientRef | None = None
 
 
 @dataclass(frozen=True)
@@ -83,14 +116,28 @@ class RunListing:
     completed_at: datetime | None
     answered: int
     steps: int
+    client_name: str | None = None
 
 
 @dataclass(frozen=True)
-class Coach:
-    """Who is asking: a Slack user in a Slack team (or the terminal's stand-ins for them)."""
+class AnswerLine:
+    step_id: str
+    prompt: str
+    text: str
+    revisions: int
 
-    team_id: str
-    user_id: str
+
+@dataclass(frozen=True)
+class RunDetail:
+    """Everything a coach sees of one of their runs: answers in protocol order, shares."""
+
+    listing: RunListing
+    protocol: Protocol
+    summary: str | None
+    answers: list[AnswerLine]
+    shares: list[Share]
+    client: ClientRef | None
+    client_leader_id: str | None
 
 
 class RunService:
@@ -113,12 +160,6 @@ class RunService:
             raise UnknownProtocol(protocol_id)
         return protocol
 
-    def first_page(self, protocol_id: str) -> PageToShow:
-        """What to show the moment a coach starts. No database work: the modal opens inside
-        Slack's three seconds, and the run is written with the first answer the coach saves."""
-        protocol = self.protocol(protocol_id)
-        return PageToShow(protocol=protocol, page=protocol.pages[0], answers={})
-
     def record_catalog(self) -> None:
         """Keep the definition of every protocol version this process offers, so a run started
         from it can go on with the same steps after the file changes."""
@@ -131,12 +172,61 @@ class RunService:
                     definition=protocol.model_dump(),
                 )
 
+    def first_page(self, protocol_id: str) -> PageToShow:
+        """What to show the moment a coach starts. No database work: the modal opens inside
+        Slack's three seconds, and the run is written with the first answer the coach saves."""
+        protocol = self.protocol(protocol_id)
+        return PageToShow(protocol=protocol, page=protocol.pages[0], answers={})
+
+    def first_page_about(self, coach: Coach, protocol_id: str, client_id: str) -> PageToShow:
+        """Starting a protocol about a client: a checklist kept per client (enrollment) goes on
+        where it stands; any other protocol starts fresh, beside the answers of last time."""
+        protocol = self.protocol(protocol_id)
+        with self._session() as session:
+            client = self._owned_client(session, coach, client_id)
+            ref = ClientRef(client.id, client.leader_name)
+            if protocol.one_per_client:
+                ongoing = repo.latest_run(
+                    session,
+                    team_id=coach.team_id,
+                    user_id=coach.user_id,
+                    protocol_id=protocol.id,
+                    client_id=client.id,
+                )
+                if ongoing is not None:
+                    return self._resume_page(session, ongoing)
+            previous = self._previous(session, coach, protocol, client.id)
+            return PageToShow(protocol, protocol.pages[0], {}, client=ref, previous=previous)
+
+    def _previous(
+        self, session: Session, coach: Coach, protocol: Protocol, client_id: str
+    ) -> Previous | None:
+        last = repo.latest_run(
+            session,
+            team_id=coach.team_id,
+            user_id=coach.user_id,
+            protocol_id=protocol.id,
+            client_id=client_id,
+            status=RunStatus.COMPLETED,
+        )
+        if last is None or last.completed_at is None:
+            return None
+        return Previous(repo.load_answers(session, run_id=last.id), last.completed_at)
+
     def start(
-        self, coach: Coach, protocol_id: str, *, view_id: str | None, version: int | None = None
+        self,
+        coach: Coach,
+        protocol_id: str,
+        *,
+        view_id: str | None,
+        version: int | None = None,
+        client_id: str | None = None,
     ) -> str:
         """Record a new run and return its id; `version` is the one the coach's modal showed."""
         protocol = self.protocol(protocol_id)
         with self._session() as session:
+            if client_id is not None:
+                self._owned_client(session, coach, client_id)
             run = repo.create_run(
                 session,
                 team_id=coach.team_id,
@@ -145,6 +235,7 @@ class RunService:
                 protocol_version=version or protocol.version,
                 first_page=protocol.pages[0].id,
                 origin_view_id=view_id,
+                client_id=client_id,
                 now=self._clock(),
             )
             return run.id
@@ -166,45 +257,63 @@ class RunService:
             raise RunNotFound(run_id)
         return run
 
-    def _run_for_submission(
-        self,
-        session: Session,
-        coach: Coach,
-        *,
-        run_id: str | None,
-        view_id: str | None,
-        protocol_id: str,
-        version: int | None,
-    ) -> ProtocolRun:
-        if run_id is not None:
-            return self._owned_run(session, coach, run_id)
-        if view_id is None:
+    def _owned_client(self, session: Session, coach: Coach, client_id: str) -> Client:
+        client = client_repo.get_client(session, client_id=client_id)
+        if client is None or (client.team_id, client.coach_id) != (coach.team_id, coach.user_id):
+            raise ClientNotFound(client_id)
+        return client
+
+    def _client_ref(self, session: Session, run: ProtocolRun) -> ClientRef | None:
+        if run.client_id is None:
+            return None
+        client = client_repo.get_client(session, client_id=run.client_id)
+        return ClientRef(client.id, client.leader_name) if client else None
+
+    def _run_for_submission(self, session: Session, coach: Coach, given: PageAnswers) -> ProtocolRun:
+        if given.run_id is not None:
+            return self._owned_run(session, coach, given.run_id)
+        if given.view_id is None:
             raise RunNotFound("(none)")
-        run = repo.run_for_view(session, view_id=view_id)
+        run = repo.run_for_view(session, view_id=given.view_id)
         if run is None:
             # The first answer given in a freshly opened modal: the run begins here, once.
-            self.start(coach, protocol_id, view_id=view_id, version=version)
-            run = repo.run_for_view(session, view_id=view_id)
+            self.start(
+                coach,
+                given.protocol_id,
+                view_id=given.view_id,
+                version=given.protocol_version,
+                client_id=given.client_id,
+            )
+            run = repo.run_for_view(session, view_id=given.view_id)
         if run is None or (run.team_id, run.user_id) != (coach.team_id, coach.user_id):
-            raise RunNotFound(view_id)
+            raise RunNotFound(given.view_id)
         return run
 
     def _page_of(
         self, session: Session, coach: Coach, given: PageAnswers
     ) -> tuple[ProtocolRun, Protocol, Page]:
-        run = self._run_for_submission(
-            session,
-            coach,
-            run_id=given.run_id,
-            view_id=given.view_id,
-            protocol_id=given.protocol_id,
-            version=given.protocol_version,
-        )
+        run = self._run_for_submission(session, coach, given)
         protocol = self._protocol_of(session, run)
         index = protocol.page_index(given.page_id)
         if index is None:
             raise StaleSubmission(given.page_id)
         return run, protocol, protocol.pages[index]
+
+    def _page_for_run(
+        self,
+        session: Session,
+        run: ProtocolRun,
+        protocol: Protocol,
+        page: Page,
+        answers: dict[str, rules.Value],
+        errors: dict[str, str] | None = None,
+    ) -> PageToShow:
+        client = self._client_ref(session, run)
+        previous = None
+        if client is not None and not protocol.one_per_client:
+            coach = Coach(run.team_id, run.user_id)
+            previous = self._previous(session, coach, protocol, client.id)
+        return PageToShow(protocol, page, answers, run.id, errors or {}, client, previous)
 
     def submit_page(self, coach: Coach, given: PageAnswers) -> PageToShow | Completed:
         """Store a page's valid answers at once, then say what comes next: the same page with
@@ -218,21 +327,47 @@ class RunService:
                 session,
                 run_id=run.id,
                 values=checked.values,
-                cleared=checked.cleared,
+                cleared=checked.cleared if run.status is RunStatus.IN_PROGRESS else (),
                 current_page=page.id if stays else following.id,
+                keep_revisions=run.status is RunStatus.COMPLETED,
                 now=self._clock(),
             )
             answers = repo.load_answers(session, run_id=run.id)
             if checked.errors:
-                return PageToShow(protocol, page, answers, run_id=run.id, errors=checked.errors)
+                return PageToShow(
+                    protocol, page, answers, run.id, checked.errors, self._client_ref(session, run)
+                )
             if following is not None:
-                return PageToShow(protocol, following, answers, run_id=run.id)
+                return self._page_for_run(session, run, protocol, following, answers)
             missing = rules.missing_required(protocol, answers)
             if missing:
-                return PageToShow(protocol, missing[0], answers, run_id=run.id)
+                return self._page_for_run(session, run, protocol, missing[0], answers)
             newly = repo.complete_run(session, run_id=run.id, now=self._clock())
             session.refresh(run)
-            return Completed(run.id, protocol, self._summary(protocol, run, answers), run.completed_at, newly)
+            if newly and protocol.goal is not None:
+                self._record_goal(session, run, protocol, answers)
+            return self._completed(session, run, protocol, answers, newly=newly)
+
+    def _record_goal(
+        self, session: Session, run: ProtocolRun, protocol: Protocol, answers: dict[str, rules.Value]
+    ) -> None:
+        fields = protocol.goal.model_dump()
+        statement_step = fields.pop("statement")
+        details = {}
+        for name, step_id in fields.items():
+            step = protocol.step(step_id) if step_id else None
+            if step is not None and step_id in answers:
+                details[name] = str(rules.display(step, answers[step_id]))
+        client_repo.record_goal(
+            session,
+            team_id=run.team_id,
+            coach_id=run.user_id,
+            client_id=run.client_id,
+            run_id=run.id,
+            statement=str(answers[statement_step]),
+            details=details,
+            now=self._clock(),
+        )
 
     def save_draft(self, coach: Coach, given: PageAnswers) -> int:
         """Keep what a coach typed on a page they closed without submitting: every answer that
@@ -244,25 +379,43 @@ class RunService:
             if nothing_typed and repo.run_for_view(session, view_id=given.view_id or "") is None:
                 return 0  # closed straight away: no run to keep
             run, _, page = self._page_of(session, coach, given)
-            if run.status is not RunStatus.IN_PROGRESS:
-                return 0
             checked = rules.check_page(page, given.raw)
             repo.save_answers(
-                session, run_id=run.id, values=checked.values, current_page=page.id, now=self._clock()
+                session,
+                run_id=run.id,
+                values=checked.values,
+                current_page=page.id if run.status is RunStatus.IN_PROGRESS else None,
+                keep_revisions=run.status is RunStatus.COMPLETED,
+                now=self._clock(),
             )
             return len(checked.values)
 
-    def resume(self, coach: Coach, run_id: str) -> PageToShow | Completed:
+    def _resume_page(self, session: Session, run: ProtocolRun) -> PageToShow:
+        protocol = self._protocol_of(session, run)
+        answers = repo.load_answers(session, run_id=run.id)
+        page = rules.resume_page(protocol, answers, run.current_page)
+        return self._page_for_run(session, run, protocol, page, answers)
+
+    def resume(self, coach: Coach, run_id: str) -> PageToShow:
+        """Open a run where the coach stopped (a completed one at its first page, for changes)."""
         with self._session() as session:
-            run = self._owned_run(session, coach, run_id)
-            protocol = self._protocol_of(session, run)
-            answers = repo.load_answers(session, run_id=run.id)
-            if run.status is RunStatus.COMPLETED:
-                return Completed(
-                    run.id, protocol, self._summary(protocol, run, answers), run.completed_at, newly=False
-                )
-            page = rules.resume_page(protocol, answers, run.current_page)
-            return PageToShow(protocol, page, answers, run_id=run.id)
+            return self._resume_page(session, self._owned_run(session, coach, run_id))
+
+    def listing_of(self, session: Session, run: ProtocolRun, answered: int) -> RunListing:
+        """One line about a run, for lists (shared with the client record, inside its session)."""
+        protocol = self._protocol_of(session, run)
+        client = self._client_ref(session, run)
+        return RunListing(
+            run_id=run.id,
+            protocol_id=run.protocol_id,
+            title=protocol.title,
+            status=run.status,
+            started_at=run.started_at,
+            completed_at=run.completed_at,
+            answered=answered,
+            steps=len(protocol.steps),
+            client_name=client.name if client else None,
+        )
 
     def listing(self, coach: Coach, *, status: RunStatus | None = None, limit: int = 20) -> list[RunListing]:
         with self._session() as session:
@@ -270,22 +423,108 @@ class RunService:
                 session, team_id=coach.team_id, user_id=coach.user_id, status=status, limit=limit
             )
             counts = repo.answer_counts(session, run_ids=[run.id for run in runs])
-            listings = []
-            for run in runs:
-                protocol = self._protocol_of(session, run)
-                listings.append(
-                    RunListing(
-                        run_id=run.id,
-                        protocol_id=run.protocol_id,
-                        title=protocol.title,
-                        status=run.status,
-                        started_at=run.started_at,
-                        completed_at=run.completed_at,
-                        answered=counts.get(run.id, 0),
-                        steps=len(protocol.steps),
-                    )
+            return [self.listing_of(session, run, counts.get(run.id, 0)) for run in runs]
+
+    def detail(self, coach: Coach, run_id: str) -> RunDetail:
+        with self._session() as session:
+            run = self._owned_run(session, coach, run_id)
+            protocol = self._protocol_of(session, run)
+            answers = repo.load_answers(session, run_id=run.id)
+            changed: dict[str, int] = {}
+            for revision in repo.revisions(session, run_id=run.id):
+                changed[revision.step_id] = changed.get(revision.step_id, 0) + 1
+            lines = [
+                AnswerLine(
+                    step.id, step.prompt, str(rules.display(step, answers[step.id])), changed.get(step.id, 0)
                 )
-            return listings
+                for step in protocol.steps
+                if step.id in answers
+            ]
+            client = self._client_ref(session, run)
+            leader = client_repo.get_client(session, client_id=client.id).leader_id if client else None
+            summary = self._summary(protocol, run, answers) if run.status is RunStatus.COMPLETED else None
+            return RunDetail(
+                listing=self.listing_of(session, run, len(answers)),
+                protocol=protocol,
+                summary=summary,
+                answers=lines,
+                shares=list(repo.shares_of(session, run_id=run.id)),
+                client=client,
+                client_leader_id=leader,
+            )
+
+    def edit_answer(self, coach: Coach, run_id: str, step_id: str, raw: rules.Raw) -> str | None:
+        """Change one answer of a run; the old value of a completed run is kept as a revision.
+        Returns the error to show, or None when the answer was stored."""
+        with self._session() as session:
+            run = self._owned_run(session, coach, run_id)
+            step = self._protocol_of(session, run).step(step_id)
+            if step is None:
+                raise StaleSubmission(step_id)
+            checked = rules.check(step, raw)
+            if checked.error:
+                return checked.error
+            if checked.value is None:
+                return None  # an optional answer left empty: nothing to change
+            repo.save_answers(
+                session,
+                run_id=run.id,
+                values={step_id: checked.value},
+                current_page=None,
+                keep_revisions=run.status is RunStatus.COMPLETED,
+                now=self._clock(),
+            )
+            return None
+
+    def step_of(self, coach: Coach, run_id: str, step_id: str) -> tuple[Protocol, rules.Value | None]:
+        """The protocol and current answer behind an "Edit" button."""
+        with self._session() as session:
+            run = self._owned_run(session, coach, run_id)
+            protocol = self._protocol_of(session, run)
+            if protocol.step(step_id) is None:
+                raise StaleSubmission(step_id)
+            return protocol, repo.load_answers(session, run_id=run.id).get(step_id)
+
+    def completed(self, coach: Coach, run_id: str) -> Completed:
+        """A completed run's summary, for sharing or exporting."""
+        with self._session() as session:
+            run = self._owned_run(session, coach, run_id)
+            if run.status is not RunStatus.COMPLETED:
+                raise RunNotFound(run_id)
+            protocol = self._protocol_of(session, run)
+            return self._completed(
+                session, run, protocol, repo.load_answers(session, run_id=run.id), newly=False
+            )
+
+    def delete(self, coach: Coach, run_id: str) -> None:
+        with self._session() as session:
+            run = self._owned_run(session, coach, run_id)
+            repo.delete_run(session, run_id=run.id)
+
+    def record_share(
+        self, coach: Coach, run_id: str, *, audience: ShareAudience, channel_id: str, message_ts: list[str]
+    ) -> None:
+        with self._session() as session:
+            run = self._owned_run(session, coach, run_id)
+            repo.add_share(
+                session,
+                run_id=run.id,
+                audience=audience,
+                channel_id=channel_id,
+                message_ts=message_ts,
+                now=self._clock(),
+            )
+
+    def active_shares(self, coach: Coach, run_id: str) -> list[Share]:
+        with self._session() as session:
+            run = self._owned_run(session, coach, run_id)
+            return list(repo.shares_of(session, run_id=run.id, active_only=True))
+
+    def share_withdrawn(self, coach: Coach, run_id: str, share_id: str) -> None:
+        with self._session() as session:
+            run = self._owned_run(session, coach, run_id)
+            if any(share.id == share_id for share in repo.shares_of(session, run_id=run.id)):
+                repo.mark_withdrawn(session, share_id=share_id, now=self._clock())
 
     def _summary(self, protocol: Protocol, run: ProtocolRun, answers: dict[str, rules.Value]) -> str:
         readable = {}
@@ -294,6 +533,18 @@ class RunService:
             if step is not None:
                 readable[step_id] = rules.display(step, value)
         return render_summary(protocol, readable, started_at=run.started_at, completed_at=run.completed_at)
+
+    def _completed(
+        self,
+        session: Session,
+        run: ProtocolRun,
+        protocol: Protocol,
+        answers: dict[str, rules.Value],
+        *,
+        newly: bool,
+    ) -> Completed:
+        summary = self._summary(protocol, run, answers)
+        return Completed(run.id, protocol, summary, run.completed_at, newly, self._client_ref(session, run))
 
     # The summary DM is an outbox of one message per run: claimed, sent, then marked.
 
@@ -319,7 +570,14 @@ class RunService:
                 run = repo.get_run(session, run_id=run_id)
                 protocol = self._protocol_of(session, run)
                 answers = repo.load_answers(session, run_id=run_id)
-                summary = self._summary(protocol, run, answers)
-                completed = Completed(run.id, protocol, summary, run.completed_at, newly=False)
-                found.append((Coach(run.team_id, run.user_id), completed))
+                found.append(
+                    (
+                        Coach(run.team_id, run.user_id),
+                        self._completed(session, run, protocol, answers, newly=False),
+                    )
+                )
             return found
+
+
+def decode_ts(share: Share) -> list[str]:
+    return json.loads(share.message_ts)

@@ -15,7 +15,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.storage.models import Answer, ProtocolRun, ProtocolSnapshot, RunStatus
+from bot.storage.models import (
+    Answer,
+    AnswerRevision,
+    Goal,
+    ProtocolRun,
+    ProtocolSnapshot,
+    RunStatus,
+    Share,
+    ShareAudience,
+)
 
 
 def create_run(
@@ -27,6 +36,7 @@ def create_run(
     protocol_version: int,
     first_page: str,
     origin_view_id: str | None,
+    client_id: str | None = None,
     now: datetime,
 ) -> ProtocolRun:
     """Create a run, or return the one already started in the same modal (a retried request or
@@ -42,6 +52,7 @@ def create_run(
         protocol_version=protocol_version,
         current_page=first_page,
         origin_view_id=origin_view_id,
+        client_id=client_id,
         started_at=now,
         updated_at=now,
     )
@@ -82,10 +93,26 @@ def save_answers(
     values: dict[str, str | list[str]],
     cleared: Sequence[str] = (),
     current_page: str | None,
+    keep_revisions: bool = False,
     now: datetime,
 ) -> None:
     """Store a page's answers in one transaction: an upsert per step, so a Slack retry of the same
-    submission rewrites the same rows instead of adding new ones."""
+    submission rewrites the same rows instead of adding new ones. With `keep_revisions` (a
+    completed run being changed) every answer that really changes keeps its old value."""
+    if keep_revisions:
+        existing = {a.step_id: a for a in session.exec(select(Answer).where(Answer.run_id == run_id)).all()}
+        for step_id, value in values.items():
+            old = existing.get(step_id)
+            if old is not None and json.loads(old.value) != value:
+                session.add(
+                    AnswerRevision(
+                        run_id=run_id,
+                        step_id=step_id,
+                        value=old.value,
+                        answered_at=old.answered_at,
+                        replaced_at=now,
+                    )
+                )
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for step_id, value in values.items():
@@ -94,6 +121,7 @@ def save_answers(
         statement = statement.on_conflict_do_update(
             index_elements=["run_id", "step_id"],
             set_={"value": encoded, "answered_at": now},
+            where=Answer.value != encoded,
         )
         session.exec(statement)
     if cleared:
@@ -102,6 +130,73 @@ def save_answers(
     if current_page is not None:
         changes["current_page"] = current_page
     session.exec(update(ProtocolRun).where(ProtocolRun.id == run_id).values(**changes))
+    session.commit()
+
+
+def revisions(session: Session, *, run_id: str) -> Sequence[AnswerRevision]:
+    query = select(AnswerRevision).where(AnswerRevision.run_id == run_id).order_by(AnswerRevision.replaced_at)
+    return session.exec(query).all()
+
+
+def latest_run(
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    protocol_id: str,
+    client_id: str,
+    status: RunStatus | None = None,
+) -> ProtocolRun | None:
+    """The coach's most recent run of a protocol about a client."""
+    query = select(ProtocolRun).where(
+        ProtocolRun.team_id == team_id,
+        ProtocolRun.user_id == user_id,
+        ProtocolRun.protocol_id == protocol_id,
+        ProtocolRun.client_id == client_id,
+    )
+    if status is not None:
+        query = query.where(ProtocolRun.status == status)
+    return session.exec(query.order_by(col(ProtocolRun.started_at).desc()).limit(1)).first()
+
+
+def delete_run(session: Session, *, run_id: str) -> None:
+    """Remove a run with everything that hangs off it (answers, revisions, goals, share records)."""
+    for table in (Answer, AnswerRevision, Goal, Share):
+        session.exec(delete(table).where(table.run_id == run_id))
+    session.exec(delete(ProtocolRun).where(ProtocolRun.id == run_id))
+    session.commit()
+
+
+def add_share(
+    session: Session,
+    *,
+    run_id: str,
+    audience: ShareAudience,
+    channel_id: str,
+    message_ts: list[str],
+    now: datetime,
+) -> Share:
+    share = Share(
+        run_id=run_id,
+        audience=audience,
+        channel_id=channel_id,
+        message_ts=json.dumps(message_ts),
+        shared_at=now,
+    )
+    session.add(share)
+    session.commit()
+    return share
+
+
+def shares_of(session: Session, *, run_id: str, active_only: bool = False) -> Sequence[Share]:
+    query = select(Share).where(Share.run_id == run_id)
+    if active_only:
+        query = query.where(col(Share.withdrawn_at).is_(None))
+    return session.exec(query.order_by(Share.shared_at)).all()
+
+
+def mark_withdrawn(session: Session, *, share_id: str, now: datetime) -> None:
+    session.exec(update(Share).where(Share.id == share_id).values(withdrawn_at=now))
     session.commit()
 
 

@@ -1,0 +1,129 @@
+"""Client views: the registration form, the roster, and one client's record."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot import prompts
+from bot.blocks.messages import Message
+from bot.blocks.text import context, plain, section, sections
+from bot.ids import ActionId, BlockId, CallbackId
+from bot.protocols.schema import CyclePhase
+from bot.services.clients import ClientRecord, ClientSummary
+from bot.storage.models import Client, Domain
+
+MODAL_BLOCKS_MAX = 100
+DOMAIN_LABELS = {Domain.SCHOOL: "School", Domain.DISTRICT: "District", Domain.COMMUNITY: "Community"}
+
+
+def _option(value: str, label: str) -> dict:
+    return {"text": plain(label), "value": value}
+
+
+def client_form(*, leader_id: str | None, existing: Client | None = None) -> dict:
+    """Register a leader as a client (or change how they are registered)."""
+    leader: dict = {"type": "users_select", "action_id": ActionId.FIELD}
+    if leader_id:
+        leader["initial_user"] = leader_id
+    organization: dict = {"type": "plain_text_input", "action_id": ActionId.FIELD, "max_length": 200}
+    domains = [_option(d.value, label) for d, label in DOMAIN_LABELS.items()]
+    domain: dict = {"type": "radio_buttons", "action_id": ActionId.FIELD, "options": domains}
+    if existing is not None:
+        organization["initial_value"] = existing.organization
+        domain["initial_option"] = _option(existing.domain.value, DOMAIN_LABELS[existing.domain])
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.CLIENT_FORM,
+        "title": plain("Add a client"),
+        "submit": plain("Save"),
+        "close": plain("Cancel"),
+        "blocks": [
+            section(prompts.render("client_form_intro")),
+            {"type": "input", "block_id": BlockId.CLIENT_LEADER, "label": plain("Leader"), "element": leader},
+            {
+                "type": "input",
+                "block_id": BlockId.CLIENT_ORGANIZATION,
+                "label": plain("School, district or organization"),
+                "element": organization,
+            },
+            {"type": "input", "block_id": BlockId.CLIENT_DOMAIN, "label": plain("Domain"), "element": domain},
+        ],
+    }
+
+
+def client_saved_view(client: Client) -> dict:
+    return {
+        "type": "modal",
+        "title": plain("Client saved"),
+        "close": plain("Done"),
+        "blocks": sections(prompts.render("client_saved", client=client)),
+    }
+
+
+def _summary_line(summary: ClientSummary) -> str:
+    return prompts.render(
+        "client_line",
+        summary=summary,
+        domain=DOMAIN_LABELS[summary.client.domain],
+        phase=summary.client.phase.label,
+    )
+
+
+def roster_message(roster: Sequence[ClientSummary]) -> Message:
+    blocks = sections(prompts.render("clients", count=len(roster)))
+    for summary in roster[:48]:
+        block = section(_summary_line(summary))
+        block["accessory"] = {
+            "type": "button",
+            "text": plain("Open"),
+            "action_id": ActionId.OPEN_CLIENT,
+            "value": summary.client.id,
+        }
+        blocks.append(block)
+    return Message(text="Your clients", blocks=blocks)
+
+
+def record_view(record: ClientRecord) -> dict:
+    """One client: where they stand in the cycle (changeable), their runs, goals and checklist."""
+    client = record.summary.client
+    phases = [_option(p.value, p.label) for p in CyclePhase]
+    blocks: list[dict] = [
+        section(_summary_line(record.summary)),
+        {
+            "type": "section",
+            "block_id": BlockId.PHASE,
+            "text": {"type": "mrkdwn", "text": "*Coaching cycle phase*"},
+            "accessory": {
+                "type": "static_select",
+                "action_id": ActionId.SET_PHASE,
+                "options": phases,
+                "initial_option": _option(client.phase.value, client.phase.label),
+            },
+        },
+    ]
+    if record.summary.checklist:
+        blocks.extend(sections(prompts.render("checklist", items=record.summary.checklist)))
+    blocks.extend(sections(prompts.render("goals", goals=record.goals)))
+    blocks.append(section(prompts.render("client_runs_heading", count=len(record.runs))))
+    room = MODAL_BLOCKS_MAX - len(blocks) - 1
+    for run in record.runs[:room]:
+        block = section(prompts.render("run_line", run=run))
+        block["accessory"] = {
+            "type": "button",
+            "text": plain("View"),
+            "action_id": ActionId.VIEW_RUN,
+            "value": run.run_id,
+        }
+        blocks.append(block)
+    if len(record.runs) > room:
+        blocks.append(
+            context(f"{len(record.runs) - room} older runs are in `/coach export` for this client.")
+        )
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.CLIENT_RECORD,
+        "private_metadata": client.id,
+        "title": plain(client.leader_name[:24] or "Client"),
+        "close": plain("Close"),
+        "blocks": blocks,
+    }

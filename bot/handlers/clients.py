@@ -1,0 +1,126 @@
+"""Clients: `/coach client add`, `/coach clients`, a client's record and phase, `/coach export`."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import Ack, App
+
+from bot.blocks.clients import client_form, client_saved_view, record_view
+from bot.blocks.messages import Message, notice_message, notice_view
+from bot.blocks.protocol_views import MalformedPayload
+from bot.handlers.deps import Deps, coach_from_body
+from bot.handlers.modals import REFUSALS, open_then_fill
+from bot.ids import ActionId, BlockId, CallbackId
+from bot.protocols.schema import CyclePhase
+from bot.services.export import client_markdown
+from bot.services.runs import Coach
+from bot.slack_gateway import DeliveryFailed, TriggerExpired
+from bot.storage.models import Domain
+
+log = logging.getLogger(__name__)
+ORGANIZATION_MAX = 200
+
+
+def _field(values: dict, block_id: str) -> dict:
+    element = (values.get(block_id) or {}).get(ActionId.FIELD)
+    if not isinstance(element, dict):
+        raise MalformedPayload(f"the form has no {block_id}")
+    return element
+
+
+def read_client_form(view: dict) -> tuple[str | None, str, str | None]:
+    state = view.get("state") if isinstance(view, dict) else None
+    values = state.get("values") if isinstance(state, dict) else None
+    if not isinstance(values, dict):
+        raise MalformedPayload("the form has no state")
+    leader = _field(values, BlockId.CLIENT_LEADER).get("selected_user")
+    organization = _field(values, BlockId.CLIENT_ORGANIZATION).get("value") or ""
+    chosen = _field(values, BlockId.CLIENT_DOMAIN).get("selected_option")
+    domain = chosen.get("value") if isinstance(chosen, dict) else None
+    if not (leader is None or isinstance(leader, str)) or not isinstance(organization, str):
+        raise MalformedPayload("the form carries malformed values")
+    return leader, organization.strip(), domain
+
+
+def open_client_form(deps: Deps, trigger_id: str, leader_id: str | None) -> None:
+    try:
+        deps.gateway.open_view(trigger_id=trigger_id, view=client_form(leader_id=leader_id))
+    except TriggerExpired:
+        log.warning("client form not opened: trigger expired")
+
+
+def send_client_export(deps: Deps, coach: Coach, client_id: str) -> Message:
+    """Build the client's whole record as Markdown and send it as a file in the coach's DM."""
+    record = deps.clients.record(coach, client_id)
+    details = [deps.runs.detail(coach, run.run_id) for run in record.runs]
+    name = record.summary.client.leader_name
+    try:
+        deps.gateway.send_file(
+            user_id=coach.user_id,
+            filename=f"coaching-record-{name}.md",
+            title=f"Coaching record: {name}",
+            content=client_markdown(record, details),
+            comment="Your export. It is private to you; keep it somewhere safe.",
+        )
+    except DeliveryFailed as failure:
+        log.warning("export not sent: %s", failure.error)
+        return notice_message("export_failed")
+    return notice_message("export_sent")
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.view_submission(CallbackId.CLIENT_FORM)
+    def on_client_saved(ack: Ack, body: dict) -> None:
+        coach = coach_from_body(body)
+        leader, organization, domain = read_client_form(body.get("view"))
+        errors = {}
+        if not leader:
+            errors[BlockId.CLIENT_LEADER] = "Pick the leader you coach."
+        elif leader == coach.user_id:
+            errors[BlockId.CLIENT_LEADER] = "You can't be your own client; pick the leader you coach."
+        if not organization:
+            errors[BlockId.CLIENT_ORGANIZATION] = "Name their school, district or organization."
+        elif len(organization) > ORGANIZATION_MAX:
+            errors[BlockId.CLIENT_ORGANIZATION] = f"Please keep this under {ORGANIZATION_MAX} characters."
+        if domain not in {d.value for d in Domain}:
+            errors[BlockId.CLIENT_DOMAIN] = "Choose school, district or community."
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        name = deps.gateway.user_name(leader) or leader
+        client = deps.clients.add(
+            coach, leader_id=leader, leader_name=name, organization=organization, domain=Domain(domain)
+        )
+        ack(response_action="update", view=client_saved_view(client))
+
+    @app.action(ActionId.OPEN_CLIENT)
+    def on_open_client(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        coach = coach_from_body(body)
+        client_id = action.get("value")
+        if not isinstance(client_id, str):
+            raise MalformedPayload("the button carries no client")
+        open_then_fill(
+            deps,
+            body.get("trigger_id", ""),
+            "Client",
+            lambda: record_view(deps.clients.record(coach, client_id)),
+        )
+
+    @app.action(ActionId.SET_PHASE)
+    def on_set_phase(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        coach = coach_from_body(body)
+        view = body.get("view") or {}
+        chosen = (action.get("selected_option") or {}).get("value")
+        client_id = view.get("private_metadata")
+        if chosen not in {p.value for p in CyclePhase} or not isinstance(client_id, str):
+            raise MalformedPayload("the phase or the client is missing")
+        try:
+            deps.clients.set_phase(coach, client_id, CyclePhase(chosen))
+            updated = record_view(deps.clients.record(coach, client_id))
+        except REFUSALS:
+            log.warning("phase change refused")
+            updated = notice_view("not_found")
+        deps.gateway.update_view(view_id=view.get("id", ""), view=updated)

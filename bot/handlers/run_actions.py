@@ -1,0 +1,242 @@
+"""What a coach does with one of their runs: view it, change an answer, share the summary and
+withdraw it, export it, delete it. Every action names a run id; the services refuse any run
+that is not the caller's."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from slack_bolt import Ack, App
+
+from bot import prompts
+from bot.blocks import messages
+from bot.blocks.messages import notice_message, notice_view
+from bot.blocks.protocol_views import MalformedPayload, PageMeta, read_state, step_errors
+from bot.blocks.run_views import edit_answer_view, run_detail_view, share_form
+from bot.handlers.deps import Deps, coach_from_body
+from bot.handlers.modals import REFUSALS, open_then_fill
+from bot.ids import ActionId, BlockId, CallbackId, unpair
+from bot.services.export import run_markdown
+from bot.services.runs import Coach, decode_ts
+from bot.slack_gateway import DeliveryFailed, TriggerExpired
+from bot.storage.models import ShareAudience
+
+log = logging.getLogger(__name__)
+
+
+def _run_id(action: dict) -> str:
+    value = action.get("value")
+    if not isinstance(value, str) or not value:
+        raise MalformedPayload("the button carries no run")
+    return value
+
+
+def _pair(action: dict) -> tuple[str, str]:
+    ids = unpair(action.get("value"))
+    if ids is None:
+        raise MalformedPayload("the button carries no ids")
+    return ids
+
+
+def _root_view_id(body: dict) -> str:
+    view = body.get("view") or {}
+    return view.get("root_view_id") or view.get("id") or ""
+
+
+def _refresh(deps: Deps, coach: Coach, run_id: str, view_id: str, note_name: str | None = None) -> None:
+    """Show the run again after a change, with a line saying what happened."""
+    try:
+        note = prompts.render(note_name) if note_name else None
+        view = run_detail_view(deps.runs.detail(coach, run_id), note=note)
+    except REFUSALS:
+        view = notice_view("not_found")
+    deps.gateway.update_view(view_id=view_id, view=view)
+
+
+def _withdraw_all(deps: Deps, coach: Coach, run_id: str) -> None:
+    for share in deps.runs.active_shares(coach, run_id):
+        for ts in decode_ts(share):
+            deps.gateway.delete_message(channel=share.channel_id, ts=ts)
+        deps.runs.share_withdrawn(coach, run_id, share.id)
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.action(ActionId.VIEW_RUN)
+    def on_view_run(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        coach, run_id = coach_from_body(body), _run_id(action)
+        build = lambda: run_detail_view(deps.runs.detail(coach, run_id))  # noqa: E731
+        if (body.get("view") or {}).get("type") == "modal":
+            try:  # from a client's record: on top of it, so Back returns there
+                deps.gateway.push_view(trigger_id=body.get("trigger_id", ""), view=build())
+            except REFUSALS:
+                log.warning("view refused")
+            except TriggerExpired:
+                log.warning("run view not pushed: trigger expired")
+            return
+        open_then_fill(deps, body.get("trigger_id", ""), "Your run", build)
+
+    @app.action(ActionId.EDIT_ANSWER)
+    def on_edit_clicked(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        coach = coach_from_body(body)
+        run_id, step_id = _pair(action)
+        try:
+            protocol, value = deps.runs.step_of(coach, run_id, step_id)
+            view = edit_answer_view(protocol, protocol.step(step_id), value, run_id=run_id)
+        except REFUSALS:
+            view = notice_view("not_found")
+        try:
+            deps.gateway.push_view(trigger_id=body.get("trigger_id", ""), view=view)
+        except TriggerExpired:
+            log.warning("edit form not pushed: trigger expired")
+
+    @app.view_submission(CallbackId.EDIT_ANSWER)
+    def on_answer_edited(ack: Ack, body: dict) -> None:
+        coach = coach_from_body(body)
+        view = body.get("view") or {}
+        meta = PageMeta.decode(view.get("private_metadata") or "")
+        state = view.get("state")
+        raw = read_state(state.get("values") if isinstance(state, dict) else None)
+        if meta.run_id is None or meta.page_id not in raw:
+            raise MalformedPayload("the edit form names no run or step")
+        try:
+            error = deps.runs.edit_answer(coach, meta.run_id, meta.page_id, raw[meta.page_id])
+        except REFUSALS:
+            ack(response_action="update", view=notice_view("not_found"))
+            return
+        if error:
+            ack(response_action="errors", errors=step_errors({meta.page_id: error}))
+            return
+        ack()
+        parent = view.get("previous_view_id") or view.get("root_view_id")
+        if parent:
+            _refresh(deps, coach, meta.run_id, parent, "note_changed")
+
+    @app.action(ActionId.SHARE_CHANNEL)
+    def on_share_clicked(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        try:
+            deps.gateway.push_view(trigger_id=body.get("trigger_id", ""), view=share_form(_run_id(action)))
+        except TriggerExpired:
+            log.warning("share form not pushed: trigger expired")
+
+    @app.view_submission(CallbackId.SHARE_TO_CHANNEL)
+    def on_share_to_channel(ack: Ack, body: dict) -> None:
+        coach = coach_from_body(body)
+        view = body.get("view") or {}
+        try:
+            run_id = json.loads(view.get("private_metadata") or "")["r"]
+            channel = view["state"]["values"][BlockId.SHARE_CHANNEL][ActionId.FIELD]["selected_conversation"]
+        except (ValueError, KeyError, TypeError) as error:
+            raise MalformedPayload("the share form is incomplete") from error
+        if not isinstance(run_id, str) or not isinstance(channel, str) or not channel:
+            raise MalformedPayload("the share form is incomplete")
+        try:
+            completed = deps.runs.completed(coach, run_id)
+        except REFUSALS:
+            ack(response_action="update", view=notice_view("not_found"))
+            return
+        try:
+            sent = deps.gateway.post(
+                channel=channel, messages=messages.shared_messages(completed, coach.user_id)
+            )
+        except DeliveryFailed as failure:
+            for ts in failure.sent:
+                deps.gateway.delete_message(channel=channel, ts=ts)
+            name = (
+                "share_not_in_channel"
+                if failure.error in ("not_in_channel", "channel_not_found")
+                else "share_failed"
+            )
+            ack(response_action="errors", errors={BlockId.SHARE_CHANNEL: prompts.render(name)})
+            return
+        deps.runs.record_share(
+            coach, run_id, audience=ShareAudience.CHANNEL, channel_id=channel, message_ts=sent
+        )
+        ack()
+        parent = view.get("previous_view_id") or view.get("root_view_id")
+        if parent:
+            _refresh(deps, coach, run_id, parent, "note_shared")
+
+    @app.action(ActionId.SHARE_CLIENT)
+    def on_share_with_client(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        coach, run_id = coach_from_body(body), _run_id(action)
+        note = "note_shared"
+        try:
+            detail = deps.runs.detail(coach, run_id)
+            completed = deps.runs.completed(coach, run_id)
+            if detail.client_leader_id is None:
+                raise MalformedPayload("the run is about no client")
+            sent = deps.gateway.post(
+                channel=detail.client_leader_id, messages=messages.shared_messages(completed, coach.user_id)
+            )
+            deps.runs.record_share(
+                coach,
+                run_id,
+                audience=ShareAudience.CLIENT,
+                channel_id=detail.client_leader_id,
+                message_ts=sent,
+            )
+        except REFUSALS:
+            log.warning("share refused")
+        except DeliveryFailed as failure:
+            for ts in failure.sent:
+                deps.gateway.delete_message(channel=detail.client_leader_id, ts=ts)
+            note = "share_failed"
+        _refresh(deps, coach, run_id, _root_view_id(body), note)
+
+    @app.action(ActionId.WITHDRAW_SHARE)
+    def on_withdraw(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        coach = coach_from_body(body)
+        run_id, share_id = _pair(action)
+        try:
+            for share in deps.runs.active_shares(coach, run_id):
+                if share.id == share_id:
+                    for ts in decode_ts(share):
+                        deps.gateway.delete_message(channel=share.channel_id, ts=ts)
+                    deps.runs.share_withdrawn(coach, run_id, share_id)
+        except REFUSALS:
+            log.warning("withdraw refused")
+        except DeliveryFailed as failure:
+            log.warning("withdraw failed: %s", failure.error)
+        _refresh(deps, coach, run_id, _root_view_id(body), "note_withdrawn")
+
+    @app.action(ActionId.EXPORT_RUN)
+    def on_export_run(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        coach, run_id = coach_from_body(body), _run_id(action)
+        note = "export_sent"
+        try:
+            detail = deps.runs.detail(coach, run_id)
+            deps.gateway.send_file(
+                user_id=coach.user_id,
+                filename=f"{detail.protocol.id}-{detail.listing.started_at:%Y-%m-%d}.md",
+                title=f"{detail.protocol.title}, {detail.listing.started_at:%Y-%m-%d}",
+                content=run_markdown(detail),
+                comment=notice_message("export_sent").text,
+            )
+        except REFUSALS:
+            log.warning("export refused")
+        except DeliveryFailed:
+            note = "export_failed"
+        _refresh(deps, coach, run_id, _root_view_id(body), note)
+
+    @app.action(ActionId.DELETE_RUN)
+    def on_delete(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        coach, run_id = coach_from_body(body), _run_id(action)
+        try:
+            _withdraw_all(deps, coach, run_id)
+            deps.runs.delete(coach, run_id)
+            view = notice_view("deleted")
+        except REFUSALS:
+            log.warning("delete refused")
+            view = notice_view("not_found")
+        except DeliveryFailed as failure:
+            log.warning("delete stopped: a shared message could not be withdrawn (%s)", failure.error)
+            view = notice_view("delete_failed")
+        deps.gateway.update_view(view_id=_root_view_id(body), view=view)

@@ -1,0 +1,162 @@
+"""A coach's clients: registering them, where each stands in the coaching cycle, their record."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.protocols.catalog import Catalog
+from bot.protocols.schema import CyclePhase
+from bot.services.runs import ClientNotFound, Clock, Coach, RunListing, RunService
+from bot.storage import clients as repo
+from bot.storage import runs as run_repo
+from bot.storage.models import Client, Domain, Goal, utcnow
+
+
+@dataclass(frozen=True)
+class LeaderRef:
+    """A leader as a coach typed them: a Slack id from an escaped mention, or just a name."""
+
+    user_id: str | None
+    name: str | None
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    prompt: str
+    status: str | None  # the chosen option's label; None when not answered yet
+    settled: bool
+
+
+@dataclass(frozen=True)
+class ClientSummary:
+    client: Client
+    runs: int
+    goals: int
+    checklist: list[ChecklistItem]
+
+    @property
+    def settled(self) -> int:
+        return sum(item.settled for item in self.checklist)
+
+
+@dataclass(frozen=True)
+class GoalView:
+    statement: str
+    details: dict[str, str]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ClientRecord:
+    summary: ClientSummary
+    runs: list[RunListing]
+    goals: list[GoalView]
+
+
+class ClientService:
+    def __init__(self, *, engine: Engine, catalog: Catalog, runs: RunService, clock: Clock = utcnow) -> None:
+        self._engine = engine
+        self._catalog = catalog
+        self._runs = runs
+        self._clock = clock
+
+    def _session(self) -> Session:
+        return Session(self._engine, expire_on_commit=False)
+
+    def add(
+        self, coach: Coach, *, leader_id: str, leader_name: str, organization: str, domain: Domain
+    ) -> Client:
+        with self._session() as session:
+            return repo.upsert_client(
+                session,
+                team_id=coach.team_id,
+                coach_id=coach.user_id,
+                leader_id=leader_id,
+                leader_name=leader_name,
+                organization=organization,
+                domain=domain,
+                now=self._clock(),
+            )
+
+    def resolve(self, coach: Coach, leader: LeaderRef) -> Client | None:
+        """The coach's client a mention points at: by Slack id, or by the name they were added with."""
+        with self._session() as session:
+            if leader.user_id:
+                return repo.find_client(
+                    session, team_id=coach.team_id, coach_id=coach.user_id, leader_id=leader.user_id
+                )
+            if leader.name:
+                return repo.find_client_by_name(
+                    session, team_id=coach.team_id, coach_id=coach.user_id, name=leader.name
+                )
+            return None
+
+    def _owned(self, session: Session, coach: Coach, client_id: str) -> Client:
+        client = repo.get_client(session, client_id=client_id)
+        if client is None or (client.team_id, client.coach_id) != (coach.team_id, coach.user_id):
+            raise ClientNotFound(client_id)
+        return client
+
+    def set_phase(self, coach: Coach, client_id: str, phase: CyclePhase) -> None:
+        with self._session() as session:
+            self._owned(session, coach, client_id)
+            repo.set_phase(session, client_id=client_id, phase=phase, now=self._clock())
+
+    def _checklist(self, session: Session, client: Client) -> list[ChecklistItem]:
+        """Status items of the client's per-client checklist runs (enrollment), answered or not."""
+        items: list[ChecklistItem] = []
+        for protocol in self._catalog:
+            if not protocol.one_per_client:
+                continue
+            run = run_repo.latest_run(
+                session,
+                team_id=client.team_id,
+                user_id=client.coach_id,
+                protocol_id=protocol.id,
+                client_id=client.id,
+            )
+            answers = run_repo.load_answers(session, run_id=run.id) if run else {}
+            for step in protocol.steps:
+                if not step.item_status:
+                    continue
+                chosen = answers.get(step.id)
+                option = next((o for o in step.options if o.value == chosen), None)
+                items.append(
+                    ChecklistItem(
+                        step.prompt, option.label if option else None, bool(option and option.settled)
+                    )
+                )
+        return items
+
+    def _summary(self, session: Session, client: Client) -> ClientSummary:
+        return ClientSummary(
+            client=client,
+            runs=len(repo.runs_of_client(session, client_id=client.id)),
+            goals=len(repo.goals_of_client(session, client_id=client.id)),
+            checklist=self._checklist(session, client),
+        )
+
+    def roster(self, coach: Coach) -> list[ClientSummary]:
+        with self._session() as session:
+            clients = repo.list_clients(session, team_id=coach.team_id, coach_id=coach.user_id)
+            return [self._summary(session, client) for client in clients]
+
+    def record(self, coach: Coach, client_id: str) -> ClientRecord:
+        with self._session() as session:
+            client = self._owned(session, coach, client_id)
+            runs = repo.runs_of_client(session, client_id=client.id)
+            counts = run_repo.answer_counts(session, run_ids=[run.id for run in runs])
+            return ClientRecord(
+                summary=self._summary(session, client),
+                runs=[self._runs.listing_of(session, run, counts.get(run.id, 0)) for run in runs],
+                goals=[_goal_view(goal) for goal in repo.goals_of_client(session, client_id=client.id)],
+            )
+
+
+def _goal_view(goal: Goal) -> GoalView:
+    return GoalView(goal.statement, json.loads(goal.details), goal.created_at)

@@ -1,0 +1,31 @@
+"""Markdown exports of a run or a client's whole record: the coach's own copy, in plain text.
+
+A file, not Slack mrkdwn: nothing is escaped, and every answer is written out in full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jinja2
+
+from bot.services.clients import ClientRecord
+from bot.services.runs import RunDetail
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("bot.services", "templates"),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    autoescape=False,
+    keep_trailing_newline=True,
+)
+_ENV.filters["day"] = lambda moment: moment.strftime("%Y-%m-%d") if moment else ""
+
+
+def run_markdown(detail: RunDetail) -> str:
+    return _ENV.get_template("run.md.j2").render(detail=detail)
+
+
+def client_markdown(record: ClientRecord, details: Sequence[RunDetail]) -> str:
+    return _ENV.get_template("client.md.j2").render(record=record, details=details)
