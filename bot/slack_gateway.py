@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -33,17 +34,23 @@ PERMANENT_ERRORS = {
 }
 
 
+@dataclass(frozen=True)
+class Posted:
+    channel: str
+    ts: list[str]
+
+
 class TriggerExpired(Exception):
     """Slack's 3-second window to open a modal passed: the coach is asked to try again."""
 
 
 class DeliveryFailed(Exception):
-    def __init__(self, error: str, *, transient: bool, sent: Sequence[str] = ()) -> None:
+    def __init__(self, error: str, *, transient: bool, posted: Posted | None = None) -> None:
         super().__init__(error)
         self.error = error
         self.transient = transient
         # Messages of a multi-message post that went out before the failure.
-        self.sent = list(sent)
+        self.posted = posted
 
 
 def make_client(*, token: str, base_url: str) -> WebClient:
@@ -70,10 +77,10 @@ class SlackGateway:
             raise DeliveryFailed(code, transient=code not in PERMANENT_ERRORS) from error
         return response["view"]["id"]
 
-    def post(self, *, channel: str, messages: Sequence[Message]) -> list[str]:
+    def post(self, *, channel: str, messages: Sequence[Message]) -> Posted:
         """Post messages in order to a channel, or (given a user id) to that user's DM with the
-        bot; returns their timestamps."""
-        sent = []
+        bot; returns where they landed (a DM's own channel id) and their timestamps."""
+        sent: list[str] = []
         for message in messages:
             try:
                 response = self._client.chat_postMessage(
@@ -82,12 +89,16 @@ class SlackGateway:
             except SlackApiError as error:
                 code = _error_code(error)
                 log.warning("chat.postMessage failed: %s", code)
-                raise DeliveryFailed(code, transient=code not in PERMANENT_ERRORS, sent=sent) from error
+                posted = Posted(channel, sent)
+                raise DeliveryFailed(code, transient=code not in PERMANENT_ERRORS, posted=posted) from error
             except SlackClientError as error:
                 log.warning("chat.postMessage failed: %s", type(error).__name__)
-                raise DeliveryFailed(type(error).__name__, transient=True, sent=sent) from error
+                raise DeliveryFailed(
+                    type(error).__name__, transient=True, posted=Posted(channel, sent)
+                ) from error
             sent.append(response["ts"])
-        return sent
+            channel = response.get("channel") or channel
+        return Posted(channel=channel, ts=sent)
 
     def respond(self, *, response_url: str, message: Message) -> None:
         """Answer a slash command or action ephemerally after its ack (e.g. a late modal)."""
@@ -116,14 +127,15 @@ class SlackGateway:
                 raise TriggerExpired(code) from error
             log.warning("views.push failed: %s", code)
 
-    def delete_message(self, *, channel: str, ts: str) -> None:
-        """Delete a message the bot posted; one already gone counts as deleted."""
-        try:
-            self._client.chat_delete(channel=channel, ts=ts)
-        except SlackApiError as error:
-            code = _error_code(error)
-            if code != "message_not_found":
-                raise DeliveryFailed(code, transient=code not in PERMANENT_ERRORS) from error
+    def retract(self, posted: Posted) -> None:
+        """Delete messages the bot posted; one already gone counts as deleted."""
+        for ts in posted.ts:
+            try:
+                self._client.chat_delete(channel=posted.channel, ts=ts)
+            except SlackApiError as error:
+                code = _error_code(error)
+                if code != "message_not_found":
+                    raise DeliveryFailed(code, transient=code not in PERMANENT_ERRORS) from error
 
     def user_name(self, user_id: str) -> str | None:
         try:

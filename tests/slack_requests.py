@@ -150,6 +150,8 @@ def _view_payload(view: dict, answers: Mapping[str, Any]) -> dict:
         "title": view.get("title"),
         "blocks": view.get("blocks", []),
         "state": state_for(view, answers),
+        "previous_view_id": view.get("previous_view_id"),
+        "root_view_id": view.get("root_view_id", view["id"]),
     }
 
 

@@ -30,5 +30,8 @@ def open_then_fill(deps: Deps, trigger_id: str, title: str, build: Callable[[], 
     except REFUSALS as refusal:
         log.warning("refused: %s", type(refusal).__name__)
         view = notice_view("not_found")
+    except Exception:
+        deps.gateway.update_view(view_id=view_id, view=notice_view("failed"))
+        raise  # logged by the error handler, by type and frames only
     deps.gateway.update_view(view_id=view_id, view=view)
     return view_id

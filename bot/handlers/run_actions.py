@@ -19,7 +19,7 @@ from bot.handlers.modals import REFUSALS, open_then_fill
 from bot.ids import ActionId, BlockId, CallbackId, unpair
 from bot.services.export import run_markdown
 from bot.services.runs import Coach, decode_ts
-from bot.slack_gateway import DeliveryFailed, TriggerExpired
+from bot.slack_gateway import DeliveryFailed, Posted, TriggerExpired
 from bot.storage.models import ShareAudience
 
 log = logging.getLogger(__name__)
@@ -54,11 +54,12 @@ def _refresh(deps: Deps, coach: Coach, run_id: str, view_id: str, note_name: str
     deps.gateway.update_view(view_id=view_id, view=view)
 
 
-def _withdraw_all(deps: Deps, coach: Coach, run_id: str) -> None:
+def _withdraw(deps: Deps, coach: Coach, run_id: str, *, only: str | None = None) -> None:
+    """Delete the shared messages (all of a run's shares, or the one named), then record it."""
     for share in deps.runs.active_shares(coach, run_id):
-        for ts in decode_ts(share):
-            deps.gateway.delete_message(channel=share.channel_id, ts=ts)
-        deps.runs.share_withdrawn(coach, run_id, share.id)
+        if only is None or share.id == only:
+            deps.gateway.retract(Posted(share.channel_id, decode_ts(share)))
+            deps.runs.share_withdrawn(coach, run_id, share.id)
 
 
 def register(app: App, deps: Deps) -> None:
@@ -139,12 +140,12 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="update", view=notice_view("not_found"))
             return
         try:
-            sent = deps.gateway.post(
+            posted = deps.gateway.post(
                 channel=channel, messages=messages.shared_messages(completed, coach.user_id)
             )
         except DeliveryFailed as failure:
-            for ts in failure.sent:
-                deps.gateway.delete_message(channel=channel, ts=ts)
+            if failure.posted:
+                deps.gateway.retract(failure.posted)
             name = (
                 "share_not_in_channel"
                 if failure.error in ("not_in_channel", "channel_not_found")
@@ -153,7 +154,7 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors={BlockId.SHARE_CHANNEL: prompts.render(name)})
             return
         deps.runs.record_share(
-            coach, run_id, audience=ShareAudience.CHANNEL, channel_id=channel, message_ts=sent
+            coach, run_id, audience=ShareAudience.CHANNEL, channel_id=posted.channel, message_ts=posted.ts
         )
         ack()
         parent = view.get("previous_view_id") or view.get("root_view_id")
@@ -170,21 +171,17 @@ def register(app: App, deps: Deps) -> None:
             completed = deps.runs.completed(coach, run_id)
             if detail.client_leader_id is None:
                 raise MalformedPayload("the run is about no client")
-            sent = deps.gateway.post(
+            posted = deps.gateway.post(
                 channel=detail.client_leader_id, messages=messages.shared_messages(completed, coach.user_id)
             )
             deps.runs.record_share(
-                coach,
-                run_id,
-                audience=ShareAudience.CLIENT,
-                channel_id=detail.client_leader_id,
-                message_ts=sent,
+                coach, run_id, audience=ShareAudience.CLIENT, channel_id=posted.channel, message_ts=posted.ts
             )
         except REFUSALS:
             log.warning("share refused")
         except DeliveryFailed as failure:
-            for ts in failure.sent:
-                deps.gateway.delete_message(channel=detail.client_leader_id, ts=ts)
+            if failure.posted:
+                deps.gateway.retract(failure.posted)
             note = "share_failed"
         _refresh(deps, coach, run_id, _root_view_id(body), note)
 
@@ -194,11 +191,7 @@ def register(app: App, deps: Deps) -> None:
         coach = coach_from_body(body)
         run_id, share_id = _pair(action)
         try:
-            for share in deps.runs.active_shares(coach, run_id):
-                if share.id == share_id:
-                    for ts in decode_ts(share):
-                        deps.gateway.delete_message(channel=share.channel_id, ts=ts)
-                    deps.runs.share_withdrawn(coach, run_id, share_id)
+            _withdraw(deps, coach, run_id, only=share_id)
         except REFUSALS:
             log.warning("withdraw refused")
         except DeliveryFailed as failure:
@@ -230,7 +223,7 @@ def register(app: App, deps: Deps) -> None:
         ack()
         coach, run_id = coach_from_body(body), _run_id(action)
         try:
-            _withdraw_all(deps, coach, run_id)
+            _withdraw(deps, coach, run_id)
             deps.runs.delete(coach, run_id)
             view = notice_view("deleted")
         except REFUSALS:

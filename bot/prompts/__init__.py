@@ -23,5 +23,5 @@ _ENV = jinja2.Environment(
 _ENV.filters["slack_date"] = mrkdwn.date
 
 
-def render(name: str, **context: Any) -> str:
-    return _ENV.get_template(f"{name}.md.j2").render(**context).strip()
+def render(template: str, /, **context: Any) -> str:
+    return _ENV.get_template(f"{template}.md.j2").render(**context).strip()
