@@ -29,34 +29,32 @@ def help_message(protocols: Iterable[Protocol], *, unknown: str | None = None) -
     return Message(text="How to use the coaching companion", blocks=sections(body))
 
 
-def resume_message(runs: Sequence[RunListing]) -> Message:
-    blocks = sections(prompts.render("resume", runs=runs))
-    for run in runs[: MESSAGE_BLOCKS_MAX - len(blocks)]:
-        line = prompts.render("run_line", run=run)
-        block = section(line)
-        block["accessory"] = {
-            "type": "button",
-            "text": {"type": "plain_text", "text": "Continue"},
-            "action_id": ActionId.RESUME_RUN,
-            "value": run.run_id,
-        }
-        blocks.append(block)
-    return Message(text="Your unfinished protocols", blocks=blocks)
-
-
-def history_message(runs: Sequence[RunListing]) -> Message:
-    """Newest first, each with a button to open it (view, change, share, export, delete)."""
-    blocks = sections(prompts.render("history", runs=runs))
+def _run_list(intro: str, runs: Sequence[RunListing], *, button: str, action_id: str, text: str) -> Message:
+    """A list of the coach's runs, each line with one button carrying the run's id."""
+    blocks = sections(intro)
     for run in runs[: MESSAGE_BLOCKS_MAX - len(blocks)]:
         block = section(prompts.render("run_line", run=run))
         block["accessory"] = {
             "type": "button",
-            "text": {"type": "plain_text", "text": "View"},
-            "action_id": ActionId.VIEW_RUN,
+            "text": {"type": "plain_text", "text": button},
+            "action_id": action_id,
             "value": run.run_id,
         }
         blocks.append(block)
-    return Message(text="Your protocol history", blocks=blocks)
+    return Message(text=text, blocks=blocks)
+
+
+def resume_message(runs: Sequence[RunListing]) -> Message:
+    intro = prompts.render("resume", runs=runs)
+    return _run_list(
+        intro, runs, button="Continue", action_id=ActionId.RESUME_RUN, text="Your unfinished protocols"
+    )
+
+
+def history_message(runs: Sequence[RunListing]) -> Message:
+    """Newest first, each with a button to open it (view, change, share, export, delete)."""
+    intro = prompts.render("history", runs=runs)
+    return _run_list(intro, runs, button="View", action_id=ActionId.VIEW_RUN, text="Your protocol history")
 
 
 def _chunked(pieces: list[str], notification: str) -> list[Message]:

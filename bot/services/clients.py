@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from bot.protocols.catalog import Catalog
 from bot.protocols.schema import CyclePhase
-from bot.services.runs import ClientNotFound, Clock, Coach, RunListing, RunService
+from bot.services.runs import Clock, Coach, RunListing, RunService, owned_client
 from bot.storage import clients as repo
 from bot.storage import runs as run_repo
 from bot.storage.models import Client, Domain, Goal, utcnow
@@ -96,15 +96,9 @@ class ClientService:
                 )
             return None
 
-    def _owned(self, session: Session, coach: Coach, client_id: str) -> Client:
-        client = repo.get_client(session, client_id=client_id)
-        if client is None or (client.team_id, client.coach_id) != (coach.team_id, coach.user_id):
-            raise ClientNotFound(client_id)
-        return client
-
     def set_phase(self, coach: Coach, client_id: str, phase: CyclePhase) -> None:
         with self._session() as session:
-            self._owned(session, coach, client_id)
+            owned_client(session, coach, client_id)
             repo.set_phase(session, client_id=client_id, phase=phase, now=self._clock())
 
     def _checklist(self, session: Session, client: Client) -> list[ChecklistItem]:
@@ -148,7 +142,7 @@ class ClientService:
 
     def record(self, coach: Coach, client_id: str) -> ClientRecord:
         with self._session() as session:
-            client = self._owned(session, coach, client_id)
+            client = owned_client(session, coach, client_id)
             runs = repo.runs_of_client(session, client_id=client.id)
             counts = run_repo.answer_counts(session, run_ids=[run.id for run in runs])
             return ClientRecord(

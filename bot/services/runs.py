@@ -183,7 +183,7 @@ class RunService:
         where it stands; any other protocol starts fresh, beside the answers of last time."""
         protocol = self.protocol(protocol_id)
         with self._session() as session:
-            client = self._owned_client(session, coach, client_id)
+            client = owned_client(session, coach, client_id)
             ref = ClientRef(client.id, client.leader_name)
             if protocol.one_per_client:
                 ongoing = repo.latest_run(
@@ -226,7 +226,7 @@ class RunService:
         protocol = self.protocol(protocol_id)
         with self._session() as session:
             if client_id is not None:
-                self._owned_client(session, coach, client_id)
+                owned_client(session, coach, client_id)
             run = repo.create_run(
                 session,
                 team_id=coach.team_id,
@@ -256,12 +256,6 @@ class RunService:
         if run is None or (run.team_id, run.user_id) != (coach.team_id, coach.user_id):
             raise RunNotFound(run_id)
         return run
-
-    def _owned_client(self, session: Session, coach: Coach, client_id: str) -> Client:
-        client = client_repo.get_client(session, client_id=client_id)
-        if client is None or (client.team_id, client.coach_id) != (coach.team_id, coach.user_id):
-            raise ClientNotFound(client_id)
-        return client
 
     def _client_ref(self, session: Session, run: ProtocolRun) -> ClientRef | None:
         if run.client_id is None:
@@ -577,6 +571,14 @@ class RunService:
                     )
                 )
             return found
+
+
+def owned_client(session: Session, coach: Coach, client_id: str) -> Client:
+    """The coach's client by id; anyone else's client id reads as not found."""
+    client = client_repo.get_client(session, client_id=client_id)
+    if client is None or (client.team_id, client.coach_id) != (coach.team_id, coach.user_id):
+        raise ClientNotFound(client_id)
+    return client
 
 
 def decode_ts(share: Share) -> list[str]:
