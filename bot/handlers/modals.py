@@ -35,3 +35,16 @@ def open_then_fill(deps: Deps, trigger_id: str, title: str, build: Callable[[], 
         raise  # logged by the error handler, by type and frames only
     deps.gateway.update_view(view_id=view_id, view=view)
     return view_id
+
+
+def show(deps: Deps, body: dict, view: dict) -> None:
+    """Open a modal for a click in a message; push it for a click inside a modal, so closing it
+    returns there (Slack does not open a second modal over the first)."""
+    trigger_id = body.get("trigger_id", "")
+    try:
+        if (body.get("view") or {}).get("type") == "modal":
+            deps.gateway.push_view(trigger_id=trigger_id, view=view)
+        else:
+            deps.gateway.open_view(trigger_id=trigger_id, view=view)
+    except TriggerExpired:
+        log.warning("modal not shown: trigger expired")

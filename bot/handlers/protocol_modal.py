@@ -16,17 +16,13 @@ from bot.blocks.protocol_views import (
     summary_view,
 )
 from bot.handlers.deps import Deps, coach_from_body
+from bot.handlers.modals import REFUSALS, show
 from bot.ids import ActionId, CallbackId
 from bot.scheduling.summaries import deliver_summary
 from bot.services.runs import (
-    ClientNotFound,
     Completed,
     PageAnswers,
-    RunNotFound,
-    StaleSubmission,
-    UnknownProtocol,
 )
-from bot.slack_gateway import TriggerExpired
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +51,7 @@ def register(app: App, deps: Deps) -> None:
         given = _page_answers(body.get("view"))
         try:
             outcome = deps.runs.submit_page(coach, given)
-        except (RunNotFound, ClientNotFound, UnknownProtocol, StaleSubmission) as refusal:
+        except REFUSALS as refusal:
             log.warning("page submission refused: %s", type(refusal).__name__)
             ack(response_action="update", view=messages.notice_view("not_found"))
             return
@@ -75,7 +71,7 @@ def register(app: App, deps: Deps) -> None:
         given = _page_answers(body.get("view"))
         try:
             kept = deps.runs.save_draft(coach, given)
-        except (RunNotFound, ClientNotFound, UnknownProtocol, StaleSubmission) as refusal:
+        except REFUSALS as refusal:
             log.warning("draft refused: %s", type(refusal).__name__)
             return
         log.info("draft kept: %d answers", kept)
@@ -89,10 +85,7 @@ def register(app: App, deps: Deps) -> None:
             raise MalformedPayload("the button carries no run")
         try:
             view = page_view(deps.runs.resume(coach, run_id))
-        except (RunNotFound, UnknownProtocol):
+        except REFUSALS:
             log.warning("resume refused")
             view = messages.notice_view("not_found")
-        try:
-            deps.gateway.open_view(trigger_id=body.get("trigger_id", ""), view=view)
-        except TriggerExpired:
-            log.warning("resume modal not opened: trigger expired")
+        show(deps, body, view)

@@ -15,11 +15,11 @@ from bot.blocks.messages import notice_message, notice_view
 from bot.blocks.protocol_views import MalformedPayload, PageMeta, read_state, step_errors
 from bot.blocks.run_views import edit_answer_view, run_detail_view, share_form
 from bot.handlers.deps import Deps, coach_from_body
-from bot.handlers.modals import REFUSALS, open_then_fill
+from bot.handlers.modals import REFUSALS, open_then_fill, show
 from bot.ids import ActionId, BlockId, CallbackId, unpair
 from bot.services.export import run_markdown
 from bot.services.runs import Coach, decode_ts
-from bot.slack_gateway import DeliveryFailed, Posted, TriggerExpired
+from bot.slack_gateway import DeliveryFailed, Posted
 from bot.storage.models import ShareAudience
 
 log = logging.getLogger(__name__)
@@ -69,12 +69,12 @@ def register(app: App, deps: Deps) -> None:
         coach, run_id = coach_from_body(body), _run_id(action)
         build = lambda: run_detail_view(deps.runs.detail(coach, run_id))  # noqa: E731
         if (body.get("view") or {}).get("type") == "modal":
-            try:  # from a client's record: on top of it, so Back returns there
-                deps.gateway.push_view(trigger_id=body.get("trigger_id", ""), view=build())
+            try:  # from a client's record: on top of it, so closing returns there
+                view = build()
             except REFUSALS:
                 log.warning("view refused")
-            except TriggerExpired:
-                log.warning("run view not pushed: trigger expired")
+                view = notice_view("not_found")
+            show(deps, body, view)
             return
         open_then_fill(deps, body.get("trigger_id", ""), "Your run", build)
 
@@ -88,10 +88,7 @@ def register(app: App, deps: Deps) -> None:
             view = edit_answer_view(protocol, protocol.step(step_id), value, run_id=run_id)
         except REFUSALS:
             view = notice_view("not_found")
-        try:
-            deps.gateway.push_view(trigger_id=body.get("trigger_id", ""), view=view)
-        except TriggerExpired:
-            log.warning("edit form not pushed: trigger expired")
+        show(deps, body, view)
 
     @app.view_submission(CallbackId.EDIT_ANSWER)
     def on_answer_edited(ack: Ack, body: dict) -> None:
@@ -118,10 +115,7 @@ def register(app: App, deps: Deps) -> None:
     @app.action(ActionId.SHARE_CHANNEL)
     def on_share_clicked(ack: Ack, body: dict, action: dict) -> None:
         ack()
-        try:
-            deps.gateway.push_view(trigger_id=body.get("trigger_id", ""), view=share_form(_run_id(action)))
-        except TriggerExpired:
-            log.warning("share form not pushed: trigger expired")
+        show(deps, body, share_form(_run_id(action)))
 
     @app.view_submission(CallbackId.SHARE_TO_CHANNEL)
     def on_share_to_channel(ack: Ack, body: dict) -> None:
