@@ -218,3 +218,15 @@ def test_another_user_cannot_edit_or_share_my_run_with_crafted_forms(slack_http,
     slack_http.send(sr.form_submission(share, {"share_channel": "CEVIL"}, user=sr.OTHER_COACH))
     assert "CEVIL" not in slack.messages
     assert snapshot(bot) == before
+
+
+def test_a_failed_export_is_reported_to_the_coach(slack_http, slack, bot, finished):
+    slack.fail_next("files.getUploadURLExternal", "internal_error")
+    request = sr.with_response_url(
+        sr.command(f"export <@{LEADER}>", trigger_id=slack.issue_trigger_id()), slack.response_url
+    )
+    body = slack_http.send(request).json()
+    assert "Preparing your export" in json.dumps(body["blocks"])
+    (reply,) = slack.calls_to("response_url")
+    assert "couldn't send the export" in json.dumps(reply.args["blocks"])
+    assert slack.files == {}

@@ -7,7 +7,7 @@ import logging
 from slack_bolt import Ack, App
 
 from bot.blocks.clients import client_form, client_saved_view, record_view
-from bot.blocks.messages import Message, notice_message, notice_view
+from bot.blocks.messages import notice_view
 from bot.blocks.protocol_views import MalformedPayload
 from bot.handlers.deps import Deps, coach_from_body
 from bot.handlers.modals import REFUSALS, open_then_fill
@@ -50,7 +50,7 @@ def open_client_form(deps: Deps, trigger_id: str, leader_id: str | None) -> None
         log.warning("client form not opened: trigger expired")
 
 
-def send_client_export(deps: Deps, coach: Coach, client_id: str) -> Message:
+def send_client_export(deps: Deps, coach: Coach, client_id: str) -> bool:
     """Build the client's whole record as Markdown and send it as a file in the coach's DM."""
     record = deps.clients.record(coach, client_id)
     details = [deps.runs.detail(coach, run.run_id) for run in record.runs]
@@ -65,8 +65,8 @@ def send_client_export(deps: Deps, coach: Coach, client_id: str) -> Message:
         )
     except DeliveryFailed as failure:
         log.warning("export not sent: %s", failure.error)
-        return notice_message("export_failed")
-    return notice_message("export_sent")
+        return False
+    return True
 
 
 def register(app: App, deps: Deps) -> None:

@@ -62,7 +62,9 @@ def register(app: App, deps: Deps) -> None:
                     ephemeral(ack, messages.notice_message("not_a_client", who=_who(leader)))
                     return
                 ephemeral(ack, messages.notice_message("export_coming"))
-                send_client_export(deps, coach, client.id)
+                if not send_client_export(deps, coach, client.id) and command.get("response_url"):
+                    failed = messages.notice_message("export_failed")
+                    deps.gateway.respond(response_url=command["response_url"], message=failed)
             case commands.Resume():
                 ephemeral(
                     ack, messages.resume_message(deps.runs.listing(coach, status=RunStatus.IN_PROGRESS))
