@@ -73,3 +73,11 @@ def test_resume_with_nothing_unfinished_says_so(slack_http, slack):
 def test_history_with_no_runs_says_so(slack_http, slack):
     body = slack_http.send(sr.command("history", trigger_id=slack.issue_trigger_id())).json()
     assert "not run a protocol yet" in json.dumps(body["blocks"])
+
+
+def test_leader_protocols_are_not_offered_to_coaches(slack_http, slack):
+    body = slack_http.send(sr.command("help", trigger_id=slack.issue_trigger_id())).json()
+    assert "goal-checkin" not in json.dumps(body["blocks"])
+    started = slack_http.send(sr.command("start goal-checkin", trigger_id=slack.issue_trigger_id())).json()
+    assert "I don't know `start goal-checkin`" in json.dumps(started["blocks"])
+    assert slack.calls_to("views.open") == []

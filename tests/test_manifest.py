@@ -43,7 +43,7 @@ def test_home_tab_offers_every_protocol_and_a_click_opens_it(slack_http, slack, 
     (published,) = slack.calls_to("views.publish")
     assert published.ok, published.response
     buttons = [b["accessory"] for b in published.args["view"]["blocks"] if "accessory" in b]
-    assert {b["value"] for b in buttons} == {p.id for p in bot.runs.catalog}
+    assert {b["value"] for b in buttons} == {p.id for p in bot.runs.coach_protocols}
     slack_http.send(
         sr.block_action(buttons[0]["action_id"], buttons[0]["value"], trigger_id=slack.issue_trigger_id())
     )

@@ -35,7 +35,7 @@ def register(app: App, deps: Deps) -> None:
     def on_coach(ack: Ack, command: dict) -> None:
         coach = Coach(team_id=command.get("team_id", ""), user_id=command.get("user_id", ""))
         trigger_id = command.get("trigger_id", "")
-        match commands.parse(command.get("text") or "", deps.runs.catalog):
+        match commands.parse(command.get("text") or "", deps.runs.coach_protocols):
             case commands.Start(protocol_id, None):
                 ack()
                 open_protocol(deps, trigger_id, protocol_id, command.get("response_url"))
@@ -72,7 +72,7 @@ def register(app: App, deps: Deps) -> None:
             case commands.History():
                 ephemeral(ack, messages.history_message(deps.runs.listing(coach)))
             case commands.Help(unknown):
-                ephemeral(ack, messages.help_message(deps.runs.catalog, unknown=unknown))
+                ephemeral(ack, messages.help_message(deps.runs.coach_protocols, unknown=unknown))
 
 
 def open_protocol(deps: Deps, trigger_id: str, protocol_id: str, response_url: str | None) -> None:

@@ -19,11 +19,13 @@ def register(app: App, deps: Deps) -> None:
             return
         coach = Coach(team_id=context.get("team_id") or "", user_id=event["user"])
         unfinished = deps.runs.listing(coach, status=RunStatus.IN_PROGRESS, limit=10)
-        deps.gateway.publish_home(user_id=coach.user_id, view=home_view(deps.runs.catalog, unfinished))
+        deps.gateway.publish_home(
+            user_id=coach.user_id, view=home_view(deps.runs.coach_protocols, unfinished)
+        )
 
     @app.action(ActionId.START_PROTOCOL)
     def on_start_clicked(ack: Ack, body: dict, action: dict) -> None:
         ack()
         protocol_id = action.get("value")
-        if isinstance(protocol_id, str) and deps.runs.catalog.get(protocol_id):
+        if isinstance(protocol_id, str) and deps.runs.coach_protocols.get(protocol_id):
             open_protocol(deps, body.get("trigger_id", ""), protocol_id, None)

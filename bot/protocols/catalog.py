@@ -86,6 +86,10 @@ class Catalog:
             raise InvalidProtocol(problems)
         return cls(protocols)
 
+    def for_audience(self, audience: str) -> Catalog:
+        """The protocols meant for coaches (or leaders, or a collaborative) to start themselves."""
+        return Catalog([p for p in self._by_id.values() if audience in p.audience])
+
     def get(self, protocol_id: str) -> Protocol | None:
         return self._by_id.get(protocol_id)
 

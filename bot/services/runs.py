@@ -146,10 +146,16 @@ class RunService:
         self._catalog = catalog
         self._clock = clock
         self._versions: dict[tuple[str, int], Protocol] = {p.key: p for p in catalog}
+        self._coach_protocols = catalog.for_audience("coach")
 
     @property
     def catalog(self) -> Catalog:
         return self._catalog
+
+    @property
+    def coach_protocols(self) -> Catalog:
+        """What `/coach` offers; leader protocols (a goal check-in) open from their own DMs."""
+        return self._coach_protocols
 
     def _session(self) -> Session:
         return Session(self._engine, expire_on_commit=False)

@@ -7,7 +7,7 @@ they are made.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -15,6 +15,7 @@ from sqlalchemy import Index, MetaData, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.protocols.schema import CyclePhase
+from bot.scheduling.recurrence import Cadence
 
 # A naming convention makes constraint names deterministic, which alembic's batch mode on
 # SQLite needs to alter them later.
@@ -175,3 +176,64 @@ class Share(SQLModel, table=True):
     message_ts: str  # JSON list: a long summary takes several messages
     shared_at: datetime = Field(default_factory=utcnow)
     withdrawn_at: datetime | None = None
+
+
+class CheckinSchedule(SQLModel, table=True):
+    """When a leader is asked about a goal: a recurrence in the leader's own time zone."""
+
+    __tablename__ = "checkin_schedule"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    team_id: str = Field(max_length=32)
+    coach_id: str = Field(max_length=32)
+    client_id: str = Field(foreign_key="client.id", index=True, max_length=32)
+    goal_id: str | None = Field(default=None, foreign_key="goal.id", max_length=32)
+    leader_id: str = Field(max_length=32)
+    cadence: Cadence = Field(sa_type=enum_column(Cadence, length=16))
+    weekdays: str = Field(default="", max_length=16)  # "0,3" for Monday and Thursday
+    local_time: str = Field(max_length=5)  # "HH:MM" in `tz`
+    first_date: date
+    end_date: date | None = None
+    # IANA zone from users.info; refreshed when the leader's profile changes.
+    tz: str = Field(max_length=64)
+    reminder_after_hours: int | None = None
+    paused: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    ANSWERED = "answered"
+    MISSED = "missed"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class Delivery(SQLModel, table=True):
+    """One message owed to one recipient for one occurrence: the outbox row. Its key makes a
+    second materialization, a Slack retry or a second process find the same row."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (Index("ix_delivery_due", "status", "due_at"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    key: str = Field(unique=True, max_length=120)
+    schedule_id: str = Field(foreign_key="checkin_schedule.id", index=True, max_length=32)
+    team_id: str = Field(max_length=32)
+    recipient: str = Field(max_length=32)
+    occurrence: date
+    due_at: datetime
+    # Late answers are taken until the next occurrence is due.
+    answer_by: datetime
+    status: DeliveryStatus = Field(
+        default=DeliveryStatus.PENDING, sa_type=enum_column(DeliveryStatus, length=16)
+    )
+    attempts: int = 0
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None
+    channel: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    reason: str | None = Field(default=None, max_length=64)

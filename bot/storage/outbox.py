@@ -1,0 +1,141 @@
+"""The delivery outbox: rows are created once per key, claimed atomically, and settled.
+
+Claiming is one UPDATE that only moves `pending` rows; on PostgreSQL the rows are picked with
+`FOR UPDATE SKIP LOCKED`, so several processes dispatch side by side without waiting on or
+taking each other's rows. On SQLite the single writer lock gives the same exclusivity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import select as sa_select
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus
+
+
+def delivery_key(schedule_id: str, occurrence: date) -> str:
+    return f"checkin:{schedule_id}:{occurrence.isoformat()}"
+
+
+def materialize(
+    session: Session,
+    *,
+    schedule: CheckinSchedule,
+    occurrences: Sequence[tuple[date, datetime, datetime]],
+) -> int:
+    """Add a pending row per (occurrence date, due, answer-by) unless its key exists; returns how
+    many were new. Safe to run from every process, as often as wanted."""
+    if not occurrences:
+        return 0
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    rows = [
+        {
+            "id": Delivery().id,
+            "key": delivery_key(schedule.id, day),
+            "schedule_id": schedule.id,
+            "team_id": schedule.team_id,
+            "recipient": schedule.leader_id,
+            "occurrence": day,
+            "due_at": due,
+            "answer_by": answer_by,
+            "status": DeliveryStatus.PENDING,
+            "attempts": 0,
+        }
+        for day, due, answer_by in occurrences
+    ]
+    result = session.exec(insert(Delivery).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+    session.commit()
+    return result.rowcount
+
+
+def claim_due(session: Session, *, now: datetime, limit: int) -> list[Delivery]:
+    """Move up to `limit` due pending rows to `claimed` for this caller alone, oldest first."""
+    picked = (
+        sa_select(Delivery.id)
+        .where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now)
+        .order_by(Delivery.due_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        picked = picked.with_for_update(skip_locked=True)
+    statement = (
+        update(Delivery)
+        .where(col(Delivery.id).in_(picked.scalar_subquery()), Delivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.CLAIMED, claimed_at=now, attempts=Delivery.attempts + 1)
+        .returning(Delivery)
+    )
+    claimed = list(session.exec(statement).scalars())
+    session.commit()
+    return claimed
+
+
+def stale_claims(session: Session, *, claimed_before: datetime, limit: int) -> Sequence[Delivery]:
+    """Rows claimed by a dispatcher that never settled them (it crashed, or was killed)."""
+    query = (
+        select(Delivery)
+        .where(Delivery.status == DeliveryStatus.CLAIMED, col(Delivery.claimed_at) < claimed_before)
+        .limit(limit)
+    )
+    return session.exec(query).all()
+
+
+def retake_claim(session: Session, *, delivery_id: str, claimed_before: datetime, now: datetime) -> bool:
+    """Take over a stale claim; False when another recoverer (or the late owner) got there first."""
+    result = session.exec(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.status == DeliveryStatus.CLAIMED,
+            col(Delivery.claimed_at) < claimed_before,
+        )
+        .values(claimed_at=now)
+    )
+    session.commit()
+    return result.rowcount == 1
+
+
+def settle(session: Session, *, delivery_id: str, status: DeliveryStatus, **fields: object) -> None:
+    """Record what became of a claimed row: sent (with channel and ts), failed (with a reason),
+    or pending again (with a later due time, after a rate limit)."""
+    session.exec(update(Delivery).where(Delivery.id == delivery_id).values(status=status, **fields))
+    session.commit()
+
+
+def expire_unanswered(session: Session, *, now: datetime) -> list[Delivery]:
+    """Sent check-ins whose answer window closed without an answer become missed."""
+    statement = (
+        update(Delivery)
+        .where(Delivery.status == DeliveryStatus.SENT, Delivery.answer_by <= now)
+        .values(status=DeliveryStatus.MISSED)
+        .returning(Delivery)
+    )
+    missed = list(session.exec(statement).scalars())
+    session.commit()
+    return missed
+
+
+def miss_overdue_pending(session: Session, *, now: datetime) -> list[Delivery]:
+    """Pending check-ins whose whole answer window passed while nobody could send them (the bot
+    was down): sending one now would ask about a period already over."""
+    statement = (
+        update(Delivery)
+        .where(Delivery.status == DeliveryStatus.PENDING, Delivery.answer_by <= now)
+        .values(status=DeliveryStatus.MISSED, reason="not_sent_in_time")
+        .returning(Delivery)
+    )
+    missed = list(session.exec(statement).scalars())
+    session.commit()
+    return missed
+
+
+def get_delivery(session: Session, *, delivery_id: str) -> Delivery | None:
+    return session.get(Delivery, delivery_id)
+
+
+def active_schedules(session: Session) -> Sequence[CheckinSchedule]:
+    return session.exec(select(CheckinSchedule).where(CheckinSchedule.paused == False)).all()  # noqa: E712
