@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -15,8 +16,10 @@ from bot.handlers import register_all
 from bot.handlers.deps import Deps
 from bot.logs import slack_library_logger
 from bot.protocols.catalog import Catalog
+from bot.scheduling.dispatch import CLAIM_TIMEOUT, Dispatcher
 from bot.scheduling.scheduler import IntervalJob, build_scheduler
 from bot.scheduling.summaries import retry_unsent_summaries
+from bot.services.checkins import CheckinService
 from bot.services.clients import ClientService
 from bot.services.runs import Clock, RunService
 from bot.slack_gateway import SlackGateway, make_client
@@ -27,6 +30,8 @@ from bot.storage.models import utcnow
 # 3 s for an ack; bolt's default of 5 threads queues acks behind slow work under load.
 LISTENER_THREADS = 64
 SUMMARY_RETRY_SECONDS = 60
+MATERIALIZE_SECONDS = 300
+DISPATCH_SECONDS = 5
 
 
 @dataclass
@@ -35,6 +40,8 @@ class Bot:
     engine: Engine
     runs: RunService
     clients: ClientService
+    checkins: CheckinService
+    dispatcher: Dispatcher
     gateway: SlackGateway
     app: App
     scheduler: BackgroundScheduler
@@ -46,6 +53,7 @@ def build_bot(
     clock: Clock = utcnow,
     migrate: bool = True,
     listener_executor: Executor | None = None,
+    claim_timeout: timedelta = CLAIM_TIMEOUT,
 ) -> Bot:
     settings.require_serving()
     engine = make_engine(settings.database_url)
@@ -65,11 +73,17 @@ def build_bot(
     )
     gateway = SlackGateway(client)
     register_all(app, Deps(runs=runs, clients=clients, gateway=gateway))
+    checkins = CheckinService(engine=engine, clock=clock)
+    dispatcher = Dispatcher(
+        engine=engine, checkins=checkins, gateway=gateway, clock=clock, claim_timeout=claim_timeout
+    )
     scheduler = build_scheduler(
         [
             IntervalJob(
                 "retry-summaries", partial(retry_unsent_summaries, runs, gateway), SUMMARY_RETRY_SECONDS
-            )
+            ),
+            IntervalJob("materialize-checkins", checkins.materialize, MATERIALIZE_SECONDS),
+            IntervalJob("dispatch-checkins", dispatcher.run_once, DISPATCH_SECONDS),
         ]
     )
     return Bot(
@@ -77,6 +91,8 @@ def build_bot(
         engine=engine,
         runs=runs,
         clients=clients,
+        checkins=checkins,
+        dispatcher=dispatcher,
         gateway=gateway,
         app=app,
         scheduler=scheduler,

@@ -118,6 +118,50 @@ def db_upgrade() -> None:
     click.echo("database is up to date")
 
 
+@main.group()
+def schedule() -> None:
+    """Scheduled check-ins: what is due, and sending it."""
+
+
+@schedule.command("list")
+@click.option("--days", default=7, show_default=True, help="How far ahead to look.")
+def schedule_list(days: int) -> None:
+    """Upcoming check-ins, in UTC and in each recipient's own time."""
+    from bot.scheduling.listing import upcoming
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    rows = upcoming(engine, days=days)
+    if not rows:
+        click.echo("nothing scheduled")
+    for row in rows:
+        click.echo(
+            f"{row.due_utc:%Y-%m-%d %H:%M} UTC  {row.due_local:%Y-%m-%d %H:%M} {row.tz:<20} "
+            f"{row.recipient:<12} {row.status}"
+        )
+
+
+@schedule.command("dispatch")
+@click.option("--stale-after", default=60, show_default=True, help="Seconds before a claim is presumed dead.")
+def schedule_dispatch(stale_after: int) -> None:
+    """Send what is due now, once, and exit (the bot does this by itself every few seconds)."""
+    from datetime import timedelta
+
+    from bot.assembly import build_bot
+
+    logs.configure()
+    try:
+        bot = build_bot(Settings(), claim_timeout=timedelta(seconds=stale_after))
+    except MissingSetting as missing:
+        raise click.ClickException(str(missing)) from None
+    bot.checkins.materialize()
+    report = bot.dispatcher.run_once()
+    click.echo(
+        f"sent {report.sent}, recovered {report.recovered}, retried {report.retried}, failed {report.failed}"
+    )
+
+
 @main.command("try")
 @click.argument("protocol_id")
 def try_protocol(protocol_id: str) -> None:

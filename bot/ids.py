@@ -19,6 +19,7 @@ class CallbackId(StrEnum):
     RUN_DETAIL = "run_detail"
     EDIT_ANSWER = "edit_answer"
     SHARE_TO_CHANNEL = "share_to_channel"
+    CHECKIN_FORM = "checkin_form"
 
 
 class ActionId(StrEnum):
@@ -37,6 +38,10 @@ class ActionId(StrEnum):
     WITHDRAW_SHARE = "withdraw_share"
     EXPORT_RUN = "export_run"
     DELETE_RUN = "delete_run"
+    # Rating buttons are "checkin_rate:<n>", one action id per number (Slack wants them unique).
+    CHECKIN_RATE = "checkin_rate"
+    CHECKIN_ANSWER = "checkin_answer"
+    CHECKIN_LATER = "checkin_later"
 
 
 class BlockId(StrEnum):

@@ -45,10 +45,14 @@ class TriggerExpired(Exception):
 
 
 class DeliveryFailed(Exception):
-    def __init__(self, error: str, *, transient: bool, posted: Posted | None = None) -> None:
+    def __init__(
+        self, error: str, *, transient: bool, posted: Posted | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(error)
         self.error = error
         self.transient = transient
+        # Slack's Retry-After on a 429: when the same call may be made again.
+        self.retry_after = retry_after
         # Messages of a multi-message post that went out before the failure.
         self.posted = posted
 
@@ -59,6 +63,18 @@ def make_client(*, token: str, base_url: str) -> WebClient:
 
 def _error_code(error: SlackApiError) -> str:
     return str(error.response.get("error") or f"http_{error.response.status_code}")
+
+
+def _retry_after(error: SlackApiError) -> float | None:
+    if error.response.status_code != 429:
+        return None
+    headers = {k.lower(): v for k, v in (error.response.headers or {}).items()}
+    value = headers.get("retry-after")
+    value = value[0] if isinstance(value, list) else value
+    try:
+        return max(1.0, float(value))
+    except (TypeError, ValueError):
+        return 1.0
 
 
 class SlackGateway:
@@ -77,20 +93,25 @@ class SlackGateway:
             raise DeliveryFailed(code, transient=code not in PERMANENT_ERRORS) from error
         return response["view"]["id"]
 
-    def post(self, *, channel: str, messages: Sequence[Message]) -> Posted:
+    def post(self, *, channel: str, messages: Sequence[Message], metadata: dict | None = None) -> Posted:
         """Post messages in order to a channel, or (given a user id) to that user's DM with the
-        bot; returns where they landed (a DM's own channel id) and their timestamps."""
+        bot; returns where they landed (a DM's own channel id) and their timestamps. `metadata`
+        (Slack message metadata) goes on the first message, so it can be found again."""
         sent: list[str] = []
         for message in messages:
+            extra = {"metadata": metadata} if metadata and not sent else {}
             try:
                 response = self._client.chat_postMessage(
-                    channel=channel, text=message.text, blocks=message.blocks, unfurl_links=False
+                    channel=channel, text=message.text, blocks=message.blocks, unfurl_links=False, **extra
                 )
             except SlackApiError as error:
                 code = _error_code(error)
                 log.warning("chat.postMessage failed: %s", code)
                 posted = Posted(channel, sent)
-                raise DeliveryFailed(code, transient=code not in PERMANENT_ERRORS, posted=posted) from error
+                transient = code not in PERMANENT_ERRORS
+                raise DeliveryFailed(
+                    code, transient=transient, posted=posted, retry_after=_retry_after(error)
+                ) from error
             except SlackClientError as error:
                 log.warning("chat.postMessage failed: %s", type(error).__name__)
                 raise DeliveryFailed(
@@ -156,3 +177,43 @@ class SlackGateway:
             code = _error_code(error)
             log.warning("file upload failed: %s", code)
             raise DeliveryFailed(code, transient=code not in PERMANENT_ERRORS) from error
+
+    def dm_channel(self, user_id: str) -> str:
+        try:
+            return self._client.conversations_open(users=user_id)["channel"]["id"]
+        except SlackApiError as error:
+            code = _error_code(error)
+            raise DeliveryFailed(
+                code, transient=code not in PERMANENT_ERRORS, retry_after=_retry_after(error)
+            ) from error
+
+    def find_posted(
+        self, *, channel: str, event_type: str, key: str, value: str, oldest: float
+    ) -> str | None:
+        """The ts of a message the bot posted since `oldest` whose metadata says `key == value`:
+        how a dispatcher that died between sending and recording finds out it did send."""
+        cursor = None
+        while True:
+            try:
+                page = self._client.conversations_history(
+                    channel=channel,
+                    oldest=f"{oldest:.6f}",
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+            except SlackApiError as error:
+                code = _error_code(error)
+                raise DeliveryFailed(
+                    code, transient=code not in PERMANENT_ERRORS, retry_after=_retry_after(error)
+                ) from error
+            for message in page.get("messages", []):
+                metadata = message.get("metadata") or {}
+                if (
+                    metadata.get("event_type") == event_type
+                    and metadata.get("event_payload", {}).get(key) == value
+                ):
+                    return message["ts"]
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None

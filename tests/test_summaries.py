@@ -41,6 +41,10 @@ def test_the_listener_does_not_wait_out_a_rate_limit(slack_http, slack, bot):
 
 def test_scheduler_starts_with_the_bot_and_stops_cleanly(bot):
     bot.scheduler.start()
-    assert [job.id for job in bot.scheduler.get_jobs()] == ["retry-summaries"]
+    assert {job.id for job in bot.scheduler.get_jobs()} == {
+        "retry-summaries",
+        "materialize-checkins",
+        "dispatch-checkins",
+    }
     bot.scheduler.shutdown(wait=True)
     assert not bot.scheduler.running

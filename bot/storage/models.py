@@ -152,7 +152,10 @@ class Goal(SQLModel, table=True):
     coach_id: str = Field(max_length=32)
     client_id: str | None = Field(default=None, foreign_key="client.id", index=True, max_length=32)
     # One goal per run: completing the run again (a retry) finds it instead of adding another.
-    run_id: str = Field(foreign_key="protocol_run.id", unique=True, max_length=32, ondelete="CASCADE")
+    # None for a goal a coach set directly when scheduling check-ins.
+    run_id: str | None = Field(
+        default=None, foreign_key="protocol_run.id", unique=True, max_length=32, ondelete="CASCADE"
+    )
     statement: str
     details: str  # JSON: students, measure, baseline, target, due, gap as the coach gave them
     created_at: datetime = Field(default_factory=utcnow)
@@ -237,3 +240,7 @@ class Delivery(SQLModel, table=True):
     channel: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
     reason: str | None = Field(default=None, max_length=64)
+    # The answer: a quick rating from the message, and/or the full check-in run.
+    rating: int | None = None
+    run_id: str | None = Field(default=None, foreign_key="protocol_run.id", max_length=32)
+    answered_at: datetime | None = None

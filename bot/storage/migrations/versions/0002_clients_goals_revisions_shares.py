@@ -73,7 +73,7 @@ def upgrade() -> None:
         sa.Column("team_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("coach_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("client_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-        sa.Column("run_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("run_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("statement", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("details", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),

@@ -80,6 +80,12 @@ def upgrade() -> None:
         sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("message_ts", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("rating", sa.Integer(), nullable=True),
+        sa.Column("run_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("answered_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["protocol_run.id"], name=op.f("fk_delivery_run_id_protocol_run")
+        ),
         sa.ForeignKeyConstraint(
             ["schedule_id"], ["checkin_schedule.id"], name=op.f("fk_delivery_schedule_id_checkin_schedule")
         ),

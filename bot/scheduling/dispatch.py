@@ -1,0 +1,150 @@
+"""Sending what the outbox says is due, exactly once.
+
+A dispatcher claims due rows (no other process can take them), sends each through the gateway
+with the row's id in the message metadata, then records the message. A process that dies after
+sending and before recording leaves a claimed row behind; whoever finds it stale looks for the
+id in the recipient's DM history first and only sends again if it is not there.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.blocks.checkins import checkin_message
+from bot.services.checkins import CheckinService
+from bot.services.runs import Clock
+from bot.slack_gateway import DeliveryFailed, SlackGateway
+from bot.storage import outbox
+from bot.storage.models import Delivery, DeliveryStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+EVENT_TYPE = "coachbot_checkin"
+# Longer than any one send can take (the Web API client times out after 10 s).
+CLAIM_TIMEOUT = timedelta(seconds=60)
+MAX_ATTEMPTS = 8
+BATCH = 200
+
+
+@dataclass
+class DispatchReport:
+    sent: int = 0
+    recovered: int = 0
+    retried: int = 0
+    failed: int = 0
+    missed: list[Delivery] = field(default_factory=list)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        checkins: CheckinService,
+        gateway: SlackGateway,
+        clock: Clock = utcnow,
+        claim_timeout: timedelta = CLAIM_TIMEOUT,
+    ) -> None:
+        self._engine = engine
+        self._checkins = checkins
+        self._gateway = gateway
+        self._clock = clock
+        self._claim_timeout = claim_timeout
+
+    def _session(self) -> Session:
+        return Session(self._engine, expire_on_commit=False)
+
+    def run_once(self) -> DispatchReport:
+        """One pass: recover stale claims, close windows that passed, send what is due."""
+        report = DispatchReport()
+        self._recover(report)
+        now = self._clock()
+        with self._session() as session:
+            report.missed += outbox.miss_overdue_pending(session, now=now)
+            report.missed += outbox.expire_unanswered(session, now=now)
+        while True:
+            with self._session() as session:
+                claimed = outbox.claim_due(session, now=self._clock(), limit=BATCH)
+            for delivery in claimed:
+                self._send(delivery, report)
+            if len(claimed) < BATCH:
+                return report
+
+    def _send(self, delivery: Delivery, report: DispatchReport) -> None:
+        checkin = self._checkins.context(delivery.id)
+        metadata = {"event_type": EVENT_TYPE, "event_payload": {"delivery_id": delivery.id}}
+        try:
+            posted = self._gateway.post(
+                channel=delivery.recipient, messages=[checkin_message(checkin)], metadata=metadata
+            )
+        except DeliveryFailed as failure:
+            self._failed(delivery, failure, report)
+            return
+        with self._session() as session:
+            outbox.settle(
+                session,
+                delivery_id=delivery.id,
+                status=DeliveryStatus.SENT,
+                sent_at=self._clock(),
+                channel=posted.channel,
+                message_ts=posted.ts[0],
+            )
+        report.sent += 1
+
+    def _failed(self, delivery: Delivery, failure: DeliveryFailed, report: DispatchReport) -> None:
+        """A rate limit or a passing fault puts the row back with a later due time (nobody
+        sleeps); a permanent error (the leader left the workspace) ends it with the reason."""
+        with self._session() as session:
+            if failure.transient and delivery.attempts < MAX_ATTEMPTS:
+                wait = failure.retry_after or min(300, 2**delivery.attempts)
+                outbox.settle(
+                    session,
+                    delivery_id=delivery.id,
+                    status=DeliveryStatus.PENDING,
+                    due_at=self._clock() + timedelta(seconds=wait),
+                    reason=failure.error,
+                )
+                report.retried += 1
+            else:
+                outbox.settle(
+                    session, delivery_id=delivery.id, status=DeliveryStatus.FAILED, reason=failure.error
+                )
+                report.failed += 1
+                log.warning("check-in %s failed for good: %s", delivery.id, failure.error)
+
+    def _recover(self, report: DispatchReport) -> None:
+        now = self._clock()
+        cutoff = now - self._claim_timeout
+        with self._session() as session:
+            stale = outbox.stale_claims(session, claimed_before=cutoff, limit=BATCH)
+        for delivery in stale:
+            with self._session() as session:
+                if not outbox.retake_claim(session, delivery_id=delivery.id, claimed_before=cutoff, now=now):
+                    continue
+            try:
+                channel = self._gateway.dm_channel(delivery.recipient)
+                since = (delivery.due_at - timedelta(minutes=1)).timestamp()
+                ts = self._gateway.find_posted(
+                    channel=channel, event_type=EVENT_TYPE, key="delivery_id", value=delivery.id, oldest=since
+                )
+            except DeliveryFailed as failure:
+                self._failed(delivery, failure, report)
+                continue
+            with self._session() as session:
+                if ts is None:  # it never went out: send it on this pass
+                    outbox.settle(session, delivery_id=delivery.id, status=DeliveryStatus.PENDING)
+                else:
+                    outbox.settle(
+                        session,
+                        delivery_id=delivery.id,
+                        status=DeliveryStatus.SENT,
+                        sent_at=now,
+                        channel=channel,
+                        message_ts=ts,
+                    )
+                    report.recovered += 1

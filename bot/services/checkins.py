@@ -1,0 +1,207 @@
+"""Goal check-ins: a coach's schedule for a leader, the outbox rows it produces, and answers.
+
+Times are the leader's: a schedule keeps the leader's IANA time zone (from Slack) and every
+occurrence is computed in it, so a check-in set for 16:00 stays at 16:00 across DST.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+
+from bot.scheduling.recurrence import Cadence, Rule, next_after, occurrences
+from bot.services.runs import Clock, Coach, owned_client
+from bot.storage import outbox
+from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus, Goal, utcnow
+
+# How far ahead rows are made, and how far back a late start still looks.
+HORIZON = timedelta(days=3)
+LOOKBACK = timedelta(days=2)
+# With no next occurrence (an end date), answers are taken for this long.
+LAST_WINDOW = timedelta(days=7)
+
+
+class NotYourCheckin(LookupError):
+    """The delivery is not addressed to this user (or does not exist)."""
+
+
+@dataclass(frozen=True)
+class ScheduleForm:
+    cadence: Cadence
+    local_time: time
+    first_date: date
+    end_date: date | None
+    weekdays: frozenset[int]
+    reminder_after_hours: int | None
+    goal_id: str | None = None
+    goal_text: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckinContext:
+    """What a check-in message needs to say."""
+
+    delivery_id: str
+    recipient: str
+    coach_id: str
+    goal: str
+    occurrence: date
+    status: DeliveryStatus
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    occurrence: date
+    status: DeliveryStatus
+    rating: int | None
+
+
+def rule_of(schedule: CheckinSchedule) -> Rule:
+    hour, minute = (int(part) for part in schedule.local_time.split(":"))
+    weekdays = frozenset(int(d) for d in schedule.weekdays.split(",") if d)
+    return Rule(schedule.cadence, time(hour, minute), schedule.first_date, schedule.end_date, weekdays)
+
+
+def zone_of(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+class CheckinService:
+    def __init__(self, *, engine: Engine, clock: Clock = utcnow) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    def _session(self) -> Session:
+        return Session(self._engine, expire_on_commit=False)
+
+    def save_schedule(
+        self, coach: Coach, client_id: str, form: ScheduleForm, *, tz: str | None
+    ) -> CheckinSchedule:
+        """Create or change the client's schedule; pending rows of the old rule are dropped so
+        the new rule alone decides what comes next."""
+        now = self._clock()
+        with self._session() as session:
+            client = owned_client(session, coach, client_id)
+            goal_id = form.goal_id
+            if goal_id is None:
+                goal = Goal(
+                    team_id=coach.team_id,
+                    coach_id=coach.user_id,
+                    client_id=client.id,
+                    statement=form.goal_text or "",
+                    details="{}",
+                    created_at=now,
+                )
+                session.add(goal)
+                goal_id = goal.id
+            schedule = session.exec(
+                select(CheckinSchedule).where(CheckinSchedule.client_id == client.id)
+            ).first()
+            if schedule is None:
+                schedule = CheckinSchedule(
+                    team_id=coach.team_id,
+                    coach_id=coach.user_id,
+                    client_id=client.id,
+                    leader_id=client.leader_id,
+                    created_at=now,
+                )
+            schedule.goal_id = goal_id
+            schedule.cadence = form.cadence
+            schedule.weekdays = ",".join(str(d) for d in sorted(form.weekdays))
+            schedule.local_time = form.local_time.strftime("%H:%M")
+            schedule.first_date = form.first_date
+            schedule.end_date = form.end_date
+            schedule.reminder_after_hours = form.reminder_after_hours
+            schedule.tz = zone_of(tz).key
+            schedule.paused = False
+            schedule.updated_at = now
+            session.add(schedule)
+            session.flush()
+            session.exec(
+                update(Delivery)
+                .where(Delivery.schedule_id == schedule.id, Delivery.status == DeliveryStatus.PENDING)
+                .values(status=DeliveryStatus.SKIPPED, reason="schedule_changed")
+            )
+            session.commit()
+            return schedule
+
+    def materialize(self) -> int:
+        """Make the outbox rows for every active schedule's occurrences due soon."""
+        now = self._clock()
+        made = 0
+        with self._session() as session:
+            for schedule in outbox.active_schedules(session):
+                rule, zone = rule_of(schedule), zone_of(schedule.tz)
+                rows = []
+                for day, due in occurrences(rule, zone, now - LOOKBACK, now + HORIZON):
+                    answer_by = next_after(rule, zone, day) or due + LAST_WINDOW
+                    rows.append((day, due, answer_by))
+                made += outbox.materialize(session, schedule=schedule, occurrences=rows)
+        return made
+
+    def context(self, delivery_id: str) -> CheckinContext | None:
+        with self._session() as session:
+            delivery = outbox.get_delivery(session, delivery_id=delivery_id)
+            if delivery is None:
+                return None
+            schedule = session.get(CheckinSchedule, delivery.schedule_id)
+            goal = session.get(Goal, schedule.goal_id) if schedule.goal_id else None
+            return CheckinContext(
+                delivery_id=delivery.id,
+                recipient=delivery.recipient,
+                coach_id=schedule.coach_id,
+                goal=goal.statement if goal else "",
+                occurrence=delivery.occurrence,
+                status=delivery.status,
+            )
+
+    def _addressed(self, session: Session, leader_id: str, delivery_id: str) -> Delivery:
+        delivery = outbox.get_delivery(session, delivery_id=delivery_id)
+        if delivery is None or delivery.recipient != leader_id:
+            raise NotYourCheckin(delivery_id)
+        return delivery
+
+    def answer(
+        self, leader_id: str, delivery_id: str, *, rating: int | None, run_id: str | None = None
+    ) -> bool:
+        """Record an answer (late ones too, until the next check-in is due). Returns False when
+        the window has closed; an answer given twice keeps the latest."""
+        now = self._clock()
+        with self._session() as session:
+            delivery = self._addressed(session, leader_id, delivery_id)
+            if (
+                delivery.status not in (DeliveryStatus.SENT, DeliveryStatus.ANSWERED)
+                or delivery.answer_by <= now
+            ):
+                return False
+            changes: dict[str, object] = {"answered_at": now}
+            if rating is not None:
+                changes["rating"] = rating
+            if run_id is not None:
+                changes["run_id"] = run_id
+            outbox.settle(session, delivery_id=delivery.id, status=DeliveryStatus.ANSWERED, **changes)
+            return True
+
+    def history(self, coach: Coach, client_id: str, *, limit: int = 20) -> list[HistoryLine]:
+        with self._session() as session:
+            client = owned_client(session, coach, client_id)
+            query = (
+                select(Delivery)
+                .join(CheckinSchedule, col(CheckinSchedule.id) == Delivery.schedule_id)
+                .where(CheckinSchedule.client_id == client.id, Delivery.status != DeliveryStatus.PENDING)
+                .order_by(col(Delivery.occurrence).desc())
+                .limit(limit)
+            )
+            return [HistoryLine(d.occurrence, d.status, d.rating) for d in session.exec(query).all()]
+
+    def schedule_of(self, coach: Coach, client_id: str) -> CheckinSchedule | None:
+        with self._session() as session:
+            client = owned_client(session, coach, client_id)
+            return session.exec(select(CheckinSchedule).where(CheckinSchedule.client_id == client.id)).first()
