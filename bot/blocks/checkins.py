@@ -74,3 +74,13 @@ def checkin_done_message(checkin: CheckinContext, rating: int | None) -> Message
         }
     )
     return Message(text="Thanks for checking in", blocks=blocks)
+
+
+def missed_message(checkin: CheckinContext, reason: str | None) -> Message:
+    body = prompts.render("checkin_missed", checkin=checkin, unsent=reason == "not_sent_in_time")
+    return Message(text=f"A check-in with {checkin.leader_name} was missed", blocks=[section(body)])
+
+
+def undeliverable_message(checkin: CheckinContext, error: str) -> Message:
+    body = prompts.render("checkin_undeliverable", checkin=checkin, error=error)
+    return Message(text=f"Check-ins with {checkin.leader_name} are paused", blocks=[section(body)])

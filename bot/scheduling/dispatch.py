@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.blocks.checkins import checkin_message
+from bot.blocks.checkins import checkin_message, missed_message, undeliverable_message
 from bot.services.checkins import CheckinService
 from bot.services.runs import Clock
 from bot.slack_gateway import DeliveryFailed, SlackGateway
@@ -67,6 +67,7 @@ class Dispatcher:
         with self._session() as session:
             report.missed += outbox.miss_overdue_pending(session, now=now)
             report.missed += outbox.expire_unanswered(session, now=now)
+        self._tell_coaches(report.missed)
         while True:
             with self._session() as session:
                 claimed = outbox.claim_due(session, now=self._clock(), limit=BATCH)
@@ -96,6 +97,18 @@ class Dispatcher:
             )
         report.sent += 1
 
+    def _tell_coaches(self, missed: list[Delivery]) -> None:
+        """Missed check-ins are reported, never silent. Each row turns missed in one UPDATE, so
+        exactly one process gets it back and tells the coach."""
+        for delivery in missed:
+            checkin = self._checkins.context(delivery.id)
+            try:
+                self._gateway.post(
+                    channel=checkin.coach_id, messages=[missed_message(checkin, delivery.reason)]
+                )
+            except DeliveryFailed as failure:
+                log.warning("coach not told of missed check-in %s: %s", delivery.id, failure.error)
+
     def _failed(self, delivery: Delivery, failure: DeliveryFailed, report: DispatchReport) -> None:
         """A rate limit or a passing fault puts the row back with a later due time (nobody
         sleeps); a permanent error (the leader left the workspace) ends it with the reason."""
@@ -116,6 +129,15 @@ class Dispatcher:
                 )
                 report.failed += 1
                 log.warning("check-in %s failed for good: %s", delivery.id, failure.error)
+        if not failure.transient:
+            checkin = self._checkins.context(delivery.id)
+            self._checkins.pause_for(delivery.schedule_id)
+            try:
+                self._gateway.post(
+                    channel=checkin.coach_id, messages=[undeliverable_message(checkin, failure.error)]
+                )
+            except DeliveryFailed as told:
+                log.warning("coach not told of failed check-in %s: %s", delivery.id, told.error)
 
     def _recover(self, report: DispatchReport) -> None:
         now = self._clock()

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from bot.scheduling.recurrence import Cadence, Rule, next_after, occurrences
 from bot.services.runs import Clock, Coach, owned_client
 from bot.storage import outbox
-from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus, Goal, utcnow
+from bot.storage.models import CheckinSchedule, Client, Delivery, DeliveryStatus, Goal, utcnow
 
 # How far ahead rows are made, and how far back a late start still looks.
 HORIZON = timedelta(days=3)
@@ -51,6 +51,7 @@ class CheckinContext:
     goal: str
     occurrence: date
     status: DeliveryStatus
+    leader_name: str
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ class CheckinService:
                 return None
             schedule = session.get(CheckinSchedule, delivery.schedule_id)
             goal = session.get(Goal, schedule.goal_id) if schedule.goal_id else None
+            client = session.get(Client, schedule.client_id)
             return CheckinContext(
                 delivery_id=delivery.id,
                 recipient=delivery.recipient,
@@ -160,6 +162,7 @@ class CheckinService:
                 goal=goal.statement if goal else "",
                 occurrence=delivery.occurrence,
                 status=delivery.status,
+                leader_name=client.leader_name if client else delivery.recipient,
             )
 
     def _addressed(self, session: Session, leader_id: str, delivery_id: str) -> Delivery:
@@ -188,6 +191,12 @@ class CheckinService:
                 changes["run_id"] = run_id
             outbox.settle(session, delivery_id=delivery.id, status=DeliveryStatus.ANSWERED, **changes)
             return True
+
+    def pause_for(self, schedule_id: str) -> None:
+        """Stop a schedule whose recipient cannot be reached (deactivated, left the workspace)."""
+        with self._session() as session:
+            session.exec(update(CheckinSchedule).where(CheckinSchedule.id == schedule_id).values(paused=True))
+            session.commit()
 
     def history(self, coach: Coach, client_id: str, *, limit: int = 20) -> list[HistoryLine]:
         with self._session() as session:

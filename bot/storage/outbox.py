@@ -48,9 +48,10 @@ def materialize(
         }
         for day, due, answer_by in occurrences
     ]
-    result = session.exec(insert(Delivery).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+    statement = insert(Delivery).values(rows).on_conflict_do_nothing(index_elements=["key"])
+    created = session.exec(statement.returning(Delivery.id)).all()
     session.commit()
-    return result.rowcount
+    return len(created)
 
 
 def claim_due(session: Session, *, now: datetime, limit: int) -> list[Delivery]:

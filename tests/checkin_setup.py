@@ -1,0 +1,82 @@
+"""Making schedules and due check-ins for the tests, through the services a coach's form uses."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta
+
+from sqlmodel import Session
+
+from bot.scheduling.recurrence import Cadence
+from bot.services.checkins import ScheduleForm
+from bot.services.runs import Coach
+from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus, Domain
+from tests import slack_requests as sr
+
+COACH = Coach(sr.TEAM, sr.COACH)
+
+
+def schedule_for(
+    bot, leader: str, *, tz: str = "America/New_York", at: time = time(9, 0), **form
+) -> CheckinSchedule:
+    client = bot.clients.add(
+        COACH, leader_id=leader, leader_name=leader.lower(), organization="Org", domain=Domain.SCHOOL
+    )
+    values = {
+        "cadence": Cadence.WEEKLY,
+        "local_time": at,
+        "first_date": date(2026, 11, 23),
+        "end_date": None,
+        "weekdays": frozenset(),
+        "reminder_after_hours": None,
+        "goal_text": "Every 9th grader reads a grade-level text each week",
+    } | form
+    return bot.checkins.save_schedule(COACH, client.id, ScheduleForm(**values), tz=tz)
+
+
+def due_rows(
+    bot,
+    schedule: CheckinSchedule,
+    count: int,
+    *,
+    due: datetime,
+    window: timedelta = timedelta(days=7),
+    to: str | None = None,
+) -> list[str]:
+    """`count` check-ins due at `due`, each to its own recipient (as for a large organization),
+    or all to `to`."""
+    rows = [
+        Delivery(
+            key=f"bulk:{schedule.id}:{i}",
+            schedule_id=schedule.id,
+            team_id=schedule.team_id,
+            recipient=to or f"UR{i:06d}",
+            occurrence=due.date(),
+            due_at=due,
+            answer_by=due + window,
+        )
+        for i in range(count)
+    ]
+    with Session(bot.engine, expire_on_commit=False) as session:
+        session.add_all(rows)
+        session.commit()
+    return [row.id for row in rows]
+
+
+def sent_delivery_ids(slack) -> list[str]:
+    """Every check-in message the fake received, by the delivery id in its metadata."""
+    found = []
+    for call in slack.calls_to("chat.postMessage"):
+        metadata = call.args.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        if call.ok and metadata and metadata.get("event_type") == "coachbot_checkin":
+            found.append(metadata["event_payload"]["delivery_id"])
+    return found
+
+
+def statuses(bot) -> dict[str, DeliveryStatus]:
+    from sqlmodel import select
+
+    with Session(bot.engine) as session:
+        return {d.id: d.status for d in session.exec(select(Delivery)).all()}

@@ -1,0 +1,149 @@
+"""The check-in outbox: each occurrence one row, each row one message, whatever happens."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import UTC, datetime, time, timedelta
+
+from sqlmodel import Session, select
+
+from bot.scheduling.dispatch import CLAIM_TIMEOUT, EVENT_TYPE, Dispatcher
+from bot.scheduling.recurrence import Cadence
+from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus
+from tests.checkin_setup import COACH, due_rows, schedule_for, sent_delivery_ids, statuses
+
+
+def test_materializing_twice_makes_one_row_per_local_date_across_dst(bot, clock):
+    clock.now = datetime(2026, 3, 7, 12, 0, tzinfo=UTC)  # New York springs forward on March 8
+    schedule = schedule_for(
+        bot,
+        "ULEAD01",
+        at=time(2, 30),
+        cadence=Cadence.WEEKDAYS,
+        weekdays=frozenset(range(7)),
+        first_date=datetime(2026, 3, 6).date(),
+    )
+    first = bot.checkins.materialize()
+    again = bot.checkins.materialize()
+    assert first > 0 and again == 0
+    with Session(bot.engine) as session:
+        rows = session.exec(select(Delivery).where(Delivery.schedule_id == schedule.id)).all()
+    days = Counter(row.occurrence for row in rows)
+    assert set(days.values()) == {1}
+    by_day = {row.occurrence.isoformat(): row.due_at for row in rows}
+    assert by_day["2026-03-07"] == datetime(2026, 3, 7, 7, 30, tzinfo=UTC)  # 02:30 EST
+    assert by_day["2026-03-08"] == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)  # 03:30 EDT: 02:30 never happens
+    assert by_day["2026-03-09"] == datetime(2026, 3, 9, 6, 30, tzinfo=UTC)  # 02:30 EDT
+
+
+def test_a_due_check_in_is_sent_once_with_its_id_in_the_metadata(bot, slack, clock):
+    clock.now = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
+    slack.add_user("ULEAD01", tz="America/New_York")
+    schedule_for(bot, "ULEAD01")  # Mondays 09:00 New York = 14:00 UTC
+    bot.checkins.materialize()
+    assert bot.dispatcher.run_once().sent == 0  # not yet due
+    clock.advance(timedelta(hours=1))
+    assert bot.dispatcher.run_once().sent == 1
+    assert bot.dispatcher.run_once().sent == 0
+    (message,) = [c for c in slack.calls_to("chat.postMessage") if c.args.get("metadata")]
+    assert message.args["channel"] == "ULEAD01"
+    assert "grade-level text" in str(message.args["blocks"])
+    assert len(sent_delivery_ids(slack)) == 1
+
+
+def test_concurrent_dispatchers_send_every_check_in_exactly_once(bot, slack, clock):
+    schedule = schedule_for(bot, "ULEAD01")
+    ids = due_rows(bot, schedule, 300, due=clock.now - timedelta(minutes=1))
+    dispatchers = [
+        Dispatcher(engine=bot.engine, checkins=bot.checkins, gateway=bot.gateway, clock=clock)
+        for _ in range(4)
+    ]
+    threads = [threading.Thread(target=d.run_once) for d in dispatchers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    counts = Counter(sent_delivery_ids(slack))
+    assert set(counts) == set(ids)
+    assert set(counts.values()) == {1}
+    assert set(statuses(bot).values()) == {DeliveryStatus.SENT}
+
+
+def test_a_send_recorded_nowhere_is_found_in_the_dm_history_and_not_repeated(bot, slack, clock):
+    schedule = schedule_for(bot, "ULEAD01")
+    (sent_id, unsent_id) = due_rows(bot, schedule, 2, due=clock.now - timedelta(minutes=1))
+    with Session(bot.engine) as session:  # a dispatcher claimed both, then died
+        for row in session.exec(select(Delivery)).all():
+            row.status, row.claimed_at = DeliveryStatus.CLAIMED, clock.now
+            session.add(row)
+        session.commit()
+        first = session.get(Delivery, sent_id)
+    checkin = bot.checkins.context(sent_id)  # ... after sending the first of them
+    from bot.blocks.checkins import checkin_message
+
+    bot.gateway.post(
+        channel=first.recipient,
+        messages=[checkin_message(checkin)],
+        metadata={"event_type": EVENT_TYPE, "event_payload": {"delivery_id": sent_id}},
+    )
+    assert bot.dispatcher.run_once().sent == 0  # claims are not stale yet: nobody touches them
+    clock.advance(CLAIM_TIMEOUT + timedelta(seconds=1))
+    report = bot.dispatcher.run_once()
+    assert (report.recovered, report.sent) == (1, 1)
+    assert Counter(sent_delivery_ids(slack)) == {sent_id: 1, unsent_id: 1}
+    assert statuses(bot) == {sent_id: DeliveryStatus.SENT, unsent_id: DeliveryStatus.SENT}
+
+
+def test_a_rate_limit_puts_the_check_in_back_without_anyone_sleeping(bot, slack, clock):
+    schedule = schedule_for(bot, "ULEAD01")
+    (delivery_id,) = due_rows(bot, schedule, 1, due=clock.now - timedelta(minutes=1))
+    slack.rate_limit_next("chat.postMessage", retry_after=30)
+    report = bot.dispatcher.run_once()
+    assert (report.sent, report.retried) == (0, 1)
+    with Session(bot.engine) as session:
+        row = session.get(Delivery, delivery_id)
+    assert row.status == DeliveryStatus.PENDING and row.due_at >= clock.now + timedelta(seconds=30)
+    assert bot.dispatcher.run_once().sent == 0  # not before Retry-After
+    clock.advance(timedelta(seconds=31))
+    assert bot.dispatcher.run_once().sent == 1
+    assert len(sent_delivery_ids(slack)) == 1
+
+
+def test_a_deactivated_leader_stops_the_schedule_and_the_coach_is_told(bot, slack, clock):
+    slack.add_user("ULEFT01", deleted=True)
+    schedule = schedule_for(bot, "ULEFT01")
+    (delivery_id,) = due_rows(bot, schedule, 1, due=clock.now - timedelta(minutes=1), to="ULEFT01")
+    report = bot.dispatcher.run_once()
+    assert report.failed == 1
+    with Session(bot.engine) as session:
+        row = session.get(Delivery, delivery_id)
+        assert row.status == DeliveryStatus.FAILED and row.reason == "account_inactive"
+        assert session.get(CheckinSchedule, schedule.id).paused
+    told = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == COACH.user_id]
+    assert told and "paused" in str(told[0].args["blocks"])
+    assert bot.dispatcher.run_once().sent == 0  # no retry storm
+
+
+def test_two_hours_down_sends_what_is_still_answerable_and_reports_the_rest(bot, slack, clock):
+    schedule = schedule_for(bot, "ULEAD01")
+    open_id = due_rows(bot, schedule, 1, due=clock.now - timedelta(hours=2))[0]
+    closed = Delivery(
+        key="closed",
+        schedule_id=schedule.id,
+        team_id=schedule.team_id,
+        recipient="ULEAD01",
+        occurrence=clock.now.date(),
+        due_at=clock.now - timedelta(hours=3),
+        answer_by=clock.now - timedelta(hours=1),
+    )
+    with Session(bot.engine) as session:
+        session.add(closed)
+        session.commit()
+        closed_id = closed.id
+    report = bot.dispatcher.run_once()
+    assert report.sent == 1 and [d.id for d in report.missed] == [closed_id]
+    assert sent_delivery_ids(slack) == [open_id]
+    told = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == COACH.user_id]
+    assert len(told) == 1 and "could not be sent" in str(told[0].args["blocks"])
+    assert bot.dispatcher.run_once().missed == []  # reported once
