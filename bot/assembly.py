@@ -16,7 +16,7 @@ from bot.handlers import register_all
 from bot.handlers.deps import Deps
 from bot.logs import slack_library_logger
 from bot.protocols.catalog import Catalog
-from bot.scheduling.dispatch import CLAIM_TIMEOUT, Dispatcher
+from bot.scheduling.dispatch import CLAIM_TIMEOUT, PACE_PER_SECOND, Dispatcher
 from bot.scheduling.scheduler import IntervalJob, build_scheduler
 from bot.scheduling.summaries import retry_unsent_summaries
 from bot.services.checkins import CheckinService
@@ -54,6 +54,7 @@ def build_bot(
     migrate: bool = True,
     listener_executor: Executor | None = None,
     claim_timeout: timedelta = CLAIM_TIMEOUT,
+    pace_per_second: float | None = PACE_PER_SECOND,
 ) -> Bot:
     settings.require_serving()
     engine = make_engine(settings.database_url)
@@ -75,7 +76,12 @@ def build_bot(
     register_all(app, Deps(runs=runs, clients=clients, gateway=gateway))
     checkins = CheckinService(engine=engine, clock=clock)
     dispatcher = Dispatcher(
-        engine=engine, checkins=checkins, gateway=gateway, clock=clock, claim_timeout=claim_timeout
+        engine=engine,
+        checkins=checkins,
+        gateway=gateway,
+        clock=clock,
+        claim_timeout=claim_timeout,
+        pace_per_second=pace_per_second,
     )
     scheduler = build_scheduler(
         [

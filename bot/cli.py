@@ -144,7 +144,8 @@ def schedule_list(days: int) -> None:
 
 @schedule.command("dispatch")
 @click.option("--stale-after", default=60, show_default=True, help="Seconds before a claim is presumed dead.")
-def schedule_dispatch(stale_after: int) -> None:
+@click.option("--pace", default=4.0, show_default=True, help="Messages a second at most (0: unpaced).")
+def schedule_dispatch(stale_after: int, pace: float) -> None:
     """Send what is due now, once, and exit (the bot does this by itself every few seconds)."""
     from datetime import timedelta
 
@@ -152,7 +153,9 @@ def schedule_dispatch(stale_after: int) -> None:
 
     logs.configure()
     try:
-        bot = build_bot(Settings(), claim_timeout=timedelta(seconds=stale_after))
+        bot = build_bot(
+            Settings(), claim_timeout=timedelta(seconds=stale_after), pace_per_second=pace or None
+        )
     except MissingSetting as missing:
         raise click.ClickException(str(missing)) from None
     bot.checkins.materialize()
