@@ -73,7 +73,6 @@ def build_bot(
         or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
     )
     gateway = SlackGateway(client)
-    register_all(app, Deps(runs=runs, clients=clients, gateway=gateway))
     checkins = CheckinService(engine=engine, clock=clock)
     dispatcher = Dispatcher(
         engine=engine,
@@ -83,6 +82,7 @@ def build_bot(
         claim_timeout=claim_timeout,
         pace_per_second=pace_per_second,
     )
+    register_all(app, Deps(runs=runs, clients=clients, checkins=checkins, gateway=gateway))
     scheduler = build_scheduler(
         [
             IntervalJob(

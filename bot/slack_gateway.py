@@ -121,6 +121,13 @@ class SlackGateway:
             channel = response.get("channel") or channel
         return Posted(channel=channel, ts=sent)
 
+    def replace(self, *, channel: str, ts: str, message: Message) -> None:
+        """Change a message the bot posted (a check-in once answered, snoozed or skipped)."""
+        try:
+            self._client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+        except SlackApiError as error:
+            log.warning("chat.update failed: %s", _error_code(error))
+
     def respond(self, *, response_url: str, message: Message) -> None:
         """Answer a slash command or action ephemerally after its ack (e.g. a late modal)."""
         WebhookClient(response_url, timeout=10, logger=slack_library_logger()).send(

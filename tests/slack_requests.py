@@ -195,10 +195,24 @@ def block_action(
     block_id: str = "b",
     view: dict | None = None,
     selected: str | None = None,
+    message: tuple[str, str] | None = None,
+    action_type: str | None = None,
 ) -> SlackRequest:
-    """A button click (or, with `selected`, a select's choice), in a message or in a modal."""
-    where = {"view": {**view, "state": {"values": {}}}} if view else {}
-    container = {"type": "view", "view_id": view["id"]} if view else {"type": "message", "is_ephemeral": True}
+    """A button click (or, with `selected`, a select's choice), in an ephemeral message, in a
+    modal (`view`) or in a posted message (`message`: its channel and ts)."""
+    where: dict = {"view": {**view, "state": {"values": {}}}} if view else {}
+    if view:
+        container = {"type": "view", "view_id": view["id"]}
+    elif message:
+        container = {
+            "type": "message",
+            "channel_id": message[0],
+            "message_ts": message[1],
+            "is_ephemeral": False,
+        }
+        where = {"channel": {"id": message[0]}, "message": {"ts": message[1]}}
+    else:
+        container = {"type": "message", "is_ephemeral": True}
     return _interactive(
         {
             "type": "block_actions",
@@ -219,7 +233,7 @@ def block_action(
                 }
                 if selected is None
                 else {
-                    "type": "static_select",
+                    "type": action_type or "static_select",
                     "action_id": action_id,
                     "block_id": block_id,
                     "selected_option": {"text": {"type": "plain_text", "text": selected}, "value": selected},

@@ -3,11 +3,15 @@ answer fully, snooze, skip or pause."""
 
 from __future__ import annotations
 
+import json
+
 from bot import prompts
-from bot.blocks.messages import Message
-from bot.blocks.text import context, plain, section
-from bot.ids import ActionId, pair
+from bot.blocks.messages import MESSAGE_BLOCKS_MAX, Message
+from bot.blocks.protocol_views import page_view
+from bot.blocks.text import context, plain, section, split_text
+from bot.ids import ActionId, CallbackId, pair
 from bot.services.checkins import CheckinContext
+from bot.services.runs import PageToShow
 
 RATINGS = ("1", "2", "3", "4", "5")
 
@@ -84,3 +88,28 @@ def missed_message(checkin: CheckinContext, reason: str | None) -> Message:
 def undeliverable_message(checkin: CheckinContext, error: str) -> Message:
     body = prompts.render("checkin_undeliverable", checkin=checkin, error=error)
     return Message(text=f"Check-ins with {checkin.leader_name} are paused", blocks=[section(body)])
+
+
+def notice_in_place(name: str, **context: object) -> Message:
+    """What a check-in message turns into after a choice (snoozed, skipped, closed)."""
+    body = prompts.render(name, **context)
+    return Message(text=body.split("\n", 1)[0][:150], blocks=[section(body)])
+
+
+def checkin_form(shown: PageToShow, delivery_id: str, where: tuple[str, str] | None) -> dict:
+    """The goal-checkin protocol's page as the leader's modal; it carries the check-in's id and
+    the message to update once answered."""
+    view = page_view(shown)
+    view["callback_id"] = CallbackId.CHECKIN_FORM
+    view["private_metadata"] = json.dumps({"d": delivery_id, "m": list(where) if where else None})
+    view["submit"] = plain("Send to my coach")
+    view["close"] = plain("Cancel")
+    view.pop("notify_on_close", None)
+    return view
+
+
+def coach_answer_messages(checkin: CheckinContext, rating: int | None, summary: str | None) -> list[Message]:
+    header = prompts.render("checkin_answered", checkin=checkin, rating=rating)
+    text = f"{checkin.leader_name} checked in"
+    pieces = [header, *(split_text(summary) if summary else [])]
+    return [Message(text=text, blocks=[section(piece) for piece in pieces[:MESSAGE_BLOCKS_MAX]])]

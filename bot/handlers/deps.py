@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.blocks.protocol_views import MalformedPayload
+from bot.services.checkins import CheckinService
 from bot.services.clients import ClientService
 from bot.services.runs import Coach, RunService
 from bot.slack_gateway import SlackGateway
@@ -14,6 +15,7 @@ from bot.slack_gateway import SlackGateway
 class Deps:
     runs: RunService
     clients: ClientService
+    checkins: CheckinService
     gateway: SlackGateway
 
 

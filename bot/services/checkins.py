@@ -7,7 +7,7 @@ occurrence is computed in it, so a check-in set for 16:00 stays at 16:00 across 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Engine, update
@@ -18,6 +18,8 @@ from bot.services.runs import Clock, Coach, owned_client
 from bot.storage import outbox
 from bot.storage.models import CheckinSchedule, Client, Delivery, DeliveryStatus, Goal, utcnow
 
+# The protocol a leader answers a check-in with (protocols/goal-checkin.yaml).
+CHECKIN_PROTOCOL = "goal-checkin"
 # How far ahead rows are made, and how far back a late start still looks.
 HORIZON = timedelta(days=3)
 LOOKBACK = timedelta(days=2)
@@ -192,10 +194,55 @@ class CheckinService:
             outbox.settle(session, delivery_id=delivery.id, status=DeliveryStatus.ANSWERED, **changes)
             return True
 
+    def delivery_for(self, leader_id: str, delivery_id: str) -> Delivery:
+        """The check-in behind a leader's click; someone else's id is refused."""
+        with self._session() as session:
+            return self._addressed(session, leader_id, delivery_id)
+
+    def snooze(self, leader_id: str, delivery_id: str, *, by: timedelta) -> datetime | None:
+        """Ask again later (not past the answer window); returns when, or None if it closed."""
+        now = self._clock()
+        with self._session() as session:
+            delivery = self._addressed(session, leader_id, delivery_id)
+            later = min(now + by, delivery.answer_by - timedelta(minutes=5))
+            if delivery.status is not DeliveryStatus.SENT or later <= now:
+                return None
+            outbox.settle(
+                session,
+                delivery_id=delivery.id,
+                status=DeliveryStatus.PENDING,
+                due_at=later,
+                reason="snoozed",
+            )
+            return later
+
+    def skip(self, leader_id: str, delivery_id: str) -> None:
+        with self._session() as session:
+            delivery = self._addressed(session, leader_id, delivery_id)
+            if delivery.status in (DeliveryStatus.SENT, DeliveryStatus.PENDING):
+                outbox.settle(
+                    session,
+                    delivery_id=delivery.id,
+                    status=DeliveryStatus.SKIPPED,
+                    reason="skipped_by_leader",
+                )
+
+    def pause(self, leader_id: str, delivery_id: str) -> None:
+        """Out of office: no check-ins until the coach sets the schedule up again."""
+        with self._session() as session:
+            delivery = self._addressed(session, leader_id, delivery_id)
+        self.pause_for(delivery.schedule_id)
+        self.skip(leader_id, delivery_id)
+
     def pause_for(self, schedule_id: str) -> None:
         """Stop a schedule whose recipient cannot be reached (deactivated, left the workspace)."""
         with self._session() as session:
             session.exec(update(CheckinSchedule).where(CheckinSchedule.id == schedule_id).values(paused=True))
+            session.exec(
+                update(Delivery)
+                .where(Delivery.schedule_id == schedule_id, Delivery.status == DeliveryStatus.PENDING)
+                .values(status=DeliveryStatus.SKIPPED, reason="paused")
+            )
             session.commit()
 
     def history(self, coach: Coach, client_id: str, *, limit: int = 20) -> list[HistoryLine]:

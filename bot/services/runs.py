@@ -476,6 +476,11 @@ class RunService:
             )
             return None
 
+    def step_answers(self, coach: Coach, run_id: str) -> dict[str, rules.Value]:
+        """A run's stored answers by step id, as stored (not formatted)."""
+        with self._session() as session:
+            return repo.load_answers(session, run_id=self._owned_run(session, coach, run_id).id)
+
     def step_of(self, coach: Coach, run_id: str, step_id: str) -> tuple[Protocol, rules.Value | None]:
         """The protocol and current answer behind an "Edit" button."""
         with self._session() as session:

@@ -1,0 +1,164 @@
+"""Check-ins as a leader meets them in a DM (rate, answer, snooze, skip, pause) and as a coach
+sets them up (`/coach checkins @leader`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import timedelta
+
+from slack_bolt import Ack, App
+
+from bot.blocks.checkins import checkin_done_message, checkin_form, coach_answer_messages, notice_in_place
+from bot.blocks.messages import notice_view
+from bot.blocks.protocol_views import MalformedPayload, read_state, step_errors
+from bot.handlers.deps import Deps, coach_from_body
+from bot.handlers.modals import show
+from bot.ids import ActionId, CallbackId, unpair
+from bot.services.checkins import CHECKIN_PROTOCOL, NotYourCheckin
+from bot.services.runs import Coach, PageAnswers
+from bot.slack_gateway import DeliveryFailed
+
+log = logging.getLogger(__name__)
+RATE = re.compile(rf"^{ActionId.CHECKIN_RATE}:([1-5])$")
+SNOOZES = {"later": 3, "tomorrow": 24}
+
+
+def _message(body: dict) -> tuple[str, str] | None:
+    """The check-in message a click came from: (channel, ts)."""
+    container = body.get("container") or {}
+    channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+    ts = container.get("message_ts")
+    return (channel, ts) if isinstance(channel, str) and isinstance(ts, str) else None
+
+
+def _tell_coach(deps: Deps, leader: Coach, delivery_id: str, rating: int | None, run_id: str | None) -> None:
+    checkin = deps.checkins.context(delivery_id)
+    summary = deps.runs.completed(leader, run_id).summary if run_id else None
+    try:
+        deps.gateway.post(channel=checkin.coach_id, messages=coach_answer_messages(checkin, rating, summary))
+    except DeliveryFailed as failure:
+        log.warning("coach not told of check-in answer %s: %s", delivery_id, failure.error)
+
+
+def _mark_done(deps: Deps, body: dict, delivery_id: str, rating: int | None) -> None:
+    where = _message(body)
+    if where:
+        deps.gateway.replace(
+            channel=where[0],
+            ts=where[1],
+            message=checkin_done_message(deps.checkins.context(delivery_id), rating),
+        )
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.action(RATE)
+    def on_rating(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        leader = coach_from_body(body)
+        rating = int(RATE.match(action["action_id"]).group(1))
+        delivery_id = action.get("value")
+        if not isinstance(delivery_id, str):
+            raise MalformedPayload("the rating carries no check-in")
+        try:
+            accepted = deps.checkins.answer(leader.user_id, delivery_id, rating=rating)
+        except NotYourCheckin:
+            log.warning("rating refused")
+            return
+        if not accepted:
+            where = _message(body)
+            if where:
+                deps.gateway.replace(channel=where[0], ts=where[1], message=notice_in_place("checkin_closed"))
+            return
+        _mark_done(deps, body, delivery_id, rating)
+        _tell_coach(deps, leader, delivery_id, rating, None)
+
+    @app.action(ActionId.CHECKIN_ANSWER)
+    def on_answer_clicked(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        leader = coach_from_body(body)
+        delivery_id = action.get("value")
+        try:
+            delivery = deps.checkins.delivery_for(
+                leader.user_id, delivery_id if isinstance(delivery_id, str) else ""
+            )
+        except NotYourCheckin:
+            show(deps, body, notice_view("not_found"))
+            return
+        shown = (
+            deps.runs.resume(leader, delivery.run_id)
+            if delivery.run_id
+            else deps.runs.first_page(CHECKIN_PROTOCOL)
+        )
+        where = _message(body)
+        show(deps, body, checkin_form(shown, delivery.id, where))
+
+    @app.view_submission(CallbackId.CHECKIN_FORM)
+    def on_answer_submitted(ack: Ack, body: dict) -> None:
+        leader = coach_from_body(body)
+        view = body.get("view") or {}
+        try:
+            meta = json.loads(view.get("private_metadata") or "")
+            delivery_id, where = meta["d"], meta.get("m")
+        except (ValueError, KeyError, TypeError) as error:
+            raise MalformedPayload("the check-in form names no check-in") from error
+        state = view.get("state")
+        raw = read_state(state.get("values") if isinstance(state, dict) else None)
+        try:
+            delivery = deps.checkins.delivery_for(leader.user_id, delivery_id)
+        except NotYourCheckin:
+            ack(response_action="update", view=notice_view("not_found"))
+            return
+        protocol = deps.runs.protocol(CHECKIN_PROTOCOL)
+        page = protocol.pages[0]
+        run_id = delivery.run_id or deps.runs.start(leader, CHECKIN_PROTOCOL, view_id=None)
+        outcome = deps.runs.submit_page(leader, PageAnswers(protocol.id, page.id, raw, run_id=run_id))
+        if getattr(outcome, "errors", None):
+            ack(response_action="errors", errors=step_errors(outcome.errors))
+            return
+        answers = deps.runs.step_answers(leader, run_id)
+        rating = int(answers["progress"]) if "progress" in answers else None
+        if not deps.checkins.answer(leader.user_id, delivery.id, rating=rating, run_id=run_id):
+            ack(response_action="update", view=notice_view("checkin_closed"))
+            return
+        ack(response_action="clear")
+        if isinstance(where, list) and len(where) == 2:
+            deps.gateway.replace(
+                channel=where[0],
+                ts=where[1],
+                message=checkin_done_message(deps.checkins.context(delivery.id), rating),
+            )
+        _tell_coach(deps, leader, delivery.id, rating, run_id)
+
+    @app.action(ActionId.CHECKIN_LATER)
+    def on_later(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        leader = coach_from_body(body)
+        ids = unpair((action.get("selected_option") or {}).get("value"))
+        if ids is None:
+            raise MalformedPayload("the choice carries no check-in")
+        delivery_id, choice = ids
+        try:
+            if choice in SNOOZES:
+                when = deps.checkins.snooze(leader.user_id, delivery_id, by=timedelta(hours=SNOOZES[choice]))
+                notice = notice_in_place("checkin_snoozed" if when else "checkin_closed")
+            elif choice == "skip":
+                deps.checkins.skip(leader.user_id, delivery_id)
+                notice = notice_in_place("checkin_skipped")
+            elif choice == "pause":
+                deps.checkins.pause(leader.user_id, delivery_id)
+                notice = notice_in_place("checkin_paused")
+                checkin = deps.checkins.context(delivery_id)
+                deps.gateway.post(
+                    channel=checkin.coach_id,
+                    messages=[notice_in_place("checkin_paused_coach", checkin=checkin)],
+                )
+            else:
+                raise MalformedPayload("unknown choice")
+        except NotYourCheckin:
+            log.warning("check-in choice refused")
+            return
+        where = _message(body)
+        if where:
+            deps.gateway.replace(channel=where[0], ts=where[1], message=notice)

@@ -1,0 +1,181 @@
+"""A leader answers a check-in in their DM: a tap, a short modal, later, never, or not now."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from bot.ids import ActionId, pair
+from bot.storage.models import AnswerRevision, CheckinSchedule, Delivery, DeliveryStatus
+from tests import slack_requests as sr
+from tests.checkin_setup import COACH, due_rows, schedule_for
+
+LEADER = "ULEAD01"
+
+
+def delivered(bot, slack, clock) -> tuple[str, tuple[str, str]]:
+    """One check-in sent to the leader; returns its id and the message (channel, ts)."""
+    slack.add_user(LEADER, tz="America/New_York")
+    schedule = schedule_for(bot, LEADER)
+    (delivery_id,) = due_rows(bot, schedule, 1, due=clock.now - timedelta(minutes=1), to=LEADER)
+    assert bot.dispatcher.run_once().sent == 1
+    message = [c for c in slack.calls_to("chat.postMessage") if c.args.get("metadata")][-1]
+    return delivery_id, (message.response["channel"], message.response["ts"])
+
+
+def row(bot, delivery_id: str) -> Delivery:
+    with Session(bot.engine) as session:
+        return session.get(Delivery, delivery_id)
+
+
+def to_coach(slack) -> list:
+    return [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == COACH.user_id]
+
+
+def test_a_tap_on_a_rating_answers_and_the_coach_hears_it(slack_http, slack, bot, clock):
+    delivery_id, message = delivered(bot, slack, clock)
+    buttons = slack.calls_to("chat.postMessage")[-1].args["blocks"][2]["elements"]
+    assert [b["text"]["text"] for b in buttons] == ["1", "2", "3", "4", "5"]
+    slack_http.send(
+        sr.block_action(
+            f"{ActionId.CHECKIN_RATE}:4",
+            delivery_id,
+            trigger_id=slack.issue_trigger_id(),
+            user=LEADER,
+            message=message,
+        )
+    )
+    answered = row(bot, delivery_id)
+    assert answered.status == DeliveryStatus.ANSWERED and answered.rating == 4
+    (updated,) = slack.calls_to("chat.update")
+    assert updated.ok and "4 of 5" in json.dumps(updated.args["blocks"])
+    (told,) = to_coach(slack)
+    assert "4 of 5" in json.dumps(told.args["blocks"])
+
+
+def test_the_answer_modal_stores_a_check_in_run_and_can_be_changed_later(slack_http, slack, bot, clock):
+    delivery_id, message = delivered(bot, slack, clock)
+    slack_http.send(
+        sr.block_action(
+            ActionId.CHECKIN_ANSWER,
+            delivery_id,
+            trigger_id=slack.issue_trigger_id(),
+            user=LEADER,
+            message=message,
+        )
+    )
+    form = slack.calls_to("views.open")[-1].response["view"]
+    assert form["callback_id"] == "checkin_form"
+    answers = {
+        "progress": "3",
+        "evidence": "Reading logs",
+        "goal_still_right": "yes",
+        "obstacle_kinds": ["capacity"],
+    }
+    body = slack_http.send(sr.view_submission(form, answers, user=LEADER)).json()
+    assert body == {"response_action": "clear"}
+    first = row(bot, delivery_id)
+    assert first.status == DeliveryStatus.ANSWERED and first.rating == 3 and first.run_id
+    told = to_coach(slack)[-1]
+    assert "Reading logs" in json.dumps(told.args["blocks"]) and "3 of 5" in json.dumps(told.args["blocks"])
+
+    slack_http.send(
+        sr.block_action(
+            ActionId.CHECKIN_ANSWER,
+            delivery_id,
+            trigger_id=slack.issue_trigger_id(),
+            user=LEADER,
+            message=message,
+        )
+    )
+    again = slack.calls_to("views.open")[-1].response["view"]
+    progress = next(b for b in again["blocks"] if b.get("block_id") == "step:progress")
+    assert progress["element"]["initial_option"]["value"] == "3"  # the answer given, to change
+    slack_http.send(sr.view_submission(again, {"progress": "4"}, user=LEADER))
+    assert row(bot, delivery_id).rating == 4 and row(bot, delivery_id).run_id == first.run_id
+    with Session(bot.engine) as session:
+        assert [r.step_id for r in session.exec(select(AnswerRevision)).all()] == ["progress"]
+
+
+def test_a_late_answer_is_taken_until_the_window_closes(slack_http, slack, bot, clock):
+    delivery_id, message = delivered(bot, slack, clock)
+    clock.advance(timedelta(days=6))
+    slack_http.send(
+        sr.block_action(
+            f"{ActionId.CHECKIN_RATE}:2",
+            delivery_id,
+            trigger_id=slack.issue_trigger_id(),
+            user=LEADER,
+            message=message,
+        )
+    )
+    assert row(bot, delivery_id).rating == 2
+    clock.advance(timedelta(days=2))  # past the next occurrence
+    slack_http.send(
+        sr.block_action(
+            f"{ActionId.CHECKIN_RATE}:5",
+            delivery_id,
+            trigger_id=slack.issue_trigger_id(),
+            user=LEADER,
+            message=message,
+        )
+    )
+    assert row(bot, delivery_id).rating == 2
+    assert "closed" in json.dumps(slack.calls_to("chat.update")[-1].args["blocks"])
+
+
+def test_snooze_skip_and_pause(slack_http, slack, bot, clock):
+    delivery_id, message = delivered(bot, slack, clock)
+
+    def choose(choice: str) -> None:
+        slack_http.send(
+            sr.block_action(
+                ActionId.CHECKIN_LATER,
+                "",
+                trigger_id=slack.issue_trigger_id(),
+                user=LEADER,
+                message=message,
+                selected=pair(delivery_id, choice),
+                action_type="overflow",
+            )
+        )
+
+    choose("later")
+    snoozed = row(bot, delivery_id)
+    assert snoozed.status == DeliveryStatus.PENDING and snoozed.due_at > clock.now + timedelta(hours=2)
+    clock.advance(timedelta(hours=3, minutes=1))
+    assert bot.dispatcher.run_once().sent == 1  # asked again, once
+    choose("skip")
+    assert row(bot, delivery_id).status == DeliveryStatus.SKIPPED
+    choose("pause")
+    with Session(bot.engine) as session:
+        assert session.exec(select(CheckinSchedule)).one().paused
+    assert "paused their check-ins" in json.dumps(to_coach(slack)[-1].args["blocks"])
+
+
+def test_nobody_else_can_answer_a_leaders_check_in(slack_http, slack, bot, clock):
+    delivery_id, message = delivered(bot, slack, clock)
+    slack_http.send(
+        sr.block_action(
+            f"{ActionId.CHECKIN_RATE}:1",
+            delivery_id,
+            trigger_id=slack.issue_trigger_id(),
+            user=sr.OTHER_COACH,
+            message=message,
+        )
+    )
+    slack_http.send(
+        sr.block_action(
+            ActionId.CHECKIN_ANSWER,
+            delivery_id,
+            trigger_id=slack.issue_trigger_id(),
+            user=sr.OTHER_COACH,
+            message=message,
+        )
+    )
+    assert row(bot, delivery_id).status == DeliveryStatus.SENT and row(bot, delivery_id).rating is None
+    shown = slack.calls_to("views.open")[-1].args["view"]
+    assert "belongs to someone else" in json.dumps(shown)
+    assert slack.calls_to("chat.update") == []
