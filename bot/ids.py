@@ -20,6 +20,7 @@ class CallbackId(StrEnum):
     EDIT_ANSWER = "edit_answer"
     SHARE_TO_CHANNEL = "share_to_channel"
     CHECKIN_FORM = "checkin_form"
+    SCHEDULE_FORM = "schedule_form"
 
 
 class ActionId(StrEnum):
@@ -42,6 +43,7 @@ class ActionId(StrEnum):
     CHECKIN_RATE = "checkin_rate"
     CHECKIN_ANSWER = "checkin_answer"
     CHECKIN_LATER = "checkin_later"
+    SET_UP_CHECKINS = "set_up_checkins"
 
 
 class BlockId(StrEnum):
@@ -50,6 +52,13 @@ class BlockId(StrEnum):
     CLIENT_DOMAIN = "client_domain"
     SHARE_CHANNEL = "share_channel"
     PHASE = "phase"
+    SCHEDULE_GOAL = "schedule_goal"
+    SCHEDULE_NEW_GOAL = "schedule_new_goal"
+    SCHEDULE_CADENCE = "schedule_cadence"
+    SCHEDULE_WEEKDAYS = "schedule_weekdays"
+    SCHEDULE_TIME = "schedule_time"
+    SCHEDULE_FIRST = "schedule_first"
+    SCHEDULE_END = "schedule_end"
 
 
 def pair(first: str, second: str) -> str:

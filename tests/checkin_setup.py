@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, time, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot.scheduling.recurrence import Cadence
 from bot.services.checkins import ScheduleForm
@@ -75,8 +75,6 @@ def sent_delivery_ids(slack) -> list[str]:
     return found
 
 
-def statuses(bot) -> dict[str, DeliveryStatus]:
-    from sqlmodel import select
-
+def statuses(bot, ids: list[str]) -> dict[str, DeliveryStatus]:
     with Session(bot.engine) as session:
-        return {d.id: d.status for d in session.exec(select(Delivery)).all()}
+        return {d.id: d.status for d in session.exec(select(Delivery).where(col(Delivery.id).in_(ids))).all()}

@@ -44,6 +44,7 @@ TEAM_DOMAIN = "fake-workspace"
 
 TRIGGER_TTL_SECONDS = 3.0  # Slack: a trigger_id expires 3 s after the interaction
 CHANNEL_BURST = 3  # token-bucket size for the optional per-channel rate limit
+WORKSPACE_BURST = 10  # default token-bucket size for the optional workspace-wide rate limit
 
 MAX_MESSAGE_TEXT = 40_000
 MAX_MESSAGE_BLOCK_TEXT = 12_000
@@ -811,6 +812,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server: _Server
     # Keep-alive, as Slack's own endpoint: every answer carries a Content-Length.
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; without this the body of an answer on a reused
+    # connection waits ~40 ms for the client's delayed ACK, a delay real Slack does not add.
+    disable_nagle_algorithm = True
 
     def do_POST(self) -> None:
         self._serve()
@@ -878,13 +882,22 @@ class FakeSlack:
         team_id: str = "T0001",
         clock: Callable[[], float] = time.monotonic,
         per_channel_per_second: float | None = None,
+        workspace_per_second: float | None = None,
+        workspace_burst: int = WORKSPACE_BURST,
     ) -> None:
         if per_channel_per_second is not None and per_channel_per_second <= 0:
             raise ValueError("per_channel_per_second must be positive")
+        if workspace_per_second is not None and workspace_per_second <= 0:
+            raise ValueError("workspace_per_second must be positive")
+        if workspace_burst < 1:
+            raise ValueError("workspace_burst must be at least 1")
         self.token = token
         self.bot_user_id = bot_user_id
         self.team_id = team_id
         self.per_channel_per_second = per_channel_per_second
+        # chat.postMessage across every channel, as Slack limits a workspace's messages too.
+        self.workspace_per_second = workspace_per_second
+        self.workspace_burst = workspace_burst
         self._clock = clock
 
         self._lock = threading.Lock()
@@ -901,6 +914,7 @@ class FakeSlack:
         self._injected: dict[str, deque[_Injected]] = {}
         self._triggers: dict[str, _Trigger] = {}
         self._buckets: dict[str, _Bucket] = {}
+        self._workspace_bucket: _Bucket | None = None
         self._pending_uploads: dict[str, Json] = {}
         self._home_views: dict[str, str] = {}
         self._counter = 0
@@ -1008,6 +1022,7 @@ class FakeSlack:
             self._injected.clear()
             self._triggers.clear()
             self._buckets.clear()
+            self._workspace_bucket = None
             self._pending_uploads.clear()
             self._home_views.clear()
 
@@ -1091,8 +1106,8 @@ class FakeSlack:
         handler = self._methods.get(method)
         if handler is None:
             return 200, {"ok": False, "error": "unknown_method"}, {}
-        if method == "chat.postMessage" and self.per_channel_per_second is not None and args.get("channel"):
-            retry_after = self._take_channel_token(self._dm_channel_for(str(args["channel"])))
+        if method == "chat.postMessage":
+            retry_after = self._take_post_tokens(args)
             if retry_after is not None:
                 return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
         try:
@@ -1153,18 +1168,29 @@ class FakeSlack:
     def _new_hash(self) -> str:
         return f"{int(time.time())}.{secrets.token_hex(4)}"
 
-    def _take_channel_token(self, channel: str) -> int | None:
-        """Token bucket per channel; returns a Retry-After in seconds when the bucket is empty."""
-        rate = self.per_channel_per_second
-        assert rate is not None
+    def _take_post_tokens(self, args: Json) -> int | None:
+        """chat.postMessage's token buckets: per channel and workspace-wide, each when set. A
+        post takes a token from every bucket that applies, or from none and gets a Retry-After
+        in whole seconds (at least 1), long enough for every empty bucket to have a token."""
         now = self._clock()
-        bucket = self._buckets.setdefault(channel, _Bucket(tokens=CHANNEL_BURST, updated=now))
-        bucket.tokens = min(CHANNEL_BURST, bucket.tokens + (now - bucket.updated) * rate)
-        bucket.updated = now
-        if bucket.tokens >= 1:
+        limits: list[tuple[_Bucket, float, float]] = []
+        if self.per_channel_per_second is not None and args.get("channel"):
+            channel = self._dm_channel_for(str(args["channel"]))
+            bucket = self._buckets.setdefault(channel, _Bucket(tokens=CHANNEL_BURST, updated=now))
+            limits.append((bucket, self.per_channel_per_second, CHANNEL_BURST))
+        if self.workspace_per_second is not None:
+            if self._workspace_bucket is None:
+                self._workspace_bucket = _Bucket(tokens=self.workspace_burst, updated=now)
+            limits.append((self._workspace_bucket, self.workspace_per_second, self.workspace_burst))
+        for bucket, rate, burst in limits:
+            bucket.tokens = min(burst, bucket.tokens + (now - bucket.updated) * rate)
+            bucket.updated = now
+        empty = [(bucket, rate) for bucket, rate, _ in limits if bucket.tokens < 1]
+        if empty:
+            return max(max(1, math.ceil((1 - bucket.tokens) / rate)) for bucket, rate in empty)
+        for bucket, _, _ in limits:
             bucket.tokens -= 1
-            return None
-        return max(1, math.ceil((1 - bucket.tokens) / rate))
+        return None
 
     @staticmethod
     def _dm_channel_for(channel: str) -> str:

@@ -97,10 +97,10 @@ class Dispatcher:
         while True:
             with self._session() as session:
                 claimed = outbox.claim_due(session, now=self._clock(), limit=BATCH)
+            if not claimed:  # nothing due that another dispatcher is not already sending
+                return report
             for delivery in claimed:
                 self._send(delivery, report)
-            if len(claimed) < BATCH:
-                return report
 
     def _send(self, delivery: Delivery, report: DispatchReport) -> None:
         if self._pacer is not None:
@@ -151,6 +151,8 @@ class Dispatcher:
                     status=DeliveryStatus.PENDING,
                     due_at=self._clock() + timedelta(seconds=wait),
                     reason=failure.error,
+                    # Being told to wait is not a failed attempt: only faults count.
+                    attempts=delivery.attempts - 1 if failure.retry_after else delivery.attempts,
                 )
                 report.retried += 1
             else:

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Engine, update
+from sqlalchemy import delete as sa_delete
 from sqlmodel import Session, col, select
 
 from bot.scheduling.recurrence import Cadence, Rule, next_after, occurrences
@@ -87,8 +88,8 @@ class CheckinService:
     def save_schedule(
         self, coach: Coach, client_id: str, form: ScheduleForm, *, tz: str | None
     ) -> CheckinSchedule:
-        """Create or change the client's schedule; pending rows of the old rule are dropped so
-        the new rule alone decides what comes next."""
+        """Create or change the client's schedule. Rows of the old rule not yet sent are dropped
+        (nobody saw them) and made anew from the new rule."""
         now = self._clock()
         with self._session() as session:
             client = owned_client(session, coach, client_id)
@@ -127,13 +128,10 @@ class CheckinService:
             schedule.updated_at = now
             session.add(schedule)
             session.flush()
-            session.exec(
-                update(Delivery)
-                .where(Delivery.schedule_id == schedule.id, Delivery.status == DeliveryStatus.PENDING)
-                .values(status=DeliveryStatus.SKIPPED, reason="schedule_changed")
-            )
+            _drop_pending(session, [schedule.id])
             session.commit()
-            return schedule
+        self.materialize()
+        return schedule
 
     def materialize(self) -> int:
         """Make the outbox rows for every active schedule's occurrences due soon."""
@@ -150,22 +148,28 @@ class CheckinService:
         return made
 
     def context(self, delivery_id: str) -> CheckinContext | None:
+        """One query: this runs once per check-in sent, for thousands at a time."""
+        query = (
+            select(Delivery, CheckinSchedule.coach_id, Goal.statement, Client.leader_name)
+            .join(CheckinSchedule, col(CheckinSchedule.id) == Delivery.schedule_id)
+            .join(Client, col(Client.id) == CheckinSchedule.client_id)
+            .outerjoin(Goal, col(Goal.id) == CheckinSchedule.goal_id)
+            .where(Delivery.id == delivery_id)
+        )
         with self._session() as session:
-            delivery = outbox.get_delivery(session, delivery_id=delivery_id)
-            if delivery is None:
-                return None
-            schedule = session.get(CheckinSchedule, delivery.schedule_id)
-            goal = session.get(Goal, schedule.goal_id) if schedule.goal_id else None
-            client = session.get(Client, schedule.client_id)
-            return CheckinContext(
-                delivery_id=delivery.id,
-                recipient=delivery.recipient,
-                coach_id=schedule.coach_id,
-                goal=goal.statement if goal else "",
-                occurrence=delivery.occurrence,
-                status=delivery.status,
-                leader_name=client.leader_name if client else delivery.recipient,
-            )
+            found = session.exec(query).first()
+        if found is None:
+            return None
+        delivery, coach_id, goal, leader_name = found
+        return CheckinContext(
+            delivery_id=delivery.id,
+            recipient=delivery.recipient,
+            coach_id=coach_id,
+            goal=goal or "",
+            occurrence=delivery.occurrence,
+            status=delivery.status,
+            leader_name=leader_name,
+        )
 
     def _addressed(self, session: Session, leader_id: str, delivery_id: str) -> Delivery:
         delivery = outbox.get_delivery(session, delivery_id=delivery_id)
@@ -257,7 +261,50 @@ class CheckinService:
             )
             return [HistoryLine(d.occurrence, d.status, d.rating) for d in session.exec(query).all()]
 
+    def goals_of(self, coach: Coach, client_id: str) -> list[Goal]:
+        with self._session() as session:
+            client = owned_client(session, coach, client_id)
+            query = select(Goal).where(Goal.client_id == client.id).order_by(col(Goal.created_at).desc())
+            return list(session.exec(query).all())
+
+    def next_due(self, schedule: CheckinSchedule) -> datetime | None:
+        with self._session() as session:
+            query = (
+                select(Delivery.due_at)
+                .where(Delivery.schedule_id == schedule.id, Delivery.status == DeliveryStatus.PENDING)
+                .order_by(Delivery.due_at)
+            )
+            return session.exec(query).first()
+
+    def refresh_zone(self, leader_id: str, tz: str) -> int:
+        """A leader's Slack time zone changed: their schedules follow, and pending check-ins are
+        made again at the same local time in the new zone."""
+        zone = zone_of(tz).key
+        with self._session() as session:
+            moved = session.exec(
+                update(CheckinSchedule)
+                .where(CheckinSchedule.leader_id == leader_id, CheckinSchedule.tz != zone)
+                .values(tz=zone, updated_at=self._clock())
+                .returning(CheckinSchedule.id)
+            ).all()
+            _drop_pending(session, moved)
+            session.commit()
+        if moved:
+            self.materialize()
+        return len(moved)
+
     def schedule_of(self, coach: Coach, client_id: str) -> CheckinSchedule | None:
         with self._session() as session:
             client = owned_client(session, coach, client_id)
             return session.exec(select(CheckinSchedule).where(CheckinSchedule.client_id == client.id)).first()
+
+
+def _drop_pending(session: Session, schedule_ids: list[str]) -> None:
+    """Forget check-ins not yet sent, so a changed rule or zone makes them again under the same
+    keys; what was sent stays, so nothing is sent twice."""
+    if schedule_ids:
+        session.exec(
+            sa_delete(Delivery).where(
+                col(Delivery.schedule_id).in_(schedule_ids), Delivery.status == DeliveryStatus.PENDING
+            )
+        )

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import select as sa_select
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
@@ -55,18 +54,27 @@ def materialize(
 
 
 def claim_due(session: Session, *, now: datetime, limit: int) -> list[Delivery]:
-    """Move up to `limit` due pending rows to `claimed` for this caller alone, oldest first."""
+    """Move up to `limit` due pending rows to `claimed` for this caller alone, oldest first.
+
+    The ids are picked first and then updated, in one transaction: folded into one statement,
+    PostgreSQL may re-run a `LIMIT ... SKIP LOCKED` subquery per row and claim far more than
+    `limit`. The UPDATE's own `status = 'pending'` keeps a row from being claimed twice where
+    there is no row locking (SQLite, whose writers take turns)."""
     picked = (
-        sa_select(Delivery.id)
+        select(Delivery.id)
         .where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now)
         .order_by(Delivery.due_at)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
         picked = picked.with_for_update(skip_locked=True)
+    ids = list(session.exec(picked).all())
+    if not ids:
+        session.commit()
+        return []
     statement = (
         update(Delivery)
-        .where(col(Delivery.id).in_(picked.scalar_subquery()), Delivery.status == DeliveryStatus.PENDING)
+        .where(col(Delivery.id).in_(ids), Delivery.status == DeliveryStatus.PENDING)
         .values(status=DeliveryStatus.CLAIMED, claimed_at=now, attempts=Delivery.attempts + 1)
         .returning(Delivery)
     )
