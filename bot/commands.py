@@ -49,7 +49,12 @@ class Export:
     leader: LeaderRef
 
 
-Command = Help | Start | Resume | History | AddClient | Clients | Export
+@dataclass(frozen=True)
+class Checkins:
+    leader: LeaderRef
+
+
+Command = Help | Start | Resume | History | AddClient | Clients | Export | Checkins
 
 
 def parse_mention(word: str) -> LeaderRef | None:
@@ -92,4 +97,7 @@ def parse(text: str, catalog: Catalog) -> Command:
         case "export", [mention]:
             leader = parse_mention(mention)
             return Export(leader) if leader else unknown
+        case "checkins", [mention]:
+            leader = parse_mention(mention)
+            return Checkins(leader) if leader else unknown
     return _start(verb, rest, catalog) or unknown

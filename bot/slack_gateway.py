@@ -165,13 +165,20 @@ class SlackGateway:
                 if code != "message_not_found":
                     raise DeliveryFailed(code, transient=code not in PERMANENT_ERRORS) from error
 
-    def user_name(self, user_id: str) -> str | None:
+    def _user(self, user_id: str) -> dict:
         try:
-            user = self._client.users_info(user=user_id)["user"]
+            return self._client.users_info(user=user_id)["user"]
         except SlackApiError as error:
             log.warning("users.info failed: %s", _error_code(error))
-            return None
+            return {}
+
+    def user_name(self, user_id: str) -> str | None:
+        user = self._user(user_id)
         return user.get("name") or user.get("real_name")
+
+    def user_tz(self, user_id: str) -> str | None:
+        """The user's IANA time zone as Slack has it (not the offset, which is wrong across DST)."""
+        return self._user(user_id).get("tz")
 
     def send_file(self, *, user_id: str, filename: str, title: str, content: str, comment: str) -> None:
         """A file in the user's DM with the bot (exports)."""

@@ -6,17 +6,19 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import timedelta
+from datetime import date, time, timedelta
 
 from slack_bolt import Ack, App
 
 from bot.blocks.checkins import checkin_done_message, checkin_form, coach_answer_messages, notice_in_place
 from bot.blocks.messages import notice_view
 from bot.blocks.protocol_views import MalformedPayload, read_state, step_errors
+from bot.blocks.schedules import checkins_view, schedule_form, schedule_saved_view
 from bot.handlers.deps import Deps, coach_from_body
-from bot.handlers.modals import show
-from bot.ids import ActionId, CallbackId, unpair
-from bot.services.checkins import CHECKIN_PROTOCOL, NotYourCheckin
+from bot.handlers.modals import REFUSALS, show
+from bot.ids import ActionId, BlockId, CallbackId, unpair
+from bot.scheduling.recurrence import Cadence
+from bot.services.checkins import CHECKIN_PROTOCOL, NotYourCheckin, ScheduleForm
 from bot.services.runs import Coach, PageAnswers
 from bot.slack_gateway import DeliveryFailed
 
@@ -52,7 +54,99 @@ def _mark_done(deps: Deps, body: dict, delivery_id: str, rating: int | None) -> 
         )
 
 
+def checkins_or_form(deps: Deps, coach: Coach, client_id: str) -> dict:
+    """`/coach checkins @leader`: their schedule and history, or the form when there is none."""
+    client = deps.clients.get(coach, client_id)
+    schedule = deps.checkins.schedule_of(coach, client_id)
+    if schedule is None:
+        return schedule_form(client, deps.checkins.goals_of(coach, client_id), None, today=date.today())
+    history = deps.checkins.history(coach, client_id)
+    return checkins_view(client, schedule, deps.checkins.next_due(schedule), history)
+
+
+def _read_schedule(values: dict) -> tuple[ScheduleForm | None, dict[str, str]]:
+    def field(block_id: str) -> dict:
+        element = (values.get(block_id) or {}).get(ActionId.FIELD)
+        return element if isinstance(element, dict) else {}
+
+    errors: dict[str, str] = {}
+    goal_id = (field(BlockId.SCHEDULE_GOAL).get("selected_option") or {}).get("value")
+    goal_text = (field(BlockId.SCHEDULE_NEW_GOAL).get("value") or "").strip()
+    if not goal_id and not goal_text:
+        errors[BlockId.SCHEDULE_NEW_GOAL] = "Say what the check-ins are about."
+    cadence = (field(BlockId.SCHEDULE_CADENCE).get("selected_option") or {}).get("value")
+    days = frozenset(int(o["value"]) for o in field(BlockId.SCHEDULE_WEEKDAYS).get("selected_options") or [])
+    if cadence == Cadence.WEEKDAYS and not days:
+        errors[BlockId.SCHEDULE_WEEKDAYS] = "Pick at least one weekday."
+    try:
+        at = time.fromisoformat(field(BlockId.SCHEDULE_TIME).get("selected_time") or "")
+        first = date.fromisoformat(field(BlockId.SCHEDULE_FIRST).get("selected_date") or "")
+        end_text = field(BlockId.SCHEDULE_END).get("selected_date")
+        end = date.fromisoformat(end_text) if end_text else None
+        cadence = Cadence(cadence)
+    except (ValueError, TypeError) as error:
+        raise MalformedPayload("the schedule form is incomplete") from error
+    if end is not None and end < first:
+        errors[BlockId.SCHEDULE_END] = "The last check-in cannot come before the first."
+    if errors:
+        return None, errors
+    form = ScheduleForm(
+        cadence=cadence,
+        local_time=at,
+        first_date=first,
+        end_date=end,
+        weekdays=days if cadence == Cadence.WEEKDAYS else frozenset(),
+        reminder_after_hours=None,
+        goal_id=None if goal_text else goal_id,
+        goal_text=goal_text or None,
+    )
+    return form, {}
+
+
 def register(app: App, deps: Deps) -> None:
+    @app.action(ActionId.SET_UP_CHECKINS)
+    def on_set_up(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        coach = coach_from_body(body)
+        client_id = action.get("value")
+        try:
+            client = deps.clients.get(coach, client_id if isinstance(client_id, str) else "")
+            current = deps.checkins.schedule_of(coach, client.id)
+            view = schedule_form(
+                client, deps.checkins.goals_of(coach, client.id), current, today=date.today()
+            )
+        except REFUSALS:
+            view = notice_view("not_found")
+        show(deps, body, view)
+
+    @app.view_submission(CallbackId.SCHEDULE_FORM)
+    def on_schedule_saved(ack: Ack, body: dict) -> None:
+        coach = coach_from_body(body)
+        view = body.get("view") or {}
+        state = view.get("state")
+        values = state.get("values") if isinstance(state, dict) else None
+        if not isinstance(values, dict):
+            raise MalformedPayload("the schedule form has no state")
+        form, errors = _read_schedule(values)
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        try:
+            client = deps.clients.get(coach, view.get("private_metadata") or "")
+            schedule = deps.checkins.save_schedule(
+                coach, client.id, form, tz=deps.gateway.user_tz(client.leader_id)
+            )
+        except REFUSALS:
+            ack(response_action="update", view=notice_view("not_found"))
+            return
+        ack(response_action="update", view=schedule_saved_view(client, deps.checkins.next_due(schedule)))
+
+    @app.event("user_change")
+    def on_user_change(event: dict) -> None:
+        user = event.get("user")
+        if isinstance(user, dict) and isinstance(user.get("id"), str) and isinstance(user.get("tz"), str):
+            deps.checkins.refresh_zone(user["id"], user["tz"])
+
     @app.action(RATE)
     def on_rating(ack: Ack, body: dict, action: dict) -> None:
         ack()

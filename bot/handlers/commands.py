@@ -10,6 +10,7 @@ from bot import commands
 from bot.blocks import messages
 from bot.blocks.clients import roster_message
 from bot.blocks.protocol_views import page_view
+from bot.handlers.checkins import checkins_or_form
 from bot.handlers.clients import open_client_form, send_client_export
 from bot.handlers.deps import Deps
 from bot.handlers.modals import open_then_fill
@@ -65,6 +66,15 @@ def register(app: App, deps: Deps) -> None:
                 if not send_client_export(deps, coach, client.id) and command.get("response_url"):
                     failed = messages.notice_message("export_failed")
                     deps.gateway.respond(response_url=command["response_url"], message=failed)
+            case commands.Checkins(leader):
+                client = deps.clients.resolve(coach, leader)
+                if client is None:
+                    ephemeral(ack, messages.notice_message("not_a_client", who=_who(leader)))
+                    return
+                ack()
+                open_then_fill(
+                    deps, trigger_id, "Check-ins", lambda: checkins_or_form(deps, coach, client.id)
+                )
             case commands.Resume():
                 ephemeral(
                     ack, messages.resume_message(deps.runs.listing(coach, status=RunStatus.IN_PROGRESS))

@@ -281,12 +281,16 @@ class CheckinService:
         made again at the same local time in the new zone."""
         zone = zone_of(tz).key
         with self._session() as session:
-            moved = session.exec(
-                update(CheckinSchedule)
-                .where(CheckinSchedule.leader_id == leader_id, CheckinSchedule.tz != zone)
-                .values(tz=zone, updated_at=self._clock())
-                .returning(CheckinSchedule.id)
-            ).all()
+            moved = (
+                session.exec(
+                    update(CheckinSchedule)
+                    .where(CheckinSchedule.leader_id == leader_id, CheckinSchedule.tz != zone)
+                    .values(tz=zone, updated_at=self._clock())
+                    .returning(CheckinSchedule.id)
+                )
+                .scalars()
+                .all()
+            )
             _drop_pending(session, moved)
             session.commit()
         if moved:

@@ -96,6 +96,10 @@ class ClientService:
                 )
             return None
 
+    def get(self, coach: Coach, client_id: str) -> Client:
+        with self._session() as session:
+            return owned_client(session, coach, client_id)
+
     def set_phase(self, coach: Coach, client_id: str, phase: CyclePhase) -> None:
         with self._session() as session:
             owned_client(session, coach, client_id)

@@ -1,0 +1,103 @@
+"""A coach sets up check-ins for a client's goal, at the leader's local time."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus
+from tests import slack_requests as sr
+from tests.flow import LEADER, LEADER_NAME, add_client
+
+
+def open_checkins(slack_http, slack) -> dict:
+    slack_http.send(sr.command(f"checkins <@{LEADER}>", trigger_id=slack.issue_trigger_id()))
+    shown = slack.calls_to("views.update")[-1]
+    assert shown.ok, shown.response
+    return shown.response["view"]
+
+
+def pending(bot) -> list[Delivery]:
+    with Session(bot.engine) as session:
+        return list(session.exec(select(Delivery).where(Delivery.status == DeliveryStatus.PENDING)).all())
+
+
+def test_first_time_opens_the_form_and_saving_schedules_at_the_leaders_local_time(
+    slack_http, slack, bot, clock
+):
+    clock.now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    slack.add_user(LEADER, name=LEADER_NAME, tz="Asia/Kolkata")
+    add_client(slack_http, slack)
+    form = open_checkins(slack_http, slack)
+    assert form["callback_id"] == "schedule_form"
+    answers = {
+        "schedule_new_goal": "All 9th graders read 20 minutes a day",
+        "schedule_cadence": "weekdays",
+        "schedule_weekdays": ["0", "3"],
+        "schedule_time": "16:00",
+        "schedule_first": "2026-11-23",
+    }
+    body = slack_http.send(sr.form_submission(form, answers)).json()
+    assert body["response_action"] == "update" and "next check-in" in json.dumps(body["view"])
+    with Session(bot.engine) as session:
+        schedule = session.exec(select(CheckinSchedule)).one()
+    assert (schedule.tz, schedule.local_time, schedule.weekdays) == ("Asia/Kolkata", "16:00", "0,3")
+    due = sorted(d.due_at for d in pending(bot))
+    assert due and due[0] == datetime(2026, 11, 23, 10, 30, tzinfo=UTC)  # 16:00 in Kolkata
+    assert all(d.astimezone(ZoneInfo("Asia/Kolkata")).hour == 16 for d in due)
+
+    again = open_checkins(slack_http, slack)
+    text = json.dumps(again["blocks"])
+    assert "16:00 (Asia/Kolkata)" in text and "No check-ins have gone out yet" in text
+
+
+def test_the_form_explains_what_is_missing(slack_http, slack, bot):
+    slack.add_user(LEADER, name=LEADER_NAME)
+    add_client(slack_http, slack)
+    form = open_checkins(slack_http, slack)
+    answers = {
+        "schedule_cadence": "weekdays",
+        "schedule_time": "09:00",
+        "schedule_first": "2026-12-01",
+        "schedule_end": "2026-11-01",
+    }
+    body = slack_http.send(sr.form_submission(form, answers)).json()
+    assert body["response_action"] == "errors"
+    assert set(body["errors"]) == {"schedule_new_goal", "schedule_weekdays", "schedule_end"}
+
+
+def test_a_leader_moving_time_zone_moves_their_next_check_ins(slack_http, slack, bot, clock):
+    clock.now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    slack.add_user(LEADER, name=LEADER_NAME, tz="America/New_York")
+    add_client(slack_http, slack)
+    form = open_checkins(slack_http, slack)
+    slack_http.send(
+        sr.form_submission(
+            form,
+            {
+                "schedule_new_goal": "A goal",
+                "schedule_cadence": "weekly",
+                "schedule_time": "09:00",
+                "schedule_first": "2026-11-23",
+            },
+        )
+    )
+    assert {d.due_at.astimezone(ZoneInfo("America/New_York")).hour for d in pending(bot)} == {9}
+    moved = {"type": "user_change", "user": {"id": LEADER, "tz": "Europe/Berlin"}, "event_ts": "1.0"}
+    assert slack_http.send(sr.event(moved)).status_code == 200
+    rows = pending(bot)
+    assert rows and {d.due_at.astimezone(ZoneInfo("Europe/Berlin")).hour for d in rows} == {9}
+    assert len({d.occurrence for d in rows}) == len(rows)  # still one per date
+
+
+def test_another_coach_cannot_open_my_clients_check_ins(slack_http, slack, bot):
+    slack.add_user(LEADER, name=LEADER_NAME)
+    add_client(slack_http, slack)
+    opened = len(slack.calls_to("views.open"))
+    request = sr.command(f"checkins <@{LEADER}>", trigger_id=slack.issue_trigger_id(), user=sr.OTHER_COACH)
+    body = slack_http.send(request).json()
+    assert "not among your clients" in json.dumps(body["blocks"])
+    assert len(slack.calls_to("views.open")) == opened
