@@ -101,3 +101,30 @@ def test_another_coach_cannot_open_my_clients_check_ins(slack_http, slack, bot):
     body = slack_http.send(request).json()
     assert "not among your clients" in json.dumps(body["blocks"])
     assert len(slack.calls_to("views.open")) == opened
+
+
+def test_a_theory_of_action_about_a_client_offers_check_ins_for_its_goal(slack_http, slack, bot):
+    from tests.flow import fill_pages, open_about, protocol
+
+    slack.add_user(LEADER, name=LEADER_NAME, tz="Europe/Berlin")
+    add_client(slack_http, slack)
+    body = fill_pages(
+        slack_http,
+        open_about(slack_http, slack, "theory-of-action", f"<@{LEADER}>"),
+        protocol("theory-of-action"),
+        "G",
+    )
+    summary = body["view"]
+    button = next(e for b in summary["blocks"] if b["type"] == "actions" for e in b["elements"])
+    assert button["action_id"] == "set_up_checkins"
+    clicked = sr.block_action(
+        button["action_id"],
+        button["value"],
+        trigger_id=slack.issue_trigger_id(),
+        view={**summary, "id": "VSUM1"},
+    )
+    slack_http.send(clicked)
+    form = slack.calls_to("views.push")[-1]
+    assert form.ok and form.args["view"]["callback_id"] == "schedule_form"
+    goal = next(b for b in form.args["view"]["blocks"] if b.get("block_id") == "schedule_goal")
+    assert "G" in goal["element"]["initial_option"]["text"]["text"]  # the goal the run just set

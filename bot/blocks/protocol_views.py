@@ -221,11 +221,26 @@ def summary_view(completed: Completed) -> dict:
     note = "on its way to your DMs" if completed.newly else "also in your DMs"
     blocks: list[dict] = [context(f"Completed. This summary is private to you, and {note}.")]
     pieces = split_text(text[:MODAL_SUMMARY_CHARS])
-    room = MODAL_BLOCKS_MAX - len(blocks) - 1
+    room = MODAL_BLOCKS_MAX - len(blocks) - 2
     cut = len(text) > MODAL_SUMMARY_CHARS or len(pieces) > room
     blocks.extend(section(piece) for piece in pieces[:room])
     if cut:
         blocks.append(context("The summary continues in your DM, where it is sent in full."))
+    if completed.protocol.goal is not None and completed.client is not None:
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": plain(f"Set up check-ins with {completed.client.name}"[:75]),
+                        "action_id": ActionId.SET_UP_CHECKINS,
+                        "value": completed.client.id,
+                        "style": "primary",
+                    }
+                ],
+            }
+        )
     return {
         "type": "modal",
         "callback_id": CallbackId.PROTOCOL_SUMMARY,
