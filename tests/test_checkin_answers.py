@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from bot.ids import ActionId, pair
-from bot.storage.models import AnswerRevision, CheckinSchedule, Delivery, DeliveryStatus
+from bot.storage.models import AnswerRevision, CheckinSchedule, Delivery, DeliveryStatus, ProtocolRun
 from tests import slack_requests as sr
 from tests.checkin_setup import COACH, due_rows, schedule_for
 
@@ -179,3 +179,30 @@ def test_nobody_else_can_answer_a_leaders_check_in(slack_http, slack, bot, clock
     shown = slack.calls_to("views.open")[-1].args["view"]
     assert "belongs to someone else" in json.dumps(shown)
     assert slack.calls_to("chat.update") == []
+
+
+def test_the_answer_form_shows_what_is_missing_and_keeps_the_rest(slack_http, slack, bot, clock):
+    delivery_id, message = delivered(bot, slack, clock)
+    slack_http.send(
+        sr.block_action(
+            ActionId.CHECKIN_ANSWER,
+            delivery_id,
+            trigger_id=slack.issue_trigger_id(),
+            user=LEADER,
+            message=message,
+        )
+    )
+    form = slack.calls_to("views.open")[-1].response["view"]
+    body = slack_http.send(sr.view_submission(form, {"evidence": "Exit tickets"}, user=LEADER)).json()
+    assert body["response_action"] == "errors"
+    assert set(body["errors"]) == {"step:progress", "step:goal_still_right"}
+    assert row(bot, delivery_id).status == DeliveryStatus.SENT
+    # The modal stays open with what was typed; the leader fills in the rest and sends again.
+    fixed = {"evidence": "Exit tickets", "progress": "2", "goal_still_right": "talk"}
+    done = slack_http.send(sr.view_submission(form, fixed, user=LEADER)).json()
+    assert done == {"response_action": "clear"}
+    answered = row(bot, delivery_id)
+    assert answered.status == DeliveryStatus.ANSWERED and answered.rating == 2
+    assert "Exit tickets" in json.dumps(to_coach(slack)[-1].args["blocks"])
+    with Session(bot.engine) as session:
+        assert len(session.exec(select(ProtocolRun)).all()) == 1  # one run for both tries

@@ -19,7 +19,7 @@ from bot.handlers.modals import REFUSALS, show
 from bot.ids import ActionId, BlockId, CallbackId, unpair
 from bot.scheduling.recurrence import Cadence
 from bot.services.checkins import CHECKIN_PROTOCOL, NotYourCheckin, ScheduleForm
-from bot.services.runs import Coach, PageAnswers
+from bot.services.runs import Coach, PageAnswers, PageToShow
 from bot.slack_gateway import DeliveryFailed
 
 log = logging.getLogger(__name__)
@@ -205,12 +205,14 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="update", view=notice_view("not_found"))
             return
         protocol = deps.runs.protocol(CHECKIN_PROTOCOL)
-        page = protocol.pages[0]
-        run_id = delivery.run_id or deps.runs.start(leader, CHECKIN_PROTOCOL, view_id=None)
-        outcome = deps.runs.submit_page(leader, PageAnswers(protocol.id, page.id, raw, run_id=run_id))
-        if getattr(outcome, "errors", None):
+        given = PageAnswers(
+            protocol.id, protocol.pages[0].id, raw, run_id=delivery.run_id, view_id=view.get("id")
+        )
+        outcome = deps.runs.submit_page(leader, given)
+        if isinstance(outcome, PageToShow):  # the one page had errors; valid answers are kept
             ack(response_action="errors", errors=step_errors(outcome.errors))
             return
+        run_id = outcome.run_id
         answers = deps.runs.step_answers(leader, run_id)
         rating = int(answers["progress"]) if "progress" in answers else None
         if not deps.checkins.answer(leader.user_id, delivery.id, rating=rating, run_id=run_id):
