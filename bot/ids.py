@@ -59,6 +59,7 @@ class BlockId(StrEnum):
     SCHEDULE_TIME = "schedule_time"
     SCHEDULE_FIRST = "schedule_first"
     SCHEDULE_END = "schedule_end"
+    SCHEDULE_REMINDER = "schedule_reminder"
 
 
 def pair(first: str, second: str) -> str:

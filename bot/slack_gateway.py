@@ -93,13 +93,22 @@ class SlackGateway:
             raise DeliveryFailed(code, transient=code not in PERMANENT_ERRORS) from error
         return response["view"]["id"]
 
-    def post(self, *, channel: str, messages: Sequence[Message], metadata: dict | None = None) -> Posted:
+    def post(
+        self,
+        *,
+        channel: str,
+        messages: Sequence[Message],
+        metadata: dict | None = None,
+        thread_ts: str | None = None,
+    ) -> Posted:
         """Post messages in order to a channel, or (given a user id) to that user's DM with the
         bot; returns where they landed (a DM's own channel id) and their timestamps. `metadata`
         (Slack message metadata) goes on the first message, so it can be found again."""
         sent: list[str] = []
         for message in messages:
             extra = {"metadata": metadata} if metadata and not sent else {}
+            if thread_ts:
+                extra["thread_ts"] = thread_ts
             try:
                 response = self._client.chat_postMessage(
                     channel=channel, text=message.text, blocks=message.blocks, unfurl_links=False, **extra

@@ -174,3 +174,18 @@ def test_being_told_to_wait_is_not_a_failed_attempt(bot, slack, clock):
         clock.advance(timedelta(seconds=2))
     assert bot.dispatcher.run_once().sent == 1
     assert statuses(bot, [delivery_id]) == {delivery_id: DeliveryStatus.SENT}
+
+
+def test_one_reminder_in_the_thread_after_the_delay_and_none_once_answered(bot, slack, clock):
+    schedule = schedule_for(bot, "ULEAD01", reminder_after_hours=24)
+    first, second = due_rows(bot, schedule, 2, due=clock.now - timedelta(minutes=1), to="ULEAD01")
+    assert bot.dispatcher.run_once().sent == 2
+    bot.checkins.answer("ULEAD01", second, rating=4)
+    clock.advance(timedelta(hours=23))
+    assert bot.dispatcher.run_once().reminded == 0
+    clock.advance(timedelta(hours=2))
+    assert bot.dispatcher.run_once().reminded == 1  # the unanswered one only
+    assert bot.dispatcher.run_once().reminded == 0  # once
+    (nudge,) = [c for c in slack.calls_to("chat.postMessage") if c.args.get("thread_ts")]
+    with Session(bot.engine) as session:
+        assert nudge.args["thread_ts"] == session.get(Delivery, first).message_ts

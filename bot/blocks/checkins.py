@@ -113,3 +113,8 @@ def coach_answer_messages(checkin: CheckinContext, rating: int | None, summary: 
     text = f"{checkin.leader_name} checked in"
     pieces = [header, *(split_text(summary) if summary else [])]
     return [Message(text=text, blocks=[section(piece) for piece in pieces[:MESSAGE_BLOCKS_MAX]])]
+
+
+def reminder_message() -> Message:
+    body = prompts.render("checkin_reminder")
+    return Message(text="A gentle reminder about your check-in", blocks=[section(body)])

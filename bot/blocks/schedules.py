@@ -104,6 +104,15 @@ def schedule_form(
     if current and current.end_date:
         end["initial_date"] = current.end_date.isoformat()
     blocks.append(_input(BlockId.SCHEDULE_END, "Last check-in", end, optional=True))
+    reminders = [_option("none", "No reminder"), _option("24", "Once, after 24 hours unanswered")]
+    reminder = reminders[1] if current and current.reminder_after_hours else reminders[0]
+    blocks.append(
+        _input(
+            BlockId.SCHEDULE_REMINDER,
+            "Reminder",
+            {"type": "static_select", "options": reminders, "initial_option": reminder},
+        )
+    )
     return {
         "type": "modal",
         "callback_id": CallbackId.SCHEDULE_FORM,

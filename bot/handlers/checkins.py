@@ -86,6 +86,7 @@ def _read_schedule(values: dict) -> tuple[ScheduleForm | None, dict[str, str]]:
         cadence = Cadence(cadence)
     except (ValueError, TypeError) as error:
         raise MalformedPayload("the schedule form is incomplete") from error
+    reminder = (field(BlockId.SCHEDULE_REMINDER).get("selected_option") or {}).get("value")
     if end is not None and end < first:
         errors[BlockId.SCHEDULE_END] = "The last check-in cannot come before the first."
     if errors:
@@ -96,7 +97,7 @@ def _read_schedule(values: dict) -> tuple[ScheduleForm | None, dict[str, str]]:
         first_date=first,
         end_date=end,
         weekdays=days if cadence == Cadence.WEEKDAYS else frozenset(),
-        reminder_after_hours=None,
+        reminder_after_hours=int(reminder) if reminder and reminder.isdigit() else None,
         goal_id=None if goal_text else goal_id,
         goal_text=goal_text or None,
     )

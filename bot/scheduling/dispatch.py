@@ -16,7 +16,7 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.blocks.checkins import checkin_message, missed_message, undeliverable_message
+from bot.blocks.checkins import checkin_message, missed_message, reminder_message, undeliverable_message
 from bot.services.checkins import CheckinService
 from bot.services.runs import Clock
 from bot.slack_gateway import DeliveryFailed, SlackGateway
@@ -61,6 +61,7 @@ class DispatchReport:
     recovered: int = 0
     retried: int = 0
     failed: int = 0
+    reminded: int = 0
     missed: list[Delivery] = field(default_factory=list)
 
 
@@ -98,6 +99,7 @@ class Dispatcher:
             with self._session() as session:
                 claimed = outbox.claim_due(session, now=self._clock(), limit=BATCH)
             if not claimed:  # nothing due that another dispatcher is not already sending
+                self._remind(report)
                 return report
             for delivery in claimed:
                 self._send(delivery, report)
@@ -124,6 +126,27 @@ class Dispatcher:
                 message_ts=posted.ts[0],
             )
         report.sent += 1
+
+    def _remind(self, report: DispatchReport) -> None:
+        """One nudge, in the check-in's thread, once the schedule's reminder delay has passed."""
+        now = self._clock()
+        with self._session() as session:
+            waiting = outbox.awaiting_reminder(session, now=now)
+        for delivery, hours in waiting:
+            if delivery.sent_at is None or delivery.sent_at + timedelta(hours=hours) > now:
+                continue
+            with self._session() as session:
+                if not outbox.claim_reminder(session, delivery_id=delivery.id, now=now):
+                    continue
+            try:
+                self._gateway.post(
+                    channel=delivery.channel or delivery.recipient,
+                    messages=[reminder_message()],
+                    thread_ts=delivery.message_ts,
+                )
+                report.reminded += 1
+            except DeliveryFailed as failure:
+                log.warning("reminder for %s not sent: %s", delivery.id, failure.error)
 
     def _tell_coaches(self, missed: list[Delivery]) -> None:
         """Missed check-ins are reported, never silent. Each row turns missed in one UPDATE, so

@@ -244,3 +244,4 @@ class Delivery(SQLModel, table=True):
     rating: int | None = None
     run_id: str | None = Field(default=None, foreign_key="protocol_run.id", max_length=32)
     answered_at: datetime | None = None
+    reminded_at: datetime | None = None

@@ -148,3 +148,33 @@ def get_delivery(session: Session, *, delivery_id: str) -> Delivery | None:
 
 def active_schedules(session: Session) -> Sequence[CheckinSchedule]:
     return session.exec(select(CheckinSchedule).where(CheckinSchedule.paused == False)).all()  # noqa: E712
+
+
+def awaiting_reminder(session: Session, *, now: datetime) -> list[tuple[Delivery, int]]:
+    """Sent, unanswered check-ins of schedules with a reminder, not reminded yet, window open."""
+    query = (
+        select(Delivery, CheckinSchedule.reminder_after_hours)
+        .join(CheckinSchedule, col(CheckinSchedule.id) == Delivery.schedule_id)
+        .where(
+            Delivery.status == DeliveryStatus.SENT,
+            col(Delivery.reminded_at).is_(None),
+            col(CheckinSchedule.reminder_after_hours).is_not(None),
+            Delivery.answer_by > now,
+        )
+    )
+    return [(delivery, hours) for delivery, hours in session.exec(query).all()]
+
+
+def claim_reminder(session: Session, *, delivery_id: str, now: datetime) -> bool:
+    """Only the process that flips `reminded_at` sends the reminder."""
+    result = session.exec(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            col(Delivery.reminded_at).is_(None),
+            Delivery.status == DeliveryStatus.SENT,
+        )
+        .values(reminded_at=now)
+    )
+    session.commit()
+    return result.rowcount == 1

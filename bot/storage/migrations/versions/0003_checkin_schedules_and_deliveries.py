@@ -83,6 +83,7 @@ def upgrade() -> None:
         sa.Column("rating", sa.Integer(), nullable=True),
         sa.Column("run_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("answered_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("reminded_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["run_id"], ["protocol_run.id"], name=op.f("fk_delivery_run_id_protocol_run")
         ),
