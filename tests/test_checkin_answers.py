@@ -25,6 +25,16 @@ def delivered(bot, slack, clock) -> tuple[str, tuple[str, str]]:
     return delivery_id, (message.response["channel"], message.response["ts"])
 
 
+def press(
+    slack_http, slack, action_id: str, delivery_id: str, message: tuple[str, str], *, user: str = LEADER
+):
+    """A click on the check-in message's button, by `user`."""
+    request = sr.block_action(
+        action_id, delivery_id, trigger_id=slack.issue_trigger_id(), user=user, message=message
+    )
+    return slack_http.send(request)
+
+
 def row(bot, delivery_id: str) -> Delivery:
     with Session(bot.engine) as session:
         return session.get(Delivery, delivery_id)
@@ -38,15 +48,7 @@ def test_a_tap_on_a_rating_answers_and_the_coach_hears_it(slack_http, slack, bot
     delivery_id, message = delivered(bot, slack, clock)
     buttons = slack.calls_to("chat.postMessage")[-1].args["blocks"][2]["elements"]
     assert [b["text"]["text"] for b in buttons] == ["1", "2", "3", "4", "5"]
-    slack_http.send(
-        sr.block_action(
-            f"{ActionId.CHECKIN_RATE}:4",
-            delivery_id,
-            trigger_id=slack.issue_trigger_id(),
-            user=LEADER,
-            message=message,
-        )
-    )
+    press(slack_http, slack, f"{ActionId.CHECKIN_RATE}:4", delivery_id, message, user=LEADER)
     answered = row(bot, delivery_id)
     assert answered.status == DeliveryStatus.ANSWERED and answered.rating == 4
     (updated,) = slack.calls_to("chat.update")
@@ -57,15 +59,7 @@ def test_a_tap_on_a_rating_answers_and_the_coach_hears_it(slack_http, slack, bot
 
 def test_the_answer_modal_stores_a_check_in_run_and_can_be_changed_later(slack_http, slack, bot, clock):
     delivery_id, message = delivered(bot, slack, clock)
-    slack_http.send(
-        sr.block_action(
-            ActionId.CHECKIN_ANSWER,
-            delivery_id,
-            trigger_id=slack.issue_trigger_id(),
-            user=LEADER,
-            message=message,
-        )
-    )
+    press(slack_http, slack, ActionId.CHECKIN_ANSWER, delivery_id, message, user=LEADER)
     form = slack.calls_to("views.open")[-1].response["view"]
     assert form["callback_id"] == "checkin_form"
     answers = {
@@ -81,15 +75,7 @@ def test_the_answer_modal_stores_a_check_in_run_and_can_be_changed_later(slack_h
     told = to_coach(slack)[-1]
     assert "Reading logs" in json.dumps(told.args["blocks"]) and "3 of 5" in json.dumps(told.args["blocks"])
 
-    slack_http.send(
-        sr.block_action(
-            ActionId.CHECKIN_ANSWER,
-            delivery_id,
-            trigger_id=slack.issue_trigger_id(),
-            user=LEADER,
-            message=message,
-        )
-    )
+    press(slack_http, slack, ActionId.CHECKIN_ANSWER, delivery_id, message, user=LEADER)
     again = slack.calls_to("views.open")[-1].response["view"]
     progress = next(b for b in again["blocks"] if b.get("block_id") == "step:progress")
     assert progress["element"]["initial_option"]["value"] == "3"  # the answer given, to change
@@ -102,26 +88,10 @@ def test_the_answer_modal_stores_a_check_in_run_and_can_be_changed_later(slack_h
 def test_a_late_answer_is_taken_until_the_window_closes(slack_http, slack, bot, clock):
     delivery_id, message = delivered(bot, slack, clock)
     clock.advance(timedelta(days=6))
-    slack_http.send(
-        sr.block_action(
-            f"{ActionId.CHECKIN_RATE}:2",
-            delivery_id,
-            trigger_id=slack.issue_trigger_id(),
-            user=LEADER,
-            message=message,
-        )
-    )
+    press(slack_http, slack, f"{ActionId.CHECKIN_RATE}:2", delivery_id, message, user=LEADER)
     assert row(bot, delivery_id).rating == 2
     clock.advance(timedelta(days=2))  # past the next occurrence
-    slack_http.send(
-        sr.block_action(
-            f"{ActionId.CHECKIN_RATE}:5",
-            delivery_id,
-            trigger_id=slack.issue_trigger_id(),
-            user=LEADER,
-            message=message,
-        )
-    )
+    press(slack_http, slack, f"{ActionId.CHECKIN_RATE}:5", delivery_id, message, user=LEADER)
     assert row(bot, delivery_id).rating == 2
     assert "closed" in json.dumps(slack.calls_to("chat.update")[-1].args["blocks"])
 
@@ -157,24 +127,8 @@ def test_snooze_skip_and_pause(slack_http, slack, bot, clock):
 
 def test_nobody_else_can_answer_a_leaders_check_in(slack_http, slack, bot, clock):
     delivery_id, message = delivered(bot, slack, clock)
-    slack_http.send(
-        sr.block_action(
-            f"{ActionId.CHECKIN_RATE}:1",
-            delivery_id,
-            trigger_id=slack.issue_trigger_id(),
-            user=sr.OTHER_COACH,
-            message=message,
-        )
-    )
-    slack_http.send(
-        sr.block_action(
-            ActionId.CHECKIN_ANSWER,
-            delivery_id,
-            trigger_id=slack.issue_trigger_id(),
-            user=sr.OTHER_COACH,
-            message=message,
-        )
-    )
+    press(slack_http, slack, f"{ActionId.CHECKIN_RATE}:1", delivery_id, message, user=sr.OTHER_COACH)
+    press(slack_http, slack, ActionId.CHECKIN_ANSWER, delivery_id, message, user=sr.OTHER_COACH)
     assert row(bot, delivery_id).status == DeliveryStatus.SENT and row(bot, delivery_id).rating is None
     shown = slack.calls_to("views.open")[-1].args["view"]
     assert "belongs to someone else" in json.dumps(shown)
@@ -183,15 +137,7 @@ def test_nobody_else_can_answer_a_leaders_check_in(slack_http, slack, bot, clock
 
 def test_the_answer_form_shows_what_is_missing_and_keeps_the_rest(slack_http, slack, bot, clock):
     delivery_id, message = delivered(bot, slack, clock)
-    slack_http.send(
-        sr.block_action(
-            ActionId.CHECKIN_ANSWER,
-            delivery_id,
-            trigger_id=slack.issue_trigger_id(),
-            user=LEADER,
-            message=message,
-        )
-    )
+    press(slack_http, slack, ActionId.CHECKIN_ANSWER, delivery_id, message, user=LEADER)
     form = slack.calls_to("views.open")[-1].response["view"]
     body = slack_http.send(sr.view_submission(form, {"evidence": "Exit tickets"}, user=LEADER)).json()
     assert body["response_action"] == "errors"
