@@ -81,16 +81,8 @@ def form_submission(
             values[block["block_id"]] = {element["action_id"]: _element_state(element, value)}
     payload = _view_payload(view, {})
     payload["state"] = {"values": values}
-    return _interactive(
-        {
-            "type": "view_submission",
-            "team": {"id": team, "domain": "equity-coaches"},
-            "user": _user(user, team),
-            "api_app_id": "A0COACH",
-            "trigger_id": f"{next(_sequence)}.trigger",
-            "view": payload,
-        }
-    )
+    trigger = f"{next(_sequence)}.trigger"
+    return _view_event("view_submission", payload, user, team, trigger_id=trigger)
 
 
 def _element_state(element: dict, value: Any) -> dict:
@@ -155,34 +147,30 @@ def _view_payload(view: dict, answers: Mapping[str, Any]) -> dict:
     }
 
 
-def view_submission(
-    view: dict, answers: Mapping[str, Any], *, user: str = COACH, team: str = TEAM
-) -> SlackRequest:
+def _view_event(kind: str, payload: dict, user: str, team: str, **extra: Any) -> SlackRequest:
     return _interactive(
         {
-            "type": "view_submission",
+            "type": kind,
             "team": {"id": team, "domain": "equity-coaches"},
             "user": _user(user, team),
             "api_app_id": "A0COACH",
-            "trigger_id": f"{next(_sequence)}.trigger",
-            "view": _view_payload(view, answers),
+            **extra,
+            "view": payload,
         }
     )
+
+
+def view_submission(
+    view: dict, answers: Mapping[str, Any], *, user: str = COACH, team: str = TEAM
+) -> SlackRequest:
+    trigger = f"{next(_sequence)}.trigger"
+    return _view_event("view_submission", _view_payload(view, answers), user, team, trigger_id=trigger)
 
 
 def view_closed(
     view: dict, answers: Mapping[str, Any], *, user: str = COACH, team: str = TEAM
 ) -> SlackRequest:
-    return _interactive(
-        {
-            "type": "view_closed",
-            "team": {"id": team, "domain": "equity-coaches"},
-            "user": _user(user, team),
-            "api_app_id": "A0COACH",
-            "is_cleared": False,
-            "view": _view_payload(view, answers),
-        }
-    )
+    return _view_event("view_closed", _view_payload(view, answers), user, team, is_cleared=False)
 
 
 def block_action(

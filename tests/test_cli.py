@@ -110,9 +110,10 @@ def test_try_asks_again_when_a_required_answer_is_missing(tmp_path: Path):
     assert {s.id for s in first.steps} <= stored
 
 
-def test_serve_without_tokens_exits_with_one_line_naming_the_variable(tmp_path: Path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
-    result = subprocess.run(
+def serve_with(tmp_path: Path, **slack: str) -> subprocess.CompletedProcess:
+    """`coachbot serve` with only the given SLACK_ variables set."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")} | slack
+    return subprocess.run(
         [sys.executable, "-m", "bot", "serve"],
         cwd=tmp_path,
         env=env,
@@ -120,6 +121,10 @@ def test_serve_without_tokens_exits_with_one_line_naming_the_variable(tmp_path: 
         text=True,
         timeout=60,
     )
+
+
+def test_serve_without_tokens_exits_with_one_line_naming_the_variable(tmp_path: Path):
+    result = serve_with(tmp_path)
     assert result.returncode == 1
     message = result.stderr.strip().splitlines()
     assert len(message) == 1
@@ -127,16 +132,7 @@ def test_serve_without_tokens_exits_with_one_line_naming_the_variable(tmp_path: 
 
 
 def test_serve_with_bot_token_only_asks_for_app_token_or_signing_secret(tmp_path: Path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
-    env["SLACK_BOT_TOKEN"] = "xoxb-test"
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "serve"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = serve_with(tmp_path, SLACK_BOT_TOKEN="xoxb-test")
     assert result.returncode == 1
     assert "SLACK_APP_TOKEN or SLACK_SIGNING_SECRET" in result.stderr
     assert "xoxb-test" not in result.stderr + result.stdout
