@@ -152,3 +152,31 @@ def test_the_answer_form_shows_what_is_missing_and_keeps_the_rest(slack_http, sl
     assert "Exit tickets" in json.dumps(to_coach(slack)[-1].args["blocks"])
     with Session(bot.engine) as session:
         assert len(session.exec(select(ProtocolRun)).all()) == 1  # one run for both tries
+
+
+def test_the_coach_sees_ratings_statuses_and_open_obstacles(slack_http, slack, bot, clock):
+    delivery_id, message = delivered(bot, slack, clock)
+    press(slack_http, slack, ActionId.CHECKIN_ANSWER, delivery_id, message)
+    form = slack.calls_to("views.open")[-1].response["view"]
+    answers = {
+        "progress": "2",
+        "goal_still_right": "yes",
+        "obstacle_kinds": ["capacity", "emotional_support"],
+    }
+    slack_http.send(sr.view_submission(form, answers, user=LEADER))
+    with Session(bot.engine) as session:
+        client_id = session.exec(select(CheckinSchedule)).one().client_id
+    view = bot_view(bot, client_id)
+    text = json.dumps(view["blocks"])
+    assert "answered, 2 of 5" in text
+    assert "Open obstacles" in text and "capacity, emotional support" in text
+
+
+def bot_view(bot, client_id: str) -> dict:
+    from bot.blocks.schedules import checkins_view
+
+    schedule = bot.checkins.schedule_of(COACH, client_id)
+    client = bot.clients.get(COACH, client_id)
+    return checkins_view(
+        client, schedule, bot.checkins.next_due(schedule), bot.checkins.history(COACH, client_id)
+    )

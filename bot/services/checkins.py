@@ -17,10 +17,13 @@ from sqlmodel import Session, col, select
 from bot.scheduling.recurrence import Cadence, Rule, next_after, occurrences
 from bot.services.runs import Clock, Coach, owned_client
 from bot.storage import outbox
+from bot.storage import runs as run_repo
 from bot.storage.models import CheckinSchedule, Client, Delivery, DeliveryStatus, Goal, utcnow
 
 # The protocol a leader answers a check-in with (protocols/goal-checkin.yaml).
 CHECKIN_PROTOCOL = "goal-checkin"
+# The goal-checkin step naming kinds of obstacles; the coach's history shows the latest ones.
+OBSTACLES_STEP = "obstacle_kinds"
 # How far ahead rows are made, and how far back a late start still looks.
 HORIZON = timedelta(days=3)
 LOOKBACK = timedelta(days=2)
@@ -62,6 +65,8 @@ class HistoryLine:
     occurrence: date
     status: DeliveryStatus
     rating: int | None
+    # What the leader said got in the way (will, skill, knowledge, capacity, emotional support).
+    obstacles: tuple[str, ...] = ()
 
 
 def rule_of(schedule: CheckinSchedule) -> Rule:
@@ -259,7 +264,14 @@ class CheckinService:
                 .order_by(col(Delivery.occurrence).desc())
                 .limit(limit)
             )
-            return [HistoryLine(d.occurrence, d.status, d.rating) for d in session.exec(query).all()]
+            rows = session.exec(query).all()
+            answers = run_repo.answers_of_step(
+                session, run_ids=[d.run_id for d in rows if d.run_id], step_id=OBSTACLES_STEP
+            )
+            return [
+                HistoryLine(d.occurrence, d.status, d.rating, tuple(answers.get(d.run_id) or ()))
+                for d in rows
+            ]
 
     def goals_of(self, coach: Coach, client_id: str) -> list[Goal]:
         with self._session() as session:

@@ -205,6 +205,14 @@ def load_answers(session: Session, *, run_id: str) -> dict[str, str | list[str]]
     return {row.step_id: json.loads(row.value) for row in rows}
 
 
+def answers_of_step(session: Session, *, run_ids: Sequence[str], step_id: str) -> dict[str, object]:
+    """One step's answer in each of several runs, in one query."""
+    if not run_ids:
+        return {}
+    query = select(Answer).where(col(Answer.run_id).in_(run_ids), Answer.step_id == step_id)
+    return {answer.run_id: json.loads(answer.value) for answer in session.exec(query).all()}
+
+
 def answer_counts(session: Session, *, run_ids: Sequence[str]) -> dict[str, int]:
     """How many steps each run has answered, in one query for a whole listing."""
     if not run_ids:
