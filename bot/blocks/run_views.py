@@ -14,8 +14,6 @@ from bot.services.runs import RunDetail
 from bot.storage.models import RunStatus
 
 MODAL_BLOCKS_MAX = 100
-# Room kept for the header, actions and shares around the answers.
-RESERVED_BLOCKS = 20
 
 
 def _button(

@@ -7,7 +7,6 @@ later is enforced here first, where the author can still see which file and fiel
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 from typing import Annotated
 
@@ -201,7 +200,3 @@ class Protocol(Strict):
 
     def page_index(self, page_id: str) -> int | None:
         return next((i for i, p in enumerate(self.pages) if p.id == page_id), None)
-
-
-def is_slug(text: str) -> bool:
-    return re.fullmatch(SLUG, text) is not None

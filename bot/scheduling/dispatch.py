@@ -39,9 +39,8 @@ class Pacer:
     """Keeps this process's sends under Slack's workspace-wide pace (a token bucket), and holds
     them all while Slack says to wait. It runs in the dispatcher's own thread, never a listener's."""
 
-    def __init__(self, per_second: float, *, burst: int = 1) -> None:
+    def __init__(self, per_second: float) -> None:
         self._interval = 1.0 / per_second
-        self._burst = burst
         self._next = time.monotonic()
 
     def wait(self) -> None:
@@ -49,7 +48,7 @@ class Pacer:
         if self._next > now:
             time.sleep(self._next - now)
             now = self._next
-        self._next = max(self._next, now - self._interval * (self._burst - 1)) + self._interval
+        self._next = max(self._next, now) + self._interval
 
     def hold(self, seconds: float) -> None:
         self._next = max(self._next, time.monotonic() + seconds)
