@@ -59,7 +59,8 @@ def claim_due(session: Session, *, now: datetime, limit: int) -> list[Delivery]:
     The ids are picked first and then updated, in one transaction: folded into one statement,
     PostgreSQL may re-run a `LIMIT ... SKIP LOCKED` subquery per row and claim far more than
     `limit`. The UPDATE's own `status = 'pending'` keeps a row from being claimed twice where
-    there is no row locking (SQLite, whose writers take turns)."""
+    there is no row locking (SQLite, whose writers take turns). An empty list means nothing due
+    is left unclaimed."""
     picked = (
         select(Delivery.id)
         .where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now)
@@ -68,19 +69,23 @@ def claim_due(session: Session, *, now: datetime, limit: int) -> list[Delivery]:
     )
     if session.get_bind().dialect.name == "postgresql":
         picked = picked.with_for_update(skip_locked=True)
-    ids = list(session.exec(picked).all())
-    if not ids:
+    while True:
+        ids = list(session.exec(picked).all())
+        if not ids:
+            session.commit()
+            return []
+        statement = (
+            update(Delivery)
+            .where(col(Delivery.id).in_(ids), Delivery.status == DeliveryStatus.PENDING)
+            .values(status=DeliveryStatus.CLAIMED, claimed_at=now, attempts=Delivery.attempts + 1)
+            .returning(Delivery)
+        )
+        claimed = list(session.exec(statement).scalars())
         session.commit()
-        return []
-    statement = (
-        update(Delivery)
-        .where(col(Delivery.id).in_(ids), Delivery.status == DeliveryStatus.PENDING)
-        .values(status=DeliveryStatus.CLAIMED, claimed_at=now, attempts=Delivery.attempts + 1)
-        .returning(Delivery)
-    )
-    claimed = list(session.exec(statement).scalars())
-    session.commit()
-    return claimed
+        if claimed:
+            return claimed
+        # Another dispatcher took every row picked here between the pick and the update
+        # (SQLite has no row locks); pick again rather than report that nothing is due.
 
 
 def stale_claims(session: Session, *, claimed_before: datetime, limit: int) -> Sequence[Delivery]:
