@@ -17,10 +17,13 @@ from bot.handlers.deps import Deps
 from bot.logs import slack_library_logger
 from bot.protocols.catalog import Catalog
 from bot.scheduling.dispatch import CLAIM_TIMEOUT, PACE_PER_SECOND, Dispatcher
+from bot.scheduling.rounds import RoundKeeper
 from bot.scheduling.scheduler import IntervalJob, build_scheduler
 from bot.scheduling.summaries import retry_unsent_summaries
 from bot.services.checkins import CheckinService
 from bot.services.clients import ClientService
+from bot.services.round_schedules import RoundScheduleService
+from bot.services.rounds import RoundService
 from bot.services.runs import Clock, RunService
 from bot.slack_gateway import SlackGateway, make_client
 from bot.storage.db import make_engine, upgrade
@@ -32,6 +35,7 @@ LISTENER_THREADS = 64
 SUMMARY_RETRY_SECONDS = 60
 MATERIALIZE_SECONDS = 300
 DISPATCH_SECONDS = 5
+ROUNDS_SECONDS = 15
 
 
 @dataclass
@@ -42,6 +46,8 @@ class Bot:
     clients: ClientService
     checkins: CheckinService
     dispatcher: Dispatcher
+    rounds: RoundService
+    keeper: RoundKeeper
     gateway: SlackGateway
     app: App
     scheduler: BackgroundScheduler
@@ -82,7 +88,21 @@ def build_bot(
         claim_timeout=claim_timeout,
         pace_per_second=pace_per_second,
     )
-    register_all(app, Deps(runs=runs, clients=clients, checkins=checkins, gateway=gateway))
+    rounds = RoundService(engine=engine, runs=runs, clock=clock)
+    round_schedules = RoundScheduleService(engine=engine, clock=clock)
+    keeper = RoundKeeper(rounds=rounds, schedules=round_schedules, gateway=gateway)
+    register_all(
+        app,
+        Deps(
+            runs=runs,
+            clients=clients,
+            checkins=checkins,
+            gateway=gateway,
+            rounds=rounds,
+            round_schedules=round_schedules,
+            keeper=keeper,
+        ),
+    )
     scheduler = build_scheduler(
         [
             IntervalJob(
@@ -90,7 +110,9 @@ def build_bot(
             ),
             IntervalJob("materialize-checkins", checkins.materialize, MATERIALIZE_SECONDS),
             IntervalJob("dispatch-checkins", dispatcher.run_once, DISPATCH_SECONDS),
-        ]
+            IntervalJob("keep-rounds", keeper.run_once, ROUNDS_SECONDS),
+        ],
+        at_start={"catch-up-rounds": keeper.catch_up},
     )
     return Bot(
         settings=settings,
@@ -99,6 +121,8 @@ def build_bot(
         clients=clients,
         checkins=checkins,
         dispatcher=dispatcher,
+        rounds=rounds,
+        keeper=keeper,
         gateway=gateway,
         app=app,
         scheduler=scheduler,

@@ -54,7 +54,34 @@ class Checkins:
     leader: LeaderRef
 
 
-Command = Help | Start | Resume | History | AddClient | Clients | Export | Checkins
+@dataclass(frozen=True)
+class Collaborative:
+    """Register the channel the command was typed in as a Coach Collaborative."""
+
+
+@dataclass(frozen=True)
+class ScheduleRounds:
+    pass
+
+
+@dataclass(frozen=True)
+class Round:
+    protocol_id: str
+
+
+Command = (
+    Help
+    | Start
+    | Resume
+    | History
+    | AddClient
+    | Clients
+    | Export
+    | Checkins
+    | Collaborative
+    | ScheduleRounds
+    | Round
+)
 
 
 def parse_mention(word: str) -> LeaderRef | None:
@@ -74,7 +101,8 @@ def _start(protocol_id: str, rest: list[str], catalog: Catalog) -> Start | None:
     return Start(protocol_id, leader)
 
 
-def parse(text: str, catalog: Catalog) -> Command:
+def parse(text: str, catalog: Catalog, rounds: Catalog | None = None) -> Command:
+    """`catalog` holds the protocols a coach runs alone; `rounds` the collaborative ones."""
     words = text.split()
     unknown = Help(unknown=text.strip())
     if not words or words[0].lower() == "help":
@@ -100,4 +128,10 @@ def parse(text: str, catalog: Catalog) -> Command:
         case "checkins", [mention]:
             leader = parse_mention(mention)
             return Checkins(leader) if leader else unknown
+        case "collaborative", []:
+            return Collaborative()
+        case "collaborative", ["schedule"]:
+            return ScheduleRounds()
+        case "round", [protocol_id] if rounds is not None and rounds.get(protocol_id.lower()):
+            return Round(protocol_id.lower())
     return _start(verb, rest, catalog) or unknown

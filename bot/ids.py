@@ -21,6 +21,10 @@ class CallbackId(StrEnum):
     SHARE_TO_CHANNEL = "share_to_channel"
     CHECKIN_FORM = "checkin_form"
     SCHEDULE_FORM = "schedule_form"
+    ROUND_FRAME = "round_frame"
+    ROUND_RESTATE = "round_restate"
+    ROUND_PICKS = "round_picks"
+    ROUND_SCHEDULE = "round_schedule"
 
 
 class ActionId(StrEnum):
@@ -44,6 +48,16 @@ class ActionId(StrEnum):
     CHECKIN_ANSWER = "checkin_answer"
     CHECKIN_LATER = "checkin_later"
     SET_UP_CHECKINS = "set_up_checkins"
+    # Round buttons carry pair(round id, the phase the clicker saw), so a stale click moves nothing.
+    ROUND_NEXT = "round_next"
+    ROUND_END = "round_end"
+    ROUND_RESTATE = "round_restate"
+    # Tag buttons are "round_tag:<word>", one per kind of feedback; the value is the reply's id.
+    ROUND_TAG = "round_tag"
+    ROUND_WITHDRAW = "round_withdraw"
+    ROUND_REMINDERS = "round_reminders"
+    ROUND_PICK = "round_pick"
+    ROUND_FRAME_INVITED = "round_frame_invited"
 
 
 class BlockId(StrEnum):
@@ -60,6 +74,16 @@ class BlockId(StrEnum):
     SCHEDULE_FIRST = "schedule_first"
     SCHEDULE_END = "schedule_end"
     SCHEDULE_REMINDER = "schedule_reminder"
+    ROUND_MODE = "round_mode"
+    ROUND_FACILITATOR = "round_facilitator"
+    ROUND_FOCUS = "round_focus"
+    ROUND_PICKS = "round_picks"
+    ROUND_PROTOCOL = "round_protocol"
+    ROUND_EVERY = "round_every"
+    ROUND_FIRST = "round_first"
+    ROUND_TIME = "round_time"
+    ROUND_ROTATION = "round_rotation"
+    ROUND_ASK_AHEAD = "round_ask_ahead"
 
 
 def pair(first: str, second: str) -> str:

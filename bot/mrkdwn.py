@@ -35,3 +35,12 @@ def escape(value: Any) -> str:
     if isinstance(value, Markup):
         return str(value)
     return str(value).translate(_ESCAPES)
+
+
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+
+
+def channel(channel_id: str) -> Markup:
+    if not _CHANNEL_ID.match(channel_id):
+        raise ValueError("not a Slack channel id")
+    return Markup(f"<#{channel_id}>")

@@ -80,6 +80,7 @@ def _retry_after(error: SlackApiError) -> float | None:
 class SlackGateway:
     def __init__(self, client: WebClient) -> None:
         self._client = client
+        self._bot_user_id: str | None = None
 
     def open_view(self, *, trigger_id: str, view: dict) -> str:
         """Open a modal and return its view id."""
@@ -137,10 +138,11 @@ class SlackGateway:
         except SlackApiError as error:
             log.warning("chat.update failed: %s", _error_code(error))
 
-    def respond(self, *, response_url: str, message: Message) -> None:
-        """Answer a slash command or action ephemerally after its ack (e.g. a late modal)."""
+    def respond(self, *, response_url: str, message: Message, replace: bool = False) -> None:
+        """Answer a slash command or action ephemerally after its ack (e.g. a late modal), or
+        with `replace` change the ephemeral message the click came from."""
         WebhookClient(response_url, timeout=10, logger=slack_library_logger()).send(
-            text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False
+            text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=replace
         )
 
     def publish_home(self, *, user_id: str, view: dict) -> None:
@@ -240,3 +242,56 @@ class SlackGateway:
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return None
+
+    def whisper(self, *, channel: str, user_id: str, message: Message, thread_ts: str | None = None) -> None:
+        """An ephemeral message only `user_id` sees (a nudge to the presenter); best effort."""
+        extra = {"thread_ts": thread_ts} if thread_ts else {}
+        try:
+            self._client.chat_postEphemeral(
+                channel=channel, user=user_id, text=message.text, blocks=message.blocks, **extra
+            )
+        except SlackApiError as error:
+            log.warning("chat.postEphemeral failed: %s", _error_code(error))
+
+    def channel_members(self, channel: str) -> list[str]:
+        """Who is in a channel now: a Collaborative's members are its channel's members."""
+        members: list[str] = []
+        cursor = None
+        while True:
+            try:
+                page = self._client.conversations_members(channel=channel, limit=200, cursor=cursor)
+            except SlackApiError as error:
+                code = _error_code(error)
+                raise DeliveryFailed(
+                    code, transient=code not in PERMANENT_ERRORS, retry_after=_retry_after(error)
+                ) from error
+            members += page.get("members", [])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return members
+
+    def thread_replies(self, *, channel: str, thread_ts: str) -> list[dict]:
+        """Every reply in a thread, read once after a restart for what arrived while the bot was
+        down (replies are captured from events otherwise: Slack limits this method)."""
+        replies: list[dict] = []
+        cursor = None
+        while True:
+            try:
+                page = self._client.conversations_replies(
+                    channel=channel, ts=thread_ts, limit=200, cursor=cursor
+                )
+            except SlackApiError as error:
+                code = _error_code(error)
+                raise DeliveryFailed(
+                    code, transient=code not in PERMANENT_ERRORS, retry_after=_retry_after(error)
+                ) from error
+            replies += [m for m in page.get("messages", []) if m.get("ts") != thread_ts]
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return replies
+
+    def bot_user_id(self) -> str:
+        """The bot's own user id, asked once: its messages in a thread are not contributions."""
+        if self._bot_user_id is None:
+            self._bot_user_id = str(self._client.auth_test()["user_id"])
+        return self._bot_user_id

@@ -25,7 +25,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -917,6 +917,9 @@ class FakeSlack:
         self._workspace_bucket: _Bucket | None = None
         self._pending_uploads: dict[str, Json] = {}
         self._home_views: dict[str, str] = {}
+        # Channel id -> its members, for channels a test set up; posting in one of them needs
+        # the bot among the members, as in Slack (not_in_channel).
+        self._members: dict[str, list[str]] = {}
         self._counter = 0
         self._last_ts_micros = 0
 
@@ -931,6 +934,7 @@ class FakeSlack:
             "conversations.open": self._conversations_open,
             "conversations.history": self._conversations_history,
             "conversations.replies": self._conversations_replies,
+            "conversations.members": self._conversations_members,
             "users.info": self._users_info,
             "views.open": self._views_open,
             "views.push": self._views_push,
@@ -1025,6 +1029,7 @@ class FakeSlack:
             self._workspace_bucket = None
             self._pending_uploads.clear()
             self._home_views.clear()
+            self._members.clear()
 
     def issue_trigger_id(self) -> str:
         """A trigger id as an interaction payload would carry: valid 3 s of ``clock``, single use."""
@@ -1057,6 +1062,32 @@ class FakeSlack:
                 "tz": tz,
                 "deleted": deleted,
                 "is_bot": is_bot,
+            }
+
+    def set_members(self, channel: str, members: Sequence[str]) -> None:
+        """A channel and who is in it (include ``bot_user_id`` for a channel the bot was invited to)."""
+        with self._lock:
+            self._members[channel] = list(members)
+
+    def user_posts(
+        self, channel: str, user: str, text: str, *, thread_ts: str | None = None, ts: str | None = None
+    ) -> Json:
+        """A person's message, stored as Slack would store it, so the history and thread methods
+        return it; the test delivers the matching event itself (or not: the bot was down).
+        Returns the message as the event's ``event`` field carries it."""
+        with self._lock:
+            message: Json = {
+                "type": "message",
+                "ts": ts or self._next_ts(),
+                "user": user,
+                "team": self.team_id,
+                "text": text,
+                "thread_ts": thread_ts,
+            }
+            self.messages.setdefault(channel, []).append(message)
+            return {k: v for k, v in message.items() if v is not None} | {
+                "channel": channel,
+                "channel_type": "channel",
             }
 
     def fail_next(self, method: str, error: str, times: int = 1) -> None:
@@ -1341,6 +1372,8 @@ class FakeSlack:
     def _chat_post_message(self, args: Json) -> Json:
         requested = self._require_channel(args)
         channel = self._dm_channel_for(requested)
+        if channel in self._members and self.bot_user_id not in self._members[channel]:
+            raise _ApiError("not_in_channel")
         if channel != requested:
             user = self._users.get(requested)
             if user is not None and user["deleted"]:
@@ -1406,6 +1439,12 @@ class FakeSlack:
         if message.get("thread_ts") and message["thread_ts"] != message["ts"]:
             permalink += f"?thread_ts={message['thread_ts']}&cid={channel}"
         return {"channel": channel, "permalink": permalink}
+
+    def _conversations_members(self, args: Json) -> Json:
+        channel = self._require_channel(args)
+        if channel not in self._members:
+            raise _ApiError("channel_not_found")
+        return {"members": list(self._members[channel]), "response_metadata": {"next_cursor": ""}}
 
     def _conversations_open(self, args: Json) -> Json:
         if args.get("channel"):

@@ -36,12 +36,14 @@ class SlackRequest:
         return {"Content-Type": self.content_type, **sign(self.body, **signing), **self.extra_headers}
 
 
-def command(text: str, *, trigger_id: str, user: str = COACH, team: str = TEAM) -> SlackRequest:
+def command(
+    text: str, *, trigger_id: str, user: str = COACH, team: str = TEAM, channel: str = "C0GENERAL"
+) -> SlackRequest:
     form = {
         "token": "deprecated-verification-token",
         "team_id": team,
         "team_domain": "equity-coaches",
-        "channel_id": "C0GENERAL",
+        "channel_id": channel,
         "channel_name": "general",
         "user_id": user,
         "user_name": user.lower(),
@@ -93,7 +95,7 @@ def _element_state(element: dict, value: Any) -> dict:
     if kind in ("radio_buttons", "static_select"):
         chosen = next((o for o in element["options"] if o["value"] == value), None)
         return {"type": kind, "selected_option": chosen}
-    if kind == "checkboxes":
+    if kind in ("checkboxes", "multi_static_select"):
         chosen = [o for o in element["options"] if o["value"] in (value or [])]
         return {"type": kind, "selected_options": chosen}
     if kind == "datepicker":
@@ -102,6 +104,8 @@ def _element_state(element: dict, value: Any) -> dict:
         return {"type": kind, "selected_time": value}
     if kind == "users_select":
         return {"type": kind, "selected_user": value}
+    if kind == "multi_users_select":
+        return {"type": kind, "selected_users": value or []}
     if kind == "conversations_select":
         return {"type": kind, "selected_conversation": value}
     raise AssertionError(f"no state shape for {kind}")
@@ -185,6 +189,7 @@ def block_action(
     selected: str | None = None,
     message: tuple[str, str] | None = None,
     action_type: str | None = None,
+    thread_ts: str | None = None,
 ) -> SlackRequest:
     """A button click (or, with `selected`, a select's choice), in an ephemeral message, in a
     modal (`view`) or in a posted message (`message`: its channel and ts)."""
@@ -199,6 +204,8 @@ def block_action(
             "is_ephemeral": False,
         }
         where = {"channel": {"id": message[0]}, "message": {"ts": message[1]}}
+        if thread_ts:
+            where["message"]["thread_ts"] = thread_ts
     else:
         container = {"type": "message", "is_ephemeral": True}
     return _interactive(

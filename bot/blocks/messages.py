@@ -57,7 +57,7 @@ def history_message(runs: Sequence[RunListing]) -> Message:
     return _run_list(intro, runs, button="View", action_id=ActionId.VIEW_RUN, text="Your protocol history")
 
 
-def _chunked(pieces: list[str], notification: str) -> list[Message]:
+def chunked(pieces: list[str], notification: str) -> list[Message]:
     """Sections grouped into as many messages as Slack's limits need."""
     messages: list[Message] = []
     blocks: list[dict] = []
@@ -77,7 +77,7 @@ def summary_messages(completed: Completed) -> list[Message]:
     header = prompts.render(
         "summary_header", protocol=completed.protocol, completed_at=completed.completed_at
     )
-    return _chunked([header, *split_text(completed.summary)], f"Your {completed.protocol.title} summary")
+    return chunked([header, *split_text(completed.summary)], f"Your {completed.protocol.title} summary")
 
 
 def too_slow_message() -> Message:
@@ -103,6 +103,4 @@ def notice_message(name: str, **context: object) -> Message:
 def shared_messages(completed: Completed, coach_id: str) -> list[Message]:
     """A run's summary as shared by its coach: named as theirs, split to fit, never cut."""
     header = prompts.render("shared_header", protocol=completed.protocol, coach=mrkdwn.mention(coach_id))
-    return _chunked(
-        [header, *split_text(completed.summary)], f"{completed.protocol.title}, shared by a coach"
-    )
+    return chunked([header, *split_text(completed.summary)], f"{completed.protocol.title}, shared by a coach")

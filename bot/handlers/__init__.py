@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.handlers import checkins, clients, commands, errors, home, protocol_modal, run_actions
+from bot.handlers import checkins, clients, commands, errors, home, protocol_modal, rounds, run_actions
 from bot.handlers.deps import Deps
 
 
 def register_all(app: App, deps: Deps) -> None:
-    for module in (errors, commands, protocol_modal, clients, run_actions, checkins, home):
+    for module in (errors, commands, protocol_modal, clients, run_actions, checkins, home, rounds):
         module.register(app, deps)

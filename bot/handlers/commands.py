@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from slack_bolt import Ack, App
 
-from bot import commands
+from bot import commands, mrkdwn
 from bot.blocks import messages
 from bot.blocks.clients import roster_message
 from bot.blocks.protocol_views import page_view
+from bot.blocks.rounds import notice as round_notice
+from bot.blocks.rounds import schedule_form
 from bot.handlers.checkins import checkins_or_form
 from bot.handlers.clients import open_client_form, send_client_export
 from bot.handlers.deps import Deps
 from bot.handlers.modals import open_then_fill
+from bot.handlers.rounds import open_framing, register_channel
 from bot.ids import COMMAND
 from bot.services.clients import LeaderRef
+from bot.services.rounds import RoundSetup
 from bot.services.runs import Coach
 from bot.slack_gateway import TriggerExpired
 from bot.storage.models import RunStatus
@@ -36,7 +41,7 @@ def register(app: App, deps: Deps) -> None:
     def on_coach(ack: Ack, command: dict) -> None:
         coach = Coach(team_id=command.get("team_id", ""), user_id=command.get("user_id", ""))
         trigger_id = command.get("trigger_id", "")
-        match commands.parse(command.get("text") or "", deps.runs.coach_protocols):
+        match commands.parse(command.get("text") or "", deps.runs.coach_protocols, deps.rounds.protocols):
             case commands.Start(protocol_id, None):
                 ack()
                 open_protocol(deps, trigger_id, protocol_id, command.get("response_url"))
@@ -75,6 +80,37 @@ def register(app: App, deps: Deps) -> None:
                 open_then_fill(
                     deps, trigger_id, "Check-ins", lambda: checkins_or_form(deps, coach, client.id)
                 )
+            case commands.Round(protocol_id):
+                ack()
+                setup = RoundSetup(channel_id=command.get("channel_id", ""))
+                open_framing(deps, coach, trigger_id, protocol_id, setup)
+            case commands.ScheduleRounds():
+                ack()
+                channel_id = command.get("channel_id", "")
+                open_then_fill(
+                    deps,
+                    trigger_id,
+                    "Recurring rounds",
+                    lambda: (
+                        schedule_form(channel_id, deps.rounds.protocols, today=date.today())
+                        if deps.rounds.is_collaborative(coach.team_id, channel_id)
+                        else round_notice("round_not_collaborative")
+                    ),
+                )
+            case commands.Collaborative():
+                ack()
+                newly = register_channel(
+                    deps, team_id=coach.team_id, channel_id=command.get("channel_id", ""), by=coach.user_id
+                )
+                if command.get("response_url"):
+                    answer = (
+                        messages.notice_message(
+                            "round_not_in_channel", channel=mrkdwn.channel(command["channel_id"])
+                        )
+                        if newly is None
+                        else messages.notice_message("round_collaborative_done", newly=newly)
+                    )
+                    deps.gateway.respond(response_url=command["response_url"], message=answer)
             case commands.Resume():
                 ephemeral(
                     ack, messages.resume_message(deps.runs.listing(coach, status=RunStatus.IN_PROGRESS))

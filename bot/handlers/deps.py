@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.blocks.protocol_views import MalformedPayload
+from bot.scheduling.rounds import RoundKeeper
 from bot.services.checkins import CheckinService
 from bot.services.clients import ClientService
+from bot.services.round_schedules import RoundScheduleService
+from bot.services.rounds import RoundService
 from bot.services.runs import Coach, RunService
 from bot.slack_gateway import SlackGateway
 
@@ -17,6 +20,9 @@ class Deps:
     clients: ClientService
     checkins: CheckinService
     gateway: SlackGateway
+    rounds: RoundService
+    round_schedules: RoundScheduleService
+    keeper: RoundKeeper
 
 
 def coach_from_body(body: dict) -> Coach:

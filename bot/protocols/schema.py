@@ -144,6 +144,71 @@ class GoalSteps(Strict):
     gap: str | None = None
 
 
+class PresenterRole(StrEnum):
+    """What the presenter does while a round's phase is open."""
+
+    # The presenter answers (clarifying questions) or responds briefly.
+    ANSWERS = "answers"
+    # The presenter listens and takes notes; the bot reminds them, privately, to stay quiet.
+    LISTENS = "listens"
+    # The presenter speaks (reflects on what they heard); their replies are their reflection.
+    SPEAKS = "speaks"
+
+
+class Tag(Strict):
+    """A kind of feedback a phase sorts replies into (warm / cool in a tuning round), chosen with
+    a button or by starting the reply with the tag's word."""
+
+    word: Annotated[str, Field(pattern=r"^[a-z][a-z-]{0,23}$")]
+    label: Annotated[str, Field(min_length=1, max_length=40)]
+    help: Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class PhaseSpec(Strict):
+    """One stretch of a feedback round, run in the round's thread."""
+
+    id: Annotated[str, Field(pattern=STEP_ID)]
+    title: Annotated[str, Field(min_length=1, max_length=75)]
+    # What belongs in this phase, announced in the thread when it opens.
+    guide: Annotated[str, Field(min_length=1, max_length=1500)]
+    # How long the phase lasts in a live round (minutes) and in an asynchronous one (hours).
+    minutes: Annotated[int, Field(ge=1, le=120)]
+    hours: Annotated[int, Field(ge=1, le=24 * 14)]
+    presenter: PresenterRole = PresenterRole.ANSWERS
+    tags: tuple[Tag, ...] = ()
+    # The presenter restates the focus question at the end of this phase.
+    restate_focus: bool = False
+    # Replies here are feedback the presenter can pick to act on after the round.
+    feedback: bool = False
+
+    @model_validator(mode="after")
+    def _tags_unique(self) -> PhaseSpec:
+        words = [t.word for t in self.tags]
+        if len(set(words)) != len(words):
+            raise ValueError("tag words must be unique within a phase")
+        if len(self.tags) == 1:
+            raise ValueError("a phase takes no tags or at least two")
+        return self
+
+
+class RoundSpec(Strict):
+    """How a collaborative feedback round runs: the framing page is the protocol's pages; the
+    phases then run in a channel thread."""
+
+    # The framing step that holds the focus question (shown first and asked to be restated).
+    focus_step: str
+    # An optional user step naming the presenter's client, so picks can become goals.
+    client_step: str | None = None
+    phases: Annotated[tuple[PhaseSpec, ...], Field(min_length=2, max_length=12)]
+
+    @model_validator(mode="after")
+    def _phase_ids_unique(self) -> RoundSpec:
+        ids = [p.id for p in self.phases]
+        if len(set(ids)) != len(ids):
+            raise ValueError("phase ids must be unique")
+        return self
+
+
 class Protocol(Strict):
     id: Annotated[str, Field(pattern=SLUG)]
     version: Annotated[int, Field(ge=1)]
@@ -160,6 +225,8 @@ class Protocol(Strict):
     goal: GoalSteps | None = None
     # One run per client, continued over several conversations (a checklist such as enrollment).
     one_per_client: bool = False
+    # A collaborative feedback round (audience collaborative): the phases run in a thread.
+    round: RoundSpec | None = None
 
     @field_validator("audience")
     @classmethod
@@ -185,7 +252,25 @@ class Protocol(Strict):
             due = self.goal.due and self.step(self.goal.due)
             if due and due.input is not InputType.DATE:
                 raise ValueError("the goal's due step must be a date step")
+        self._check_round()
         return self
+
+    def _check_round(self) -> None:
+        if ("collaborative" in self.audience) != (self.round is not None):
+            raise ValueError(
+                "a collaborative protocol needs a round, and a round needs audience collaborative"
+            )
+        if self.round is None:
+            return
+        if len(self.pages) != 1:
+            raise ValueError("a round is framed on one page")
+        focus = self.step(self.round.focus_step)
+        if focus is None or focus.input not in TEXT_TYPES:
+            raise ValueError(f"round focus_step {self.round.focus_step!r} must be a text step")
+        if self.round.client_step is not None:
+            client = self.step(self.round.client_step)
+            if client is None or client.input is not InputType.USER or client.required:
+                raise ValueError("round client_step must be an optional user step")
 
     @property
     def key(self) -> tuple[str, int]:

@@ -247,15 +247,21 @@ class RunService:
             return run.id
 
     def _protocol_of(self, session: Session, run: ProtocolRun) -> Protocol:
-        key = (run.protocol_id, run.protocol_version)
+        return self._version_of(session, run.protocol_id, run.protocol_version)
+
+    def _version_of(self, session: Session, protocol_id: str, version: int) -> Protocol:
+        key = (protocol_id, version)
         if key not in self._versions:
-            definition = repo.load_snapshot(
-                session, protocol_id=run.protocol_id, version=run.protocol_version
-            )
+            definition = repo.load_snapshot(session, protocol_id=protocol_id, version=version)
             if definition is None:
-                raise UnknownProtocol(run.protocol_id)
+                raise UnknownProtocol(protocol_id)
             self._versions[key] = Protocol.model_validate(definition)
         return self._versions[key]
+
+    def protocol_at(self, protocol_id: str, version: int) -> Protocol:
+        """A protocol as a given version defined it (a round keeps the phases it started with)."""
+        with self._session() as session:
+            return self._version_of(session, protocol_id, version)
 
     def _owned_run(self, session: Session, coach: Coach, run_id: str) -> ProtocolRun:
         run = repo.get_run(session, run_id=run_id)

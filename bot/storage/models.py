@@ -245,3 +245,173 @@ class Delivery(SQLModel, table=True):
     run_id: str | None = Field(default=None, foreign_key="protocol_run.id", max_length=32)
     answered_at: datetime | None = None
     reminded_at: datetime | None = None
+
+
+class Collaborative(SQLModel, table=True):
+    """A channel registered as a Coach Collaborative: its members are the channel's members, read
+    from Slack when needed rather than copied here, so joining or leaving needs no bookkeeping."""
+
+    __tablename__ = "collaborative"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", name="uq_collaborative_team_channel"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    team_id: str = Field(max_length=32)
+    channel_id: str = Field(max_length=32)
+    registered_by: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RoundMode(StrEnum):
+    # Minutes a phase; the presenter or facilitator moves the round on.
+    LIVE = "live"
+    # Hours or days a phase; the scheduler moves the round on.
+    ASYNC = "async"
+
+
+class RoundStatus(StrEnum):
+    # Framed for a later time (a scheduled round): posted when `opens_at` comes.
+    WAITING = "waiting"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class FeedbackRound(SQLModel, table=True):
+    """One feedback round on one presenter's dilemma, run in the thread of its channel post.
+
+    Phase changes are compare-and-set on `phase`, so a double click or a second process moves
+    the round once; what follows a change (the announcement, the summaries) is owed work that
+    any process can finish, recorded by `announced_phase` and `summary_sent_at`.
+    """
+
+    __tablename__ = "feedback_round"
+    __table_args__ = (Index("ix_feedback_round_status", "status", "opens_at"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    team_id: str = Field(max_length=32)
+    collaborative_id: str = Field(foreign_key="collaborative.id", index=True, max_length=32)
+    channel_id: str = Field(max_length=32)
+    presenter_id: str = Field(max_length=32)
+    facilitator_id: str | None = Field(default=None, max_length=32)
+    protocol_id: str = Field(max_length=64)
+    protocol_version: int
+    # The presenter's framing answers live in this run; one round per framing.
+    framing_run_id: str = Field(foreign_key="protocol_run.id", unique=True, max_length=32)
+    client_id: str | None = Field(default=None, foreign_key="client.id", max_length=32)
+    mode: RoundMode = Field(sa_type=enum_column(RoundMode, length=8))
+    status: RoundStatus = Field(default=RoundStatus.OPEN, sa_type=enum_column(RoundStatus, length=8))
+    opens_at: datetime
+    thread_ts: str | None = Field(default=None, max_length=32)
+    # Index into the protocol's phases; -1 until the round is posted.
+    phase: int = -1
+    phase_started_at: datetime | None = None
+    announced_phase: int = -1
+    announce_claimed_at: datetime | None = None
+    reminded_phase: int = -1
+    focus_restated: str | None = None
+    closed_at: datetime | None = None
+    summary_claimed_at: datetime | None = None
+    summary_sent_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RoundPhase(SQLModel, table=True):
+    """When each phase of a round opened: a reply is filed under the phase open when it was
+    written (its Slack ts), even if the event reaches us late."""
+
+    __tablename__ = "round_phase"
+
+    round_id: str = Field(
+        foreign_key="feedback_round.id", primary_key=True, max_length=32, ondelete="CASCADE"
+    )
+    index: int = Field(primary_key=True)
+    opened_at: datetime
+
+
+class Contribution(SQLModel, table=True):
+    """A member's reply in a round's thread. Keyed by the message ts, so a Slack retry or a
+    catch-up read of the thread finds the row it already has."""
+
+    __tablename__ = "contribution"
+    __table_args__ = (UniqueConstraint("round_id", "ts", name="uq_contribution_round_ts"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    round_id: str = Field(foreign_key="feedback_round.id", index=True, max_length=32, ondelete="CASCADE")
+    user_id: str = Field(max_length=32)
+    ts: str = Field(max_length=32)
+    phase: int
+    tag: str | None = Field(default=None, max_length=24)
+    text: str
+    posted_at: datetime
+    edited_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+
+
+class RoundReminder(SQLModel, table=True):
+    """One reminder per member per phase: inserting the row is the claim to send it."""
+
+    __tablename__ = "round_reminder"
+
+    round_id: str = Field(
+        foreign_key="feedback_round.id", primary_key=True, max_length=32, ondelete="CASCADE"
+    )
+    phase: int = Field(primary_key=True)
+    user_id: str = Field(primary_key=True, max_length=32)
+    sent_at: datetime = Field(default_factory=utcnow)
+
+
+class ReminderOptOut(SQLModel, table=True):
+    """A member who asked for no round reminders in this workspace."""
+
+    __tablename__ = "round_reminder_opt_out"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class NextStep(SQLModel, table=True):
+    """Feedback the presenter chose to act on; with a client named, it is also that client's goal,
+    ready for check-ins."""
+
+    __tablename__ = "round_next_step"
+    __table_args__ = (UniqueConstraint("round_id", "contribution_id", name="uq_round_next_step_pick"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    round_id: str = Field(foreign_key="feedback_round.id", index=True, max_length=32, ondelete="CASCADE")
+    contribution_id: str = Field(foreign_key="contribution.id", max_length=32, ondelete="CASCADE")
+    text: str
+    goal_id: str | None = Field(default=None, foreign_key="goal.id", max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RoundSchedule(SQLModel, table=True):
+    """A collaborative's recurring round: every N weeks at a local time, presenters in turn."""
+
+    __tablename__ = "round_schedule"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    collaborative_id: str = Field(foreign_key="collaborative.id", unique=True, max_length=32)
+    protocol_id: str = Field(max_length=64)
+    mode: RoundMode = Field(sa_type=enum_column(RoundMode, length=8))
+    every_weeks: int
+    first_date: date
+    local_time: str = Field(max_length=5)
+    tz: str = Field(max_length=64)
+    rotation: str  # JSON list of user ids, in turn
+    ask_days_ahead: int
+    created_by: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RoundInvitation(SQLModel, table=True):
+    """The ask to the next presenter to frame their dilemma, once per occurrence (its key)."""
+
+    __tablename__ = "round_invitation"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    key: str = Field(unique=True, max_length=120)
+    schedule_id: str = Field(foreign_key="round_schedule.id", index=True, max_length=32, ondelete="CASCADE")
+    presenter_id: str = Field(max_length=32)
+    opens_at: datetime
+    asked_at: datetime | None = None
+    round_id: str | None = Field(default=None, foreign_key="feedback_round.id", max_length=32)

@@ -1,0 +1,509 @@
+"""Feedback rounds as Slack shows them: the framing modal, the channel post, phase announcements
+in the thread, nudges, reminders, the two summaries and the picks. Pure functions of values."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot import mrkdwn, prompts
+from bot.blocks.messages import Message, chunked
+from bot.blocks.protocol_views import MalformedPayload, PageMeta, step_block
+from bot.blocks.text import plain, section, sections, split_text
+from bot.ids import ActionId, BlockId, CallbackId, pair
+from bot.protocols.catalog import Catalog
+from bot.services.rounds import RoundRecord, RoundSetup, RoundView
+from bot.services.runs import PageToShow
+from bot.storage.models import Contribution, NextStep, RoundMode
+
+# Slack caps an option's text at 75 characters.
+OPTION_TEXT_MAX = 75
+MODES = {
+    RoundMode.LIVE: "Live: minutes a phase, moved on with a button",
+    RoundMode.ASYNC: "Over days: hours a phase, moved on by the bot",
+}
+
+
+@dataclass(frozen=True)
+class FrameMeta:
+    """The framing modal's `private_metadata`: the page reference plus where the round goes."""
+
+    page: PageMeta
+    channel_id: str
+    invitation_id: str | None = None
+
+    def encode(self) -> str:
+        return json.dumps({"page": self.page.encode(), "ch": self.channel_id, "inv": self.invitation_id})
+
+    @classmethod
+    def decode(cls, text: str) -> FrameMeta:
+        try:
+            data = json.loads(text)
+            page, channel, invitation = data["page"], data["ch"], data.get("inv")
+        except (ValueError, TypeError, KeyError) as error:
+            raise MalformedPayload("private_metadata is not a round framing") from error
+        if (
+            not isinstance(page, str)
+            or not isinstance(channel, str)
+            or not isinstance(invitation, str | None)
+        ):
+            raise MalformedPayload("private_metadata is not a round framing")
+        return cls(PageMeta.decode(page), channel, invitation)
+
+
+def _option(value: str, label: str) -> dict:
+    return {"text": plain(label), "value": value}
+
+
+def _short(text: str, limit: int = OPTION_TEXT_MAX) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def framing_view(shown: PageToShow, setup: RoundSetup) -> dict:
+    """The presenter frames the round: the protocol's one page, then how the round runs."""
+    protocol, page = shown.protocol, shown.page
+    intro = prompts.render(
+        "round_frame_intro",
+        protocol=protocol,
+        channel=mrkdwn.channel(setup.channel_id),
+        opens_at=setup.opens_at,
+    )
+    blocks: list[dict] = [{"type": "header", "text": plain(page.title)}, section(intro)]
+    if page.intro:
+        blocks.append(section(page.intro))
+    blocks += [step_block(step, shown.answers.get(step.id)) for step in page.steps]
+    modes = [_option(mode.value, label) for mode, label in MODES.items()]
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": BlockId.ROUND_MODE,
+            "label": plain("How will the round run?"),
+            "element": {
+                "type": "radio_buttons",
+                "action_id": ActionId.FIELD,
+                "options": modes,
+                "initial_option": next(o for o in modes if o["value"] == setup.mode.value),
+            },
+        }
+    )
+    facilitator: dict = {"type": "users_select", "action_id": ActionId.FIELD}
+    if setup.facilitator_id:
+        facilitator["initial_user"] = setup.facilitator_id
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": BlockId.ROUND_FACILITATOR,
+            "label": plain("Facilitator"),
+            "hint": plain("Keeps time and norms, and can move the round on with you. Optional."),
+            "element": facilitator,
+            "optional": True,
+        }
+    )
+    meta = FrameMeta(
+        PageMeta(protocol.id, protocol.version, page.id, run_id=shown.run_id),
+        setup.channel_id,
+        setup.invitation_id,
+    )
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.ROUND_FRAME,
+        "title": plain(protocol.title),
+        "submit": plain("Post the round"),
+        "close": plain("Save and close"),
+        "notify_on_close": True,
+        "private_metadata": meta.encode(),
+        "blocks": blocks,
+    }
+
+
+def notice(name: str, **values: object) -> dict:
+    """A modal that only says something, in the bot's words."""
+    return {
+        "type": "modal",
+        "title": plain("Feedback round"),
+        "close": plain("Close"),
+        "blocks": sections(prompts.render(name, **values)),
+    }
+
+
+def framed_view(view: RoundView) -> dict:
+    return notice(
+        "round_framed",
+        channel=mrkdwn.channel(view.round.channel_id),
+        opens_at=mrkdwn.date(view.round.opens_at),
+        waiting=view.round.thread_ts is None and view.round.phase < 0,
+    )
+
+
+def round_post(view: RoundView, opening: str) -> list[Message]:
+    """The round's post in the channel; its thread is where the round runs."""
+    header = prompts.render(
+        "round_post", protocol=view.protocol, presenter=mrkdwn.mention(view.round.presenter_id), view=view
+    )
+    return chunked([header, *split_text(opening)], f"A {view.protocol.title} round has started")
+
+
+def _buttons(view: RoundView) -> dict:
+    phase = view.phase
+    assert phase is not None
+    seen = pair(view.round.id, str(view.round.phase))
+    elements = [
+        {
+            "type": "button",
+            "action_id": ActionId.ROUND_NEXT,
+            "text": plain("Finish the round" if view.is_last_phase else "Next phase"),
+            "value": seen,
+            "style": "primary",
+        }
+    ]
+    if phase.restate_focus:
+        elements.append(
+            {
+                "type": "button",
+                "action_id": ActionId.ROUND_RESTATE,
+                "text": plain("Restate the focus question"),
+                "value": view.round.id,
+            }
+        )
+    if not view.is_last_phase:
+        elements.append(
+            {
+                "type": "button",
+                "action_id": ActionId.ROUND_END,
+                "text": plain("End round"),
+                "value": seen,
+                "confirm": {
+                    "title": plain("End the round now?"),
+                    "text": plain("The phases left are skipped and the summaries are sent."),
+                    "confirm": plain("End round"),
+                    "deny": plain("Keep going"),
+                },
+            }
+        )
+    return {"type": "actions", "elements": elements}
+
+
+def phase_announcement(view: RoundView) -> Message:
+    """Said in the thread when a phase opens: what belongs in it, who speaks, when it ends."""
+    phase = view.phase
+    assert phase is not None
+    body = prompts.render(
+        "round_phase",
+        view=view,
+        phase=phase,
+        number=view.round.phase + 1,
+        total=len(view.phases),
+        presenter=mrkdwn.mention(view.round.presenter_id),
+        ends_at=mrkdwn.date(ends)
+        if (ends := view.phase_ends_at()) and view.round.mode is RoundMode.ASYNC
+        else None,
+        steerers=_steerers(view),
+    )
+    return Message(
+        text=f"Phase {view.round.phase + 1}: {phase.title}", blocks=[*sections(body), _buttons(view)]
+    )
+
+
+def _steerers(view: RoundView) -> str:
+    people = [mrkdwn.mention(view.round.presenter_id)]
+    if view.round.facilitator_id:
+        people.append(mrkdwn.mention(view.round.facilitator_id))
+    return mrkdwn.Markup(" or ".join(people))
+
+
+def listen_nudge(view: RoundView) -> Message:
+    phase = view.phase
+    assert phase is not None
+    return Message(
+        text="A gentle reminder to listen", blocks=sections(prompts.render("round_listen", phase=phase))
+    )
+
+
+def tag_question(captured_phase_tags: Sequence, contribution_id: str) -> Message:
+    """Asked of a member (only them) whose feedback named no kind: one tap sorts it."""
+    buttons = [
+        {
+            "type": "button",
+            "action_id": f"{ActionId.ROUND_TAG}:{tag.word}",
+            "text": plain(tag.label),
+            "value": contribution_id,
+        }
+        for tag in captured_phase_tags
+    ]
+    body = prompts.render("round_tag_question", tags=captured_phase_tags)
+    return Message(
+        text="What kind of feedback is this?",
+        blocks=[*sections(body), {"type": "actions", "elements": buttons}],
+    )
+
+
+def tagged_message(label: str) -> Message:
+    return Message(text="Sorted", blocks=sections(prompts.render("round_tagged", label=label)))
+
+
+def reminder_message(view: RoundView) -> Message:
+    """A DM to a member who has not replied in a phase that closes soon; one per phase."""
+    phase = view.phase
+    assert phase is not None
+    body = prompts.render(
+        "round_reminder",
+        phase=phase,
+        protocol=view.protocol,
+        presenter=mrkdwn.mention(view.round.presenter_id),
+        channel=mrkdwn.channel(view.round.channel_id),
+        ends_at=mrkdwn.date(ends) if (ends := view.phase_ends_at()) else None,
+    )
+    return Message(
+        text="A feedback round is waiting for you", blocks=[*sections(body), reminders_button(on=False)]
+    )
+
+
+def reminders_button(*, on: bool) -> dict:
+    """Stop (or restart) round reminders: the value says which way the click goes."""
+    return {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": ActionId.ROUND_REMINDERS,
+                "text": plain("Remind me again" if on else "No more round reminders"),
+                "value": "on" if on else "off",
+            }
+        ],
+    }
+
+
+def reminders_changed(*, on: bool) -> Message:
+    body = prompts.render("round_reminders_changed", on=on)
+    return Message(
+        text="Round reminders " + ("on" if on else "off"),
+        blocks=[*sections(body), reminders_button(on=not on)],
+    )
+
+
+def _replies_text(replies: Sequence[Contribution], tags: dict[str, str]) -> list[str]:
+    lines = []
+    for reply in replies:
+        lines.append(
+            prompts.render(
+                "round_reply",
+                author=mrkdwn.mention(reply.user_id),
+                text=reply.text,
+                tag=tags.get(reply.tag or ""),
+            )
+        )
+    return lines
+
+
+def presenter_summary(record: RoundRecord) -> list[Message]:
+    """The presenter's whole record of the round, in a DM, split to fit and never cut; with a
+    button to pick the feedback they will act on."""
+    view = record.view
+    pieces = [
+        prompts.render("round_summary_header", record=record, channel=mrkdwn.channel(view.round.channel_id))
+    ]
+    for group in record.by_phase:
+        tags = {tag.word: tag.label for tag in group.phase.tags}
+        pieces.append(prompts.render("round_summary_phase", phase=group.phase, count=len(group.replies)))
+        pieces += [piece for line in _replies_text(group.replies, tags) for piece in split_text(line)]
+    messages = chunked(pieces, f"Your {view.protocol.title} round summary")
+    last = messages[-1]
+    button = {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": ActionId.ROUND_PICK,
+                "text": plain("Choose what you'll act on"),
+                "value": view.round.id,
+                "style": "primary",
+            }
+        ],
+    }
+    if len(last.blocks) < 50:
+        last.blocks.append(button)
+    else:
+        messages.append(Message(text=last.text, blocks=[button]))
+    return messages
+
+
+def thread_summary(record: RoundRecord) -> Message:
+    """A short close in the thread: the focus question then and now, and how much was said."""
+    counts = [(group.phase.title, len(group.replies)) for group in record.by_phase]
+    body = prompts.render(
+        "round_thread_summary",
+        record=record,
+        counts=counts,
+        presenter=mrkdwn.mention(record.view.round.presenter_id),
+    )
+    return Message(text="The round has closed", blocks=sections(body))
+
+
+def restate_view(view: RoundView, focus: str) -> dict:
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.ROUND_RESTATE,
+        "title": plain("Focus question"),
+        "submit": plain("Save"),
+        "close": plain("Cancel"),
+        "private_metadata": view.round.id,
+        "blocks": [
+            section(prompts.render("round_restate_intro")),
+            {
+                "type": "input",
+                "block_id": BlockId.ROUND_FOCUS,
+                "label": plain("Your focus question now"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ActionId.FIELD,
+                    "multiline": True,
+                    "max_length": 3000,
+                    "initial_value": (view.round.focus_restated or focus)[:3000],
+                },
+            },
+        ],
+    }
+
+
+def picks_view(view: RoundView, feedback: Sequence[Contribution], chosen: Sequence[NextStep]) -> dict:
+    if not feedback:
+        return notice("round_no_feedback")
+    options = [_option(reply.id, _short(reply.text)) for reply in feedback[:100]]
+    picked = [o for o in options if o["value"] in {step.contribution_id for step in chosen}]
+    element: dict = {"type": "multi_static_select", "action_id": ActionId.FIELD, "options": options}
+    if picked:
+        element["initial_options"] = picked
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.ROUND_PICKS,
+        "title": plain("Next steps"),
+        "submit": plain("Save"),
+        "close": plain("Cancel"),
+        "private_metadata": view.round.id,
+        "blocks": [
+            section(prompts.render("round_picks_intro", client=view.round.client_id is not None)),
+            {
+                "type": "input",
+                "block_id": BlockId.ROUND_PICKS,
+                "label": plain("Feedback you'll act on"),
+                "element": element,
+            },
+        ],
+    }
+
+
+def next_steps_view(view: RoundView, steps: Sequence[NextStep]) -> dict:
+    blocks = sections(
+        prompts.render("round_next_steps", steps=steps, client=view.round.client_id is not None)
+    )
+    if view.round.client_id is not None and steps:
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": ActionId.SET_UP_CHECKINS,
+                        "text": plain("Set up check-ins"),
+                        "value": view.round.client_id,
+                    }
+                ],
+            }
+        )
+    return {"type": "modal", "title": plain("Next steps"), "close": plain("Close"), "blocks": blocks}
+
+
+def registered_message(registrar: str | None, protocols: Catalog) -> Message:
+    body = prompts.render(
+        "round_registered",
+        registrar=mrkdwn.mention(registrar) if registrar else None,
+        protocols=list(protocols),
+    )
+    return Message(text="This channel is a Coach Collaborative", blocks=sections(body))
+
+
+def notice_message(name: str, **values: object) -> Message:
+    body = prompts.render(name, **values)
+    return Message(text=body.split("\n", 1)[0][:150], blocks=sections(body))
+
+
+def invitation_message(
+    channel_id: str, opens_at: datetime, protocol_title: str, invitation_id: str
+) -> Message:
+    body = prompts.render(
+        "round_invitation",
+        channel=mrkdwn.channel(channel_id),
+        opens_at=mrkdwn.date(opens_at),
+        title=protocol_title,
+    )
+    button = {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": ActionId.ROUND_FRAME_INVITED,
+                "text": plain("Frame my dilemma"),
+                "value": invitation_id,
+                "style": "primary",
+            }
+        ],
+    }
+    return Message(text="You're presenting at the next feedback round", blocks=[*sections(body), button])
+
+
+def schedule_form(channel_id: str, protocols: Catalog, *, today: date) -> dict:
+    """A collaborative's recurring round: which kind, how often, from when, who presents in turn."""
+
+    def select(block_id: str, label: str, options: list[dict], initial: int = 0) -> dict:
+        element = {
+            "type": "static_select",
+            "action_id": ActionId.FIELD,
+            "options": options,
+            "initial_option": options[initial],
+        }
+        return {"type": "input", "block_id": block_id, "label": plain(label), "element": element}
+
+    kinds = [_option(p.id, p.title) for p in protocols]
+    modes = [_option(mode.value, label) for mode, label in MODES.items()]
+    every = [_option(str(n), "Every week" if n == 1 else f"Every {n} weeks") for n in (1, 2, 3, 4, 6, 8)]
+    ahead = [_option(str(n), "1 day ahead" if n == 1 else f"{n} days ahead") for n in (1, 2, 3, 5, 7, 14)]
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.ROUND_SCHEDULE,
+        "title": plain("Recurring rounds"),
+        "submit": plain("Save"),
+        "close": plain("Cancel"),
+        "private_metadata": channel_id,
+        "blocks": [
+            section(prompts.render("round_schedule_intro", channel=mrkdwn.channel(channel_id))),
+            select(BlockId.ROUND_PROTOCOL, "Kind of round", kinds),
+            select(BlockId.ROUND_MODE, "How the rounds run", modes),
+            select(BlockId.ROUND_EVERY, "How often", every, initial=1),
+            {
+                "type": "input",
+                "block_id": BlockId.ROUND_FIRST,
+                "label": plain("First round"),
+                "element": {
+                    "type": "datepicker",
+                    "action_id": ActionId.FIELD,
+                    "initial_date": today.isoformat(),
+                },
+            },
+            {
+                "type": "input",
+                "block_id": BlockId.ROUND_TIME,
+                "label": plain("Time (yours)"),
+                "element": {"type": "timepicker", "action_id": ActionId.FIELD, "initial_time": "15:00"},
+            },
+            {
+                "type": "input",
+                "block_id": BlockId.ROUND_ROTATION,
+                "label": plain("Presenters, in turn"),
+                "element": {"type": "multi_users_select", "action_id": ActionId.FIELD},
+            },
+            select(BlockId.ROUND_ASK_AHEAD, "Ask the presenter", ahead, initial=3),
+        ],
+    }

@@ -1,0 +1,166 @@
+"""Keeping feedback rounds moving: posting them, announcing phases, moving asynchronous rounds on
+when a phase's time is up, reminding members, and sending the summaries when a round closes.
+
+The same code runs inline after a button click and from the scheduler job, so a crash between a
+phase change and its announcement is made good on the next tick by whichever process is up.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.blocks.rounds import (
+    invitation_message,
+    listen_nudge,
+    notice_message,
+    phase_announcement,
+    presenter_summary,
+    reminder_message,
+    round_post,
+    thread_summary,
+)
+from bot.services.round_schedules import InvitationDue, RoundScheduleService
+from bot.services.rounds import RoundService, RoundView
+from bot.slack_gateway import DeliveryFailed, SlackGateway
+from bot.storage.models import RoundStatus
+
+log = logging.getLogger(__name__)
+
+# Slack message subtypes that are still a person's reply in a thread.
+REPLY_SUBTYPES = {None, "thread_broadcast", "file_share"}
+
+
+class RoundKeeper:
+    def __init__(
+        self, *, rounds: RoundService, schedules: RoundScheduleService, gateway: SlackGateway
+    ) -> None:
+        self._rounds = rounds
+        self._schedules = schedules
+        self._gateway = gateway
+
+    def run_once(self) -> None:
+        """Scheduler job: everything rounds are owed, in the order it falls due."""
+        for view in self._rounds.to_post():
+            self.post(view)
+        for view in self._rounds.overdue():
+            moved = self._rounds.advance(view.round.id, seen_phase=view.round.phase, by=None)
+            if moved is not None:
+                self.settle(moved.view)
+        for view in self._rounds.owing():
+            self.settle(view)
+        for view in self._rounds.reminders_due():
+            self._remind(view)
+        for invitation in self._schedules.invitations_due():
+            self._invite(invitation)
+
+    def post(self, view: RoundView) -> RoundView:
+        """Post the round in its channel and open its first phase, once."""
+        if view.round.thread_ts is not None or not self._rounds.claim(view.round.id):
+            return view
+        try:
+            posted = self._gateway.post(
+                channel=view.round.channel_id, messages=round_post(view, self._rounds.opening(view))
+            )
+        except DeliveryFailed as failure:
+            log.warning("round %s not posted: %s", view.round.id, failure.error)
+            self._rounds.release(view.round.id)
+            if not failure.transient:
+                self._rounds.unpost(view.round.id)
+                self._tell(view.round.presenter_id, "round_not_in_channel", channel=view.round.channel_id)
+            return view
+        self._rounds.started(view.round.id, posted.ts[0])
+        self._rounds.release(view.round.id)
+        return self.settle(self._rounds.get(view.round.id))
+
+    def settle(self, view: RoundView) -> RoundView:
+        """Post what the round owes its thread: the open phase's announcement, or the closing."""
+        if view.round.thread_ts is None or not self._rounds.claim(view.round.id):
+            return view
+        done: dict[str, object] = {}
+        try:
+            if view.round.status is RoundStatus.CLOSED:
+                if view.round.summary_sent_at is None:
+                    self._close(view)
+                    done["summary_sent_at"] = self._rounds.now()
+            elif view.round.announced_phase < view.round.phase:
+                self._announce(view)
+                done["announced_phase"] = view.round.phase
+        except DeliveryFailed as failure:
+            log.warning("round %s: thread not updated (%s); will retry", view.round.id, failure.error)
+        return self._rounds.release(view.round.id, **done)
+
+    def _announce(self, view: RoundView) -> None:
+        self._gateway.post(
+            channel=view.round.channel_id, messages=[phase_announcement(view)], thread_ts=view.round.thread_ts
+        )
+        phase = view.phase
+        if phase is not None and phase.presenter.value == "listens" and self._rounds.nudged_presenter(view):
+            self._gateway.whisper(
+                channel=view.round.channel_id,
+                user_id=view.round.presenter_id,
+                message=listen_nudge(view),
+                thread_ts=view.round.thread_ts,
+            )
+
+    def _close(self, view: RoundView) -> None:
+        record = self._rounds.record(view.round.id)
+        self._gateway.post(
+            channel=view.round.channel_id, messages=[thread_summary(record)], thread_ts=view.round.thread_ts
+        )
+        self._gateway.post(channel=view.round.presenter_id, messages=presenter_summary(record))
+
+    def _remind(self, view: RoundView) -> None:
+        try:
+            members = self._gateway.channel_members(view.round.channel_id)
+        except DeliveryFailed as failure:
+            log.warning("round %s: members not read (%s); no reminders", view.round.id, failure.error)
+            return
+        bot = self._gateway.bot_user_id()
+        for member in self._rounds.to_remind(view, [m for m in members if m != bot]):
+            try:
+                self._gateway.post(channel=member, messages=[reminder_message(view)])
+            except DeliveryFailed as failure:
+                log.warning("round reminder not sent: %s", failure.error)
+
+    def _invite(self, invitation: InvitationDue) -> None:
+        title = self._rounds.protocols.get(invitation.protocol_id)
+        message = invitation_message(
+            invitation.channel_id,
+            invitation.opens_at,
+            title.title if title else invitation.protocol_id,
+            invitation.id,
+        )
+        try:
+            self._gateway.post(channel=invitation.presenter_id, messages=[message])
+        except DeliveryFailed as failure:
+            log.warning("round invitation not sent: %s", failure.error)
+            self._schedules.invitation_failed(invitation.id)
+
+    def _tell(self, user_id: str, name: str, **values: object) -> None:
+        try:
+            self._gateway.post(channel=user_id, messages=[notice_message(name, **values)])
+        except DeliveryFailed as failure:
+            log.warning("presenter not told: %s", failure.error)
+
+    def catch_up(self) -> int:
+        """Once at start: replies written while the bot was down, read from each open round's
+        thread and stored unless an event already brought them."""
+        bot = self._gateway.bot_user_id()
+        added = 0
+        for view in self._rounds.open_views():
+            try:
+                replies = self._gateway.thread_replies(
+                    channel=view.round.channel_id, thread_ts=view.round.thread_ts or ""
+                )
+            except DeliveryFailed as failure:
+                log.warning("round %s: thread not read (%s)", view.round.id, failure.error)
+                continue
+            people = [
+                (m["user"], m["ts"], m.get("text") or "")
+                for m in replies
+                if m.get("subtype") in REPLY_SUBTYPES
+                and not m.get("bot_id")
+                and m.get("user") not in (None, bot)
+            ]
+            added += self._rounds.catch_up(view, people)
+        return added

@@ -1,0 +1,141 @@
+"""Recurring rounds: a collaborative meets every N weeks, presenters take turns, and the next
+presenter is asked ahead of time to frame their dilemma."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.scheduling.recurrence import due_at
+from bot.services.rounds import NotACollaborative, RoundSetup
+from bot.services.runs import Clock
+from bot.storage import rounds as repo
+from bot.storage.models import RoundInvitation, RoundMode, RoundSchedule, utcnow
+
+
+@dataclass(frozen=True)
+class RoundScheduleForm:
+    protocol_id: str
+    mode: RoundMode
+    every_weeks: int
+    first_date: date
+    local_time: str
+    rotation: list[str]
+    ask_days_ahead: int
+
+
+@dataclass(frozen=True)
+class InvitationDue:
+    id: str
+    presenter_id: str
+    channel_id: str
+    opens_at: datetime
+    protocol_id: str
+
+
+def occurrence(schedule: RoundSchedule, number: int) -> tuple[date, datetime]:
+    """The local date and UTC instant of the schedule's n-th round (DST-safe: local time kept)."""
+    day = schedule.first_date + timedelta(weeks=schedule.every_weeks * number)
+    hour, minute = (int(part) for part in schedule.local_time.split(":"))
+    return day, due_at(day, time(hour, minute), ZoneInfo(schedule.tz))
+
+
+def upcoming(schedule: RoundSchedule, now: datetime) -> tuple[int, date, datetime]:
+    """The next round not yet begun: its number (for the rotation), local date and instant."""
+    number = 0
+    day, opens_at = occurrence(schedule, number)
+    if opens_at <= now:
+        number = (now.date() - schedule.first_date).days // (7 * schedule.every_weeks)
+        day, opens_at = occurrence(schedule, number)
+        while opens_at <= now:
+            number += 1
+            day, opens_at = occurrence(schedule, number)
+    return number, day, opens_at
+
+
+class RoundScheduleService:
+    def __init__(self, *, engine: Engine, clock: Clock = utcnow) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    def _session(self) -> Session:
+        return Session(self._engine, expire_on_commit=False)
+
+    def save(
+        self, *, team_id: str, channel_id: str, by: str, form: RoundScheduleForm, tz: str
+    ) -> RoundSchedule:
+        with self._session() as session:
+            collaborative = repo.collaborative_for(session, team_id=team_id, channel_id=channel_id)
+            if collaborative is None:
+                raise NotACollaborative(channel_id)
+            return repo.save_schedule(
+                session,
+                schedule=RoundSchedule(
+                    collaborative_id=collaborative.id,
+                    protocol_id=form.protocol_id,
+                    mode=form.mode,
+                    every_weeks=form.every_weeks,
+                    first_date=form.first_date,
+                    local_time=form.local_time,
+                    tz=tz,
+                    rotation=json.dumps(form.rotation),
+                    ask_days_ahead=form.ask_days_ahead,
+                    created_by=by,
+                ),
+            )
+
+    def invitations_due(self) -> list[InvitationDue]:
+        """Create the invitation for each schedule's next round once its ask-ahead time has come,
+        and claim every invitation not yet sent; only the claiming process sends it."""
+        now = self._clock()
+        due = []
+        with self._session() as session:
+            for schedule in repo.all_schedules(session):
+                rotation = json.loads(schedule.rotation)
+                number, day, opens_at = upcoming(schedule, now)
+                if not rotation or opens_at - timedelta(days=schedule.ask_days_ahead) > now:
+                    continue
+                repo.add_invitation(
+                    session,
+                    invitation=RoundInvitation(
+                        key=f"round:{schedule.id}:{day.isoformat()}",
+                        schedule_id=schedule.id,
+                        presenter_id=rotation[number % len(rotation)],
+                        opens_at=opens_at,
+                    ),
+                )
+            for invitation, schedule, channel_id in repo.unasked_invitations(session, now=now):
+                if repo.claim_invitation(session, invitation_id=invitation.id, now=now):
+                    due.append(
+                        InvitationDue(
+                            invitation.id,
+                            invitation.presenter_id,
+                            channel_id,
+                            invitation.opens_at,
+                            schedule.protocol_id,
+                        )
+                    )
+        return due
+
+    def invitation_failed(self, invitation_id: str) -> None:
+        with self._session() as session:
+            repo.unclaim_invitation(session, invitation_id=invitation_id)
+
+    def setup_for(self, user_id: str, invitation_id: str) -> tuple[str, RoundSetup]:
+        """The protocol and setup for the round an invited presenter is framing."""
+        with self._session() as session:
+            found = repo.invitation_with_schedule(session, invitation_id=invitation_id)
+        if found is None or found[0].presenter_id != user_id:
+            raise LookupError(invitation_id)
+        invitation, schedule, channel_id = found
+        return schedule.protocol_id, RoundSetup(
+            channel_id=channel_id,
+            mode=schedule.mode,
+            opens_at=invitation.opens_at,
+            invitation_id=invitation.id,
+        )

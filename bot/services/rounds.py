@@ -1,0 +1,587 @@
+"""Collaborative feedback rounds: framing, phases, captured replies, reminders, next steps.
+
+Nothing here knows Slack payloads: callers pass ids, text and Slack timestamps. A reply is
+filed under the phase that was open when it was written (its ts), so a reply whose event
+arrives late, or is read from the thread after a restart, lands where it belongs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.protocols import engine as rules
+from bot.protocols.catalog import Catalog
+from bot.protocols.schema import PhaseSpec, PresenterRole, Protocol
+from bot.services.runs import Clock, Coach, PageToShow, RunNotFound, RunService
+from bot.storage import clients as client_repo
+from bot.storage import rounds as repo
+from bot.storage.models import (
+    Contribution,
+    FeedbackRound,
+    Goal,
+    NextStep,
+    RoundMode,
+    RoundStatus,
+    utcnow,
+)
+
+AUDIENCE = "collaborative"
+# A process that died holding a round's announcement claim is presumed dead after this long.
+ANNOUNCE_CLAIM_TIMEOUT = timedelta(minutes=2)
+# Members who have not replied are reminded once this share of an asynchronous phase has passed.
+REMINDER_AT = 0.75
+
+
+class NotAllowed(PermissionError):
+    """Only the presenter or the facilitator moves a round on or ends it."""
+
+
+class NotACollaborative(LookupError):
+    """The channel was never registered as a Coach Collaborative."""
+
+
+class RoundNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class RoundSetup:
+    """How a presenter wants their round run, chosen beside the framing."""
+
+    channel_id: str
+    mode: RoundMode = RoundMode.LIVE
+    facilitator_id: str | None = None
+    opens_at: datetime | None = None
+    invitation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RoundView:
+    """A round with its protocol, as views and the keeper need it."""
+
+    round: FeedbackRound
+    protocol: Protocol
+
+    @property
+    def phases(self) -> tuple[PhaseSpec, ...]:
+        assert self.protocol.round is not None
+        return self.protocol.round.phases
+
+    @property
+    def phase(self) -> PhaseSpec | None:
+        index = self.round.phase
+        return self.phases[index] if 0 <= index < len(self.phases) else None
+
+    @property
+    def is_last_phase(self) -> bool:
+        return self.round.phase == len(self.phases) - 1
+
+    def phase_length(self) -> timedelta:
+        phase = self.phase
+        assert phase is not None
+        if self.round.mode is RoundMode.LIVE:
+            return timedelta(minutes=phase.minutes)
+        return timedelta(hours=phase.hours)
+
+    def phase_ends_at(self) -> datetime | None:
+        started = self.round.phase_started_at
+        return started + self.phase_length() if started and self.phase else None
+
+    def may_steer(self, user_id: str) -> bool:
+        return user_id in (self.round.presenter_id, self.round.facilitator_id)
+
+
+@dataclass(frozen=True)
+class Captured:
+    """A reply newly stored, with what the bot may owe its author (a tag question, a nudge)."""
+
+    contribution: Contribution
+    view: RoundView
+    phase: PhaseSpec
+    # The phase sorts replies (warm / cool) and this one named no kind.
+    needs_tag: bool
+    # The presenter spoke during a phase where they listen.
+    presenter_interrupting: bool
+
+
+@dataclass(frozen=True)
+class PhaseReplies:
+    phase: PhaseSpec
+    replies: list[Contribution]
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    """Everything a round's summaries show."""
+
+    view: RoundView
+    focus: str
+    restated: str | None
+    by_phase: list[PhaseReplies]
+    reflection: list[Contribution]
+    next_steps: list[NextStep]
+
+
+@dataclass(frozen=True)
+class Moved:
+    view: RoundView
+    closed: bool
+
+
+def _tag_pattern(phase: PhaseSpec) -> re.Pattern[str] | None:
+    if not phase.tags:
+        return None
+    words = "|".join(re.escape(tag.word) for tag in phase.tags)
+    return re.compile(rf"^\s*\*?({words})\*?\s*[:\-\u2013\u2014,.]", re.IGNORECASE)
+
+
+def leading_tag(phase: PhaseSpec, text: str) -> str | None:
+    """The kind of feedback a reply names with its first word ("warm: …", "Cool - …")."""
+    pattern = _tag_pattern(phase)
+    match = pattern.match(text) if pattern else None
+    return match.group(1).lower() if match else None
+
+
+def ts_time(ts: str) -> datetime:
+    return datetime.fromtimestamp(float(ts), UTC)
+
+
+class RoundService:
+    def __init__(self, *, engine: Engine, runs: RunService, clock: Clock = utcnow) -> None:
+        self._engine = engine
+        self._runs = runs
+        self._clock = clock
+        self.protocols: Catalog = runs.catalog.for_audience(AUDIENCE)
+
+    def _session(self) -> Session:
+        return Session(self._engine, expire_on_commit=False)
+
+    # Collaboratives
+
+    def register(self, team_id: str, channel_id: str, by: str) -> bool:
+        """True the first time a channel is registered; registering again changes nothing."""
+        with self._session() as session:
+            return repo.register_collaborative(session, team_id=team_id, channel_id=channel_id, by=by)
+
+    def unregister(self, team_id: str, channel_id: str) -> None:
+        """Undo a registration the bot could not announce (it was not in the channel)."""
+        with self._session() as session:
+            repo.unregister_collaborative(session, team_id=team_id, channel_id=channel_id)
+
+    def is_collaborative(self, team_id: str, channel_id: str) -> bool:
+        with self._session() as session:
+            return repo.collaborative_for(session, team_id=team_id, channel_id=channel_id) is not None
+
+    # Framing
+
+    def framing_page(self, coach: Coach, protocol_id: str) -> PageToShow:
+        """The framing modal's page: the presenter's unfinished framing of this kind of round if
+        they closed one midway (nothing typed is lost), else a fresh page."""
+        with self._session() as session:
+            draft = repo.framing_draft(
+                session, team_id=coach.team_id, user_id=coach.user_id, protocol_id=protocol_id
+            )
+        if draft is None:
+            return self._runs.first_page(protocol_id)
+        return self._runs.resume(coach, draft.id)
+
+    def open_round(self, coach: Coach, run_id: str, setup: RoundSetup) -> FeedbackRound:
+        """The round for a completed framing, created once however often the submission comes."""
+        completed = self._runs.completed(coach, run_id)
+        protocol = completed.protocol
+        if protocol.round is None:
+            raise RunNotFound(run_id)
+        now = self._clock()
+        with self._session() as session:
+            collaborative = repo.collaborative_for(
+                session, team_id=coach.team_id, channel_id=setup.channel_id
+            )
+            if collaborative is None:
+                raise NotACollaborative(setup.channel_id)
+            answers = self._runs.step_answers(coach, run_id)
+            client_id = self._client_of(session, coach, protocol, answers)
+            opens_at = setup.opens_at if setup.opens_at and setup.opens_at > now else now
+            round_ = repo.add_round(
+                session,
+                round_=FeedbackRound(
+                    team_id=coach.team_id,
+                    collaborative_id=collaborative.id,
+                    channel_id=setup.channel_id,
+                    presenter_id=coach.user_id,
+                    facilitator_id=setup.facilitator_id if setup.facilitator_id != coach.user_id else None,
+                    protocol_id=protocol.id,
+                    protocol_version=protocol.version,
+                    framing_run_id=run_id,
+                    client_id=client_id,
+                    mode=setup.mode,
+                    status=RoundStatus.WAITING if opens_at > now else RoundStatus.OPEN,
+                    opens_at=opens_at,
+                    created_at=now,
+                ),
+            )
+            if setup.invitation_id:
+                repo.link_invitation(session, invitation_id=setup.invitation_id, round_id=round_.id)
+            return round_
+
+    def _client_of(
+        self, session: Session, coach: Coach, protocol: Protocol, answers: dict[str, rules.Value]
+    ) -> str | None:
+        step = protocol.round.client_step if protocol.round else None
+        leader_id = answers.get(step) if step else None
+        if not isinstance(leader_id, str):
+            return None
+        client = client_repo.find_client(
+            session, team_id=coach.team_id, coach_id=coach.user_id, leader_id=leader_id
+        )
+        return client.id if client else None
+
+    def _view(self, round_: FeedbackRound) -> RoundView:
+        return RoundView(round_, self._runs.protocol_at(round_.protocol_id, round_.protocol_version))
+
+    def get(self, round_id: str) -> RoundView:
+        with self._session() as session:
+            round_ = repo.get_round(session, round_id=round_id)
+        if round_ is None:
+            raise RoundNotFound(round_id)
+        return self._view(round_)
+
+    def opening(self, view: RoundView) -> str:
+        """The round's post in the channel: the framing summary, from the protocol's template."""
+        coach = Coach(view.round.team_id, view.round.presenter_id)
+        return self._runs.completed(coach, view.round.framing_run_id).summary
+
+    def focus(self, view: RoundView) -> str:
+        assert view.protocol.round is not None
+        coach = Coach(view.round.team_id, view.round.presenter_id)
+        answers = self._runs.step_answers(coach, view.round.framing_run_id)
+        return str(answers.get(view.protocol.round.focus_step) or "")
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def unpost(self, round_id: str) -> None:
+        view = self.get(round_id)
+        with self._session() as session:
+            repo.unpost(session, round_id=round_id, run_id=view.round.framing_run_id)
+
+    def open_views(self) -> list[RoundView]:
+        with self._session() as session:
+            return [self._view(r) for r in repo.open_rounds(session)]
+
+    # What the rounds owe their threads: claimed by one process at a time.
+
+    def to_post(self) -> list[RoundView]:
+        with self._session() as session:
+            due = repo.rounds_to_post(session, now=self._clock(), limit=50)
+        return [self._view(r) for r in due]
+
+    def owing(self) -> list[RoundView]:
+        """Open rounds whose thread is owed an announcement, or whose closing was not posted."""
+        with self._session() as session:
+            rounds = list(repo.open_rounds(session))
+            rounds += repo.closed_unsummarized(session)
+        return [
+            self._view(r)
+            for r in rounds
+            if (r.status is RoundStatus.OPEN and r.announced_phase < r.phase)
+            or (r.status is RoundStatus.CLOSED and r.summary_sent_at is None)
+        ]
+
+    def claim(self, round_id: str) -> bool:
+        now = self._clock()
+        with self._session() as session:
+            return repo.claim_announcement(
+                session, round_id=round_id, now=now, stale_before=now - ANNOUNCE_CLAIM_TIMEOUT
+            )
+
+    def release(self, round_id: str, **done: object) -> RoundView:
+        with self._session() as session:
+            repo.release_announcement(session, round_id=round_id, **done)
+        return self.get(round_id)
+
+    def started(self, round_id: str, thread_ts: str) -> RoundView:
+        with self._session() as session:
+            repo.start_round(session, round_id=round_id, thread_ts=thread_ts, now=self._clock())
+        return self.get(round_id)
+
+    # Moving on
+
+    def advance(self, round_id: str, *, seen_phase: int, by: str | None, end: bool = False) -> Moved | None:
+        """Move the round from `seen_phase` to the next (or close it after the last, or at once
+        with `end`). None if someone else already moved it. `by` None is the scheduler."""
+        view = self.get(round_id)
+        if by is not None and not view.may_steer(by):
+            raise NotAllowed(by)
+        now = self._clock()
+        with self._session() as session:
+            if end or view.is_last_phase:
+                moved = repo.close_round(session, round_id=round_id, from_phase=seen_phase, now=now)
+            else:
+                moved = repo.move_phase(
+                    session, round_id=round_id, from_phase=seen_phase, to_phase=seen_phase + 1, now=now
+                )
+        if not moved:
+            return None
+        after = self.get(round_id)
+        return Moved(after, closed=after.round.status is RoundStatus.CLOSED)
+
+    def overdue(self) -> list[RoundView]:
+        """Asynchronous rounds whose phase has run its time: the scheduler moves them on."""
+        now = self._clock()
+        with self._session() as session:
+            rounds = repo.open_rounds(session)
+        views = [self._view(r) for r in rounds if r.mode is RoundMode.ASYNC]
+        return [v for v in views if (ends := v.phase_ends_at()) is not None and ends <= now]
+
+    # Replies in the thread
+
+    def _phase_at(self, session: Session, view: RoundView, ts: str) -> int | None:
+        written = ts_time(ts)
+        if view.round.closed_at is not None and written > view.round.closed_at:
+            return None
+        index = None
+        for phase in repo.phases_of(session, round_id=view.round.id):
+            if phase.opened_at <= written:
+                index = phase.index
+        return index
+
+    def capture(
+        self, *, team_id: str, channel_id: str, thread_ts: str, user_id: str, ts: str, text: str
+    ) -> Captured | None:
+        """Store a reply in a round's thread once; None for a thread that is no round, a reply
+        outside the round's time, or one already stored (a Slack retry)."""
+        with self._session() as session:
+            round_ = repo.round_in_thread(
+                session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts
+            )
+            if round_ is None:
+                return None
+            view = self._view(round_)
+            index = self._phase_at(session, view, ts)
+            if index is None:
+                return None
+            phase = view.phases[index]
+            tag = leading_tag(phase, text)
+            stored = repo.add_contribution(
+                session,
+                contribution=Contribution(
+                    round_id=round_.id,
+                    user_id=user_id,
+                    ts=ts,
+                    phase=index,
+                    tag=tag,
+                    text=text,
+                    posted_at=ts_time(ts),
+                ),
+            )
+        if stored is None:
+            return None
+        is_presenter = user_id == round_.presenter_id
+        return Captured(
+            stored,
+            view,
+            phase,
+            needs_tag=bool(phase.tags) and tag is None and not is_presenter,
+            presenter_interrupting=is_presenter and phase.presenter is PresenterRole.LISTENS,
+        )
+
+    def catch_up(self, view: RoundView, replies: Sequence[tuple[str, str, str]]) -> int:
+        """Replies read from the thread after a restart, as (user, ts, text): the ones no event
+        brought are stored; the ones already stored are left as they are."""
+        added = 0
+        for user_id, ts, text in replies:
+            captured = self.capture(
+                team_id=view.round.team_id,
+                channel_id=view.round.channel_id,
+                thread_ts=view.round.thread_ts or "",
+                user_id=user_id,
+                ts=ts,
+                text=text,
+            )
+            added += captured is not None
+        return added
+
+    def _contribution_in_thread(
+        self, session: Session, *, team_id: str, channel_id: str, thread_ts: str, ts: str
+    ) -> Contribution | None:
+        round_ = repo.round_in_thread(session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts)
+        return repo.contribution_at(session, round_id=round_.id, ts=ts) if round_ else None
+
+    def edited(self, *, team_id: str, channel_id: str, thread_ts: str, ts: str, text: str) -> bool:
+        """A reply changed in Slack changes what is stored (and its kind, if it now names one)."""
+        with self._session() as session:
+            found = self._contribution_in_thread(
+                session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts, ts=ts
+            )
+            if found is None:
+                return False
+            view = self._view(repo.get_round(session, round_id=found.round_id))
+            tag = leading_tag(view.phases[found.phase], text) or found.tag
+            repo.update_contribution(
+                session, contribution_id=found.id, text=text, tag=tag, edited_at=self._clock()
+            )
+            return True
+
+    def withdrawn(self, *, team_id: str, channel_id: str, thread_ts: str, ts: str) -> bool:
+        """A reply deleted in Slack is withdrawn from the round: summaries no longer show it."""
+        with self._session() as session:
+            found = self._contribution_in_thread(
+                session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts, ts=ts
+            )
+            if found is None:
+                return False
+            repo.update_contribution(session, contribution_id=found.id, withdrawn_at=self._clock())
+            return True
+
+    def withdraw(self, user_id: str, contribution_id: str) -> bool:
+        """A member takes back their own reply without deleting the message."""
+        with self._session() as session:
+            found = repo.get_contribution(session, contribution_id=contribution_id)
+            if found is None or found.user_id != user_id:
+                return False
+            repo.update_contribution(session, contribution_id=found.id, withdrawn_at=self._clock())
+            return True
+
+    def tag(self, user_id: str, contribution_id: str, word: str) -> bool:
+        """The author sorts their reply (warm / cool); nobody else can."""
+        with self._session() as session:
+            found = repo.get_contribution(session, contribution_id=contribution_id)
+            if found is None or found.user_id != user_id:
+                return False
+            view = self._view(repo.get_round(session, round_id=found.round_id))
+            if word not in {tag.word for tag in view.phases[found.phase].tags}:
+                return False
+            repo.update_contribution(session, contribution_id=found.id, tag=word)
+            return True
+
+    def restate(self, round_id: str, user_id: str, text: str) -> None:
+        view = self.get(round_id)
+        if user_id != view.round.presenter_id:
+            raise NotAllowed(user_id)
+        with self._session() as session:
+            repo.set_focus_restated(session, round_id=round_id, text=text)
+
+    def nudged_presenter(self, view: RoundView) -> bool:
+        """True once per phase: the presenter is reminded to listen at most once a phase."""
+        with self._session() as session:
+            return repo.record_reminder(
+                session,
+                round_id=view.round.id,
+                phase=view.round.phase,
+                user_id=view.round.presenter_id,
+                now=self._clock(),
+            )
+
+    # Reminders
+
+    def reminders_due(self) -> list[RoundView]:
+        """Asynchronous rounds in a phase where members reply, past the reminder point, whose
+        reminders this process has now claimed (another process gets none of them)."""
+        now = self._clock()
+        with self._session() as session:
+            rounds = repo.open_rounds(session)
+        due = []
+        for round_ in rounds:
+            if round_.mode is not RoundMode.ASYNC or round_.reminded_phase >= round_.phase:
+                continue
+            view = self._view(round_)
+            if view.phase is None or view.phase.presenter is PresenterRole.SPEAKS:
+                continue
+            if round_.phase_started_at + view.phase_length() * REMINDER_AT > now:
+                continue
+            with self._session() as session:
+                if repo.claim_reminders(session, round_id=round_.id, phase=round_.phase):
+                    due.append(view)
+        return due
+
+    def to_remind(self, view: RoundView, members: Sequence[str]) -> list[str]:
+        """Members who have not replied in the open phase, have not opted out and were not
+        reminded yet; each is recorded as reminded as they are returned."""
+        round_ = view.round
+        now = self._clock()
+        with self._session() as session:
+            replied = repo.contributors(session, round_id=round_.id, phase=round_.phase)
+            out = repo.opted_out(session, team_id=round_.team_id)
+            skip = replied | out | {round_.presenter_id}
+            return [
+                member
+                for member in members
+                if member not in skip
+                and repo.record_reminder(
+                    session, round_id=round_.id, phase=round_.phase, user_id=member, now=now
+                )
+            ]
+
+    def set_reminders(self, team_id: str, user_id: str, *, on: bool) -> None:
+        with self._session() as session:
+            repo.set_opt_out(session, team_id=team_id, user_id=user_id, out=not on)
+
+    # After the round
+
+    def record(self, round_id: str) -> RoundRecord:
+        view = self.get(round_id)
+        with self._session() as session:
+            replies = list(repo.contributions_of(session, round_id=round_id))
+            steps = list(repo.next_steps_of(session, round_id=round_id))
+        by_phase = [
+            PhaseReplies(phase, [r for r in replies if r.phase == index])
+            for index, phase in enumerate(view.phases)
+            if index <= max(view.round.phase, 0)
+        ]
+        reflection = [
+            r
+            for r in replies
+            if r.user_id == view.round.presenter_id and view.phases[r.phase].presenter is PresenterRole.SPEAKS
+        ]
+        return RoundRecord(view, self.focus(view), view.round.focus_restated, by_phase, reflection, steps)
+
+    def summarized(self, round_id: str) -> None:
+        self.release(round_id, summary_sent_at=self._clock())
+
+    def _presented(self, coach: Coach, round_id: str) -> RoundView:
+        view = self.get(round_id)
+        if (view.round.team_id, view.round.presenter_id) != (coach.team_id, coach.user_id):
+            raise RoundNotFound(round_id)
+        return view
+
+    def pickable(self, coach: Coach, round_id: str) -> tuple[RoundView, list[Contribution]]:
+        """Feedback the presenter may choose to act on: others' replies in feedback phases."""
+        view = self._presented(coach, round_id)
+        with self._session() as session:
+            replies = repo.contributions_of(session, round_id=round_id)
+        feedback = [
+            r for r in replies if view.phases[r.phase].feedback and r.user_id != view.round.presenter_id
+        ]
+        return view, feedback
+
+    def choose(self, coach: Coach, round_id: str, contribution_ids: Sequence[str]) -> list[NextStep]:
+        """Each pick becomes a next step; with the round about a client, also a goal of that
+        client, so check-ins can follow it. Choosing again adds only what is new."""
+        view, feedback = self.pickable(coach, round_id)
+        chosen = [r for r in feedback if r.id in set(contribution_ids)]
+        now = self._clock()
+        with self._session() as session:
+            for reply in chosen:
+                step = NextStep(round_id=round_id, contribution_id=reply.id, text=reply.text, created_at=now)
+                if not repo.add_next_step(session, step=step):
+                    continue
+                if view.round.client_id is not None:
+                    goal = Goal(
+                        team_id=coach.team_id,
+                        coach_id=coach.user_id,
+                        client_id=view.round.client_id,
+                        statement=reply.text,
+                        details=json.dumps({"source": f"{view.protocol.title} round"}),
+                        created_at=now,
+                    )
+                    session.add(goal)
+                    session.commit()
+                    repo.set_next_step_goal(session, step_id=step.id, goal_id=goal.id)
+            return list(repo.next_steps_of(session, round_id=round_id))

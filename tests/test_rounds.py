@@ -1,0 +1,195 @@
+"""Feedback rounds in a Coach Collaborative's channel, driven through signed requests and message
+events against the fake Slack: the whole round, both ways of moving it on, and the summaries."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from bot.storage.models import Contribution, FeedbackRound, Goal, NextStep, RoundStatus
+from tests import slack_requests as sr
+from tests.round_flow import (
+    CHANNEL,
+    FACILITATOR,
+    MEMBER_A,
+    MEMBER_B,
+    PRESENTER,
+    buttons,
+    click,
+    frame,
+    register,
+    reply,
+    set_up_channel,
+    text_of,
+    thread,
+)
+
+
+def _contributions(bot) -> list[Contribution]:
+    with Session(bot.engine) as session:
+        return list(session.exec(select(Contribution).order_by(Contribution.ts)).all())
+
+
+def _round(bot) -> FeedbackRound:
+    with Session(bot.engine) as session:
+        return session.exec(select(FeedbackRound)).one()
+
+
+def _ephemerals(slack, user: str) -> list[str]:
+    return [
+        "\n".join(b["text"]["text"] for b in call.args.get("blocks", []) if b["type"] == "section")
+        for call in slack.calls_to("chat.postEphemeral")
+        if call.args.get("user") == user
+    ]
+
+
+def _announcement(slack) -> dict:
+    """The latest phase announcement in the round's thread (the one with the round's buttons)."""
+    return [m for m in thread(slack)[1] if "round_next" in buttons(m)][-1]
+
+
+def _next(slack_http, slack, *, user: str = PRESENTER):
+    return click(slack_http, slack, "round_next", buttons(_announcement(slack))["round_next"], user=user)
+
+
+def test_a_live_consultancy_round_from_framing_to_next_steps(bot, slack, slack_http, clock):
+    set_up_channel(slack)
+    register(slack_http, slack)
+    intro = slack.messages[CHANNEL][0]
+    assert "Coach Collaborative" in text_of(intro)
+
+    body = frame(slack_http, slack, "consultancy")
+    assert body["response_action"] == "update"
+    assert "posted in <#CCOLLAB1>" in body["view"]["blocks"][0]["text"]["text"]
+
+    parent, announced = thread(slack)
+    post = next(m for m in slack.messages[CHANNEL] if m["ts"] == parent)
+    # The framing is in the post, escaped: nobody writes <!channel> through the bot.
+    assert "&lt;!channel&gt;" in text_of(post) and "<!channel>" not in text_of(post)
+    assert "Phase 1 of 5: Clarifying questions" in text_of(announced[-1])
+
+    # Clarifying questions, one of them delivered twice by Slack.
+    reply(slack_http, slack, clock, MEMBER_A, "How many sections are tracked?", retry=True)
+    reply(slack_http, slack, clock, PRESENTER, "Four of six.")
+
+    # A member who is neither presenter nor facilitator cannot move the round on.
+    _next(slack_http, slack, user=MEMBER_A)
+    assert any("Only the presenter or the facilitator" in t for t in _ephemerals(slack, MEMBER_A))
+    assert _round(bot).phase == 0
+
+    # The facilitator moves it on; a second click on the same button moves nothing.
+    stale = buttons(_announcement(slack))["round_next"]
+    _next(slack_http, slack, user=FACILITATOR)
+    click(slack_http, slack, "round_next", stale, user=PRESENTER)
+    assert _round(bot).phase == 1
+    assert any("already moved on" in t for t in _ephemerals(slack, PRESENTER))
+    assert "Phase 2 of 5: Probing questions" in text_of(thread(slack)[1][-1])
+
+    reply(slack_http, slack, clock, MEMBER_B, "What would it mean for the team to choose differently?")
+    # The presenter restates the focus question from the probing phase's button.
+    click(slack_http, slack, "round_restate", _round(bot).id)
+    restate = slack.calls_to("views.open")[-1].response["view"]
+    slack_http.send(sr.view_submission(restate, {"round_focus": "How do I invite the team to own tracking?"}))
+    assert _round(bot).focus_restated == "How do I invite the team to own tracking?"
+
+    # Discussion: the presenter listens, and is told so privately, once.
+    _next(slack_http, slack)
+    assert any("listening phase" in t for t in _ephemerals(slack, PRESENTER))
+    idea = reply(slack_http, slack, clock, MEMBER_A, "I wonder whether the counselors see the data.")
+    typo = reply(slack_http, slack, clock, MEMBER_B, "Maybe start with one teacher who is curious.")
+    dropped = reply(slack_http, slack, clock, FACILITATOR, "An aside I take back.")
+    reply(slack_http, slack, clock, PRESENTER, "(oops, I spoke)")
+    assert sum("listening phase" in t for t in _ephemerals(slack, PRESENTER)) == 1
+
+    # Edited and deleted replies update what is stored.
+    slack_http.send(
+        sr.event(
+            {
+                "type": "message",
+                "subtype": "message_changed",
+                "channel": CHANNEL,
+                "message": {
+                    "type": "message",
+                    "user": MEMBER_B,
+                    "ts": typo,
+                    "thread_ts": parent,
+                    "text": "Start with one curious teacher.",
+                },
+                "ts": f"{clock().timestamp() + 5:.6f}",
+            }
+        )
+    )
+    slack_http.send(
+        sr.event(
+            {
+                "type": "message",
+                "subtype": "message_deleted",
+                "channel": CHANNEL,
+                "deleted_ts": dropped,
+                "previous_message": {
+                    "type": "message",
+                    "user": FACILITATOR,
+                    "ts": dropped,
+                    "thread_ts": parent,
+                },
+                "ts": f"{clock().timestamp() + 6:.6f}",
+            }
+        )
+    )
+
+    _next(slack_http, slack)
+    reply(slack_http, slack, clock, PRESENTER, "What resonated: the counselors. I'll talk to them first.")
+    _next(slack_http, slack)
+    reply(slack_http, slack, clock, MEMBER_A, "The protocol kept us from advising too early.")
+    _next(slack_http, slack)
+
+    stored = _contributions(bot)
+    by_phase = {}
+    for c in stored:
+        by_phase.setdefault(c.phase, []).append((c.user_id, c.text, c.withdrawn_at is not None))
+    assert by_phase[0] == [
+        (MEMBER_A, "How many sections are tracked?", False),
+        (PRESENTER, "Four of six.", False),
+    ]
+    assert by_phase[2][1] == (MEMBER_B, "Start with one curious teacher.", False)
+    assert (FACILITATOR, "An aside I take back.", True) in by_phase[2]
+    assert [u for u, _, _ in by_phase[3]] == [PRESENTER]
+    assert _round(bot).status is RoundStatus.CLOSED
+
+    # The thread gets a short summary; the presenter the whole record in a DM.
+    closing = text_of(thread(slack)[1][-1])
+    assert "This round has closed" in closing and "How do I invite the team to own tracking?" in closing
+    assert "Clarifying questions: 2 replies" in closing
+    dm = [m for m in slack.messages.get("D" + PRESENTER[1:], [])]
+    summary = "\n".join(text_of(m) for m in dm)
+    assert "How might I help the team see tracking as a choice?" in summary
+    assert "How do I invite the team to own tracking?" in summary
+    assert "I'll talk to them first." in summary
+    assert "Start with one curious teacher." in summary
+    assert "An aside I take back." not in summary
+
+    # The presenter picks what to act on; each pick is a next step.
+    pick = buttons(dm[-1])["round_pick"]
+    slack_http.send(
+        sr.block_action(
+            "round_pick",
+            pick,
+            trigger_id=slack.issue_trigger_id(),
+            message=("D" + PRESENTER[1:], dm[-1]["ts"]),
+        )
+    )
+    picks = slack.calls_to("views.open")[-1].response["view"]
+    options = {o["text"]["text"]: o["value"] for o in picks["blocks"][1]["element"]["options"]}
+    assert set(options) == {
+        "I wonder whether the counselors see the data.",
+        "Start with one curious teacher.",
+    }
+    chosen = options["I wonder whether the counselors see the data."]
+    response = slack_http.send(sr.view_submission(picks, {"round_picks": [chosen]}))
+    assert "counselors see the data" in text_of(response.json()["view"])
+    with Session(bot.engine) as session:
+        steps = session.exec(select(NextStep)).all()
+        assert [(s.contribution_id, s.text) for s in steps] == [
+            (chosen, "I wonder whether the counselors see the data.")
+        ]
+        assert session.exec(select(Goal)).all() == []  # the round named no client
+    assert next(c for c in stored if c.ts == idea).phase == 2
