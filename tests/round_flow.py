@@ -46,9 +46,19 @@ def framing_view(slack_http, slack, protocol_id: str, *, user: str = PRESENTER) 
     return update.response["view"]
 
 
-def frame(slack_http, slack, protocol_id: str, *, mode: str = "live", facilitator: str | None = FACILITATOR):
+def frame(
+    slack_http,
+    slack,
+    protocol_id: str,
+    *,
+    mode: str = "live",
+    facilitator: str | None = FACILITATOR,
+    client: str | None = None,
+):
     view = framing_view(slack_http, slack, protocol_id)
     answers = dict(FRAMING[protocol_id])
+    if client:
+        answers["client"] = client
     answers["round_mode"] = mode
     if facilitator:
         answers["round_facilitator"] = facilitator

@@ -3,10 +3,13 @@ events against the fake Slack: the whole round, both ways of moving it on, and t
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import Session, select
 
 from bot.storage.models import Contribution, FeedbackRound, Goal, NextStep, RoundStatus
 from tests import slack_requests as sr
+from tests.flow import LEADER, add_client
 from tests.round_flow import (
     CHANNEL,
     FACILITATOR,
@@ -193,3 +196,144 @@ def test_a_live_consultancy_round_from_framing_to_next_steps(bot, slack, slack_h
         ]
         assert session.exec(select(Goal)).all() == []  # the round named no client
     assert next(c for c in stored if c.ts == idea).phase == 2
+
+
+def _dms(slack, user: str) -> list[dict]:
+    return slack.messages.get("D" + user[1:], [])
+
+
+def _reminded(slack) -> set[str]:
+    return {
+        call.args["channel"]
+        for call in slack.calls_to("chat.postMessage")
+        if call.ok and "feedback round is waiting" in call.args.get("text", "")
+    }
+
+
+def test_an_async_tuning_round_moves_on_by_itself_reminds_once_and_sorts_feedback(
+    bot, slack, slack_http, clock
+):
+    set_up_channel(slack)
+    add_client(slack_http, slack)
+    register(slack_http, slack)
+    frame(slack_http, slack, "tuning", mode="async", facilitator=None, client=LEADER)
+    assert "Phase 1 of 5" in text_of(_announcement(slack)) and "It closes <!date^" in text_of(
+        _announcement(slack)
+    )
+    reply(slack_http, slack, clock, MEMBER_A, "Who wrote the plan?")
+
+    # Three quarters into the phase, those who have not replied get one DM; never the presenter.
+    clock.advance(timedelta(hours=8))
+    bot.keeper.run_once()
+    assert _reminded(slack) == set()
+    clock.advance(timedelta(hours=1, minutes=1))
+    bot.keeper.run_once()
+    bot.keeper.run_once()
+    assert _reminded(slack) == {FACILITATOR, MEMBER_B}
+    assert (
+        len(
+            [
+                c
+                for c in slack.calls_to("chat.postMessage")
+                if "feedback round is waiting" in c.args.get("text", "")
+            ]
+        )
+        == 2
+    )
+
+    # Member B opts out of reminders from the DM.
+    dm = _dms(slack, MEMBER_B)[-1]
+    slack_http.send(
+        sr.block_action(
+            "round_reminders",
+            "off",
+            trigger_id=slack.issue_trigger_id(),
+            user=MEMBER_B,
+            message=("D" + MEMBER_B[1:], dm["ts"]),
+        )
+    )
+    assert "won't get round reminders" in text_of(_dms(slack, MEMBER_B)[-1])
+
+    # When the phase's time is up the scheduler moves the round on, once.
+    clock.advance(timedelta(hours=3))
+    bot.keeper.run_once()
+    bot.keeper.run_once()
+    assert _round(bot).phase == 1
+    assert sum("Phase 2 of 5" in text_of(m) for m in thread(slack)[1]) == 1
+    clock.advance(timedelta(hours=12))
+    bot.keeper.run_once()
+    assert _round(bot).phase == 2
+    assert "warm:" in text_of(_announcement(slack))
+
+    # Feedback sorted by a leading word, or by a tap on the question only its author sees.
+    reply(slack_http, slack, clock, MEMBER_A, "Warm: the if-then chain is clear and student-centred.")
+    assert _ephemerals(slack, MEMBER_A) == []
+    cool = reply(slack_http, slack, clock, FACILITATOR, "The plan never says how reading growth is measured.")
+    question = next(c for c in slack.calls_to("chat.postEphemeral") if c.args["user"] == FACILITATOR)
+    tags = {
+        e["action_id"]: e["value"]
+        for b in question.args["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    }
+    assert set(tags) == {"round_tag:warm", "round_tag:cool", "round_tag:hard"}
+    # Someone else's tap changes nothing; the author's sorts it.
+    slack_http.send(
+        sr.block_action(
+            "round_tag:warm", tags["round_tag:cool"], trigger_id=slack.issue_trigger_id(), user=MEMBER_A
+        )
+    )
+    slack_http.send(
+        sr.with_response_url(
+            sr.block_action(
+                "round_tag:cool",
+                tags["round_tag:cool"],
+                trigger_id=slack.issue_trigger_id(),
+                user=FACILITATOR,
+            ),
+            slack.response_url,
+        )
+    )
+    assert {c.ts: c.tag for c in _contributions(bot) if c.phase == 2} == {
+        next(c.ts for c in _contributions(bot) if c.user_id == MEMBER_A and c.phase == 2): "warm",
+        cool: "cool",
+    }
+
+    # The feedback phase's reminders skip who replied and who opted out: nobody is left.
+    before = len(slack.calls_to("chat.postMessage"))
+    clock.advance(timedelta(hours=18))
+    bot.keeper.run_once()
+    assert [
+        c
+        for c in slack.calls_to("chat.postMessage")[before:]
+        if "feedback round is waiting" in c.args.get("text", "")
+    ] == []
+
+    for _ in range(3):
+        clock.advance(timedelta(hours=24))
+        bot.keeper.run_once()
+    assert _round(bot).status is RoundStatus.CLOSED
+    summary = "\n".join(text_of(m) for m in _dms(slack, PRESENTER))
+    assert "_Warm_ · <@UMEMBERA>: Warm: the if-then chain is clear" in summary
+    assert "_Cool_ · <@UCOACH2>: The plan never says" in summary
+
+    # Picks become next steps and, the round being about a client, that client's goals.
+    dm = next(m for m in reversed(_dms(slack, PRESENTER)) if "round_pick" in buttons(m))
+    slack_http.send(
+        sr.block_action(
+            "round_pick",
+            buttons(dm)["round_pick"],
+            trigger_id=slack.issue_trigger_id(),
+            message=("D" + PRESENTER[1:], dm["ts"]),
+        )
+    )
+    picks = slack.calls_to("views.open")[-1].response["view"]
+    everything = [o["value"] for o in picks["blocks"][1]["element"]["options"]]
+    done = slack_http.send(sr.view_submission(picks, {"round_picks": everything})).json()["view"]
+    assert buttons(done)["set_up_checkins"]
+    with Session(bot.engine) as session:
+        goals = session.exec(select(Goal)).all()
+        steps = session.exec(select(NextStep)).all()
+    assert sorted(g.statement for g in goals) == sorted(s.text for s in steps) and len(steps) == 2
+    assert {s.goal_id for s in steps} == {g.id for g in goals}
+    assert all(g.client_id == buttons(done)["set_up_checkins"] for g in goals)
