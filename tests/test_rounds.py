@@ -3,12 +3,15 @@ events against the fake Slack: the whole round, both ways of moving it on, and t
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from bot.assembly import build_bot
 from bot.storage.models import Contribution, FeedbackRound, Goal, NextStep, RoundStatus
 from tests import slack_requests as sr
+from tests.conftest import make_settings
 from tests.flow import LEADER, add_client
 from tests.round_flow import (
     CHANNEL,
@@ -337,3 +340,54 @@ def test_an_async_tuning_round_moves_on_by_itself_reminds_once_and_sorts_feedbac
     assert sorted(g.statement for g in goals) == sorted(s.text for s in steps) and len(steps) == 2
     assert {s.goal_id for s in steps} == {g.id for g in goals}
     assert all(g.client_id == buttons(done)["set_up_checkins"] for g in goals)
+
+
+def test_replies_written_while_the_bot_was_down_are_read_from_the_thread_once(bot, slack, slack_http, clock):
+    set_up_channel(slack)
+    register(slack_http, slack)
+    frame(slack_http, slack, "consultancy")
+    reply(slack_http, slack, clock, MEMBER_A, "Heard live.")
+    missed = [
+        reply(slack_http, slack, clock, user, f"Written while down by {user}", deliver=False)
+        for user in (MEMBER_B, FACILITATOR)
+    ]
+    assert len(_contributions(bot)) == 1
+
+    assert bot.keeper.catch_up() == 2
+    assert bot.keeper.catch_up() == 0
+    # Slack retries the event for one of them after all: still stored once.
+    event = next(m for m in slack.messages[CHANNEL] if m["ts"] == missed[0])
+    slack_http.send(sr.event({**event, "channel": CHANNEL}, retry=2))
+    stored = _contributions(bot)
+    assert [(c.user_id, c.phase) for c in stored] == [(MEMBER_A, 0), (MEMBER_B, 0), (FACILITATOR, 0)]
+
+
+def test_two_processes_move_a_round_once_and_a_restart_finishes_what_a_crash_left(
+    bot, slack, slack_http, clock, database_url
+):
+    set_up_channel(slack)
+    register(slack_http, slack)
+    frame(slack_http, slack, "consultancy")
+    other = build_bot(make_settings(database_url, slack), clock=clock, migrate=False, pace_per_second=None)
+    try:
+        round_id = _round(bot).id
+        # Both processes see phase 0 and act on the same click (or the same tick).
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            moved = list(
+                pool.map(lambda b: b.rounds.advance(round_id, seen_phase=0, by=PRESENTER), (bot, other))
+            )
+        assert sum(m is not None for m in moved) == 1
+        winner = next(m for m in moved if m is not None)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(lambda b: b.keeper.settle(winner.view), (bot, other)))
+        assert sum("Phase 2 of 5" in text_of(m) for m in thread(slack)[1]) == 1
+
+        # A process moves the round on and dies before announcing it; another one's next tick
+        # (or its own restart) announces it, once.
+        assert bot.rounds.advance(round_id, seen_phase=1, by=PRESENTER) is not None
+        assert "Phase 3 of 5" not in text_of(_announcement(slack))
+        other.keeper.run_once()
+        other.keeper.run_once()
+        assert sum("Phase 3 of 5" in text_of(m) for m in thread(slack)[1]) == 1
+    finally:
+        other.engine.dispose()
