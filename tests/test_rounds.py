@@ -4,7 +4,8 @@ events against the fake Slack: the whole round, both ways of moving it on, and t
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -391,3 +392,72 @@ def test_two_processes_move_a_round_once_and_a_restart_finishes_what_a_crash_lef
         assert sum("Phase 3 of 5" in text_of(m) for m in thread(slack)[1]) == 1
     finally:
         other.engine.dispose()
+
+
+def test_a_collaborative_schedules_rounds_and_asks_each_presenter_ahead_in_turn(
+    bot, slack, slack_http, clock
+):
+    set_up_channel(slack)
+    register(slack_http, slack)
+    slack_http.send(
+        sr.command("collaborative schedule", trigger_id=slack.issue_trigger_id(), channel=CHANNEL)
+    )
+    form = slack.calls_to("views.update")[-1].response["view"]
+    first = (clock() + timedelta(days=10)).astimezone(ZoneInfo("America/Los_Angeles")).date()
+    answers = {
+        "round_protocol": "issaquah",
+        "round_mode": "live",
+        "round_every": "2",
+        "round_first": first.isoformat(),
+        "round_time": "15:30",
+        "round_rotation": [MEMBER_A, MEMBER_B],
+        "round_ask_ahead": "3",
+    }
+    saved = slack_http.send(sr.view_submission(form, answers)).json()
+    assert "every 2 weeks" in text_of(saved["view"])
+    opens_at = datetime.combine(first, time(15, 30), tzinfo=ZoneInfo("America/Los_Angeles"))
+
+    def invitations() -> list[str]:
+        return [
+            c.args["channel"]
+            for c in slack.calls_to("chat.postMessage")
+            if c.ok and "presenting at the next" in c.args.get("text", "")
+        ]
+
+    bot.keeper.run_once()
+    assert invitations() == []
+    clock.now = opens_at - timedelta(days=3, minutes=-1)
+    bot.keeper.run_once()
+    bot.keeper.run_once()
+    assert invitations() == [MEMBER_A]
+
+    # The presenter frames from the DM; the round waits for its time.
+    dm = _dms(slack, MEMBER_A)[-1]
+    slack_http.send(
+        sr.block_action(
+            "round_frame_invited",
+            buttons(dm)["round_frame_invited"],
+            trigger_id=slack.issue_trigger_id(),
+            user=MEMBER_A,
+            message=("D" + MEMBER_A[1:], dm["ts"]),
+        )
+    )
+    framing = slack.calls_to("views.update")[-1].response["view"]
+    answers = {
+        "dilemma": "How do I coach a principal who agrees and then changes nothing?",
+        "focus": "What am I not asking?",
+    }
+    body = slack_http.send(sr.view_submission(framing, answers, user=MEMBER_A)).json()
+    assert "will be posted in <#CCOLLAB1>" in text_of(body["view"])
+    bot.keeper.run_once()
+    assert _round(bot).thread_ts is None
+
+    clock.now = opens_at + timedelta(seconds=5)
+    bot.keeper.run_once()
+    assert _round(bot).status is RoundStatus.OPEN and _round(bot).presenter_id == MEMBER_A
+    assert "Phase 1 of 8" in text_of(_announcement(slack))
+
+    # The next round, two weeks on, is the next presenter's.
+    clock.now = opens_at + timedelta(days=11, minutes=1)
+    bot.keeper.run_once()
+    assert invitations() == [MEMBER_A, MEMBER_B]
