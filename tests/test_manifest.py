@@ -21,11 +21,17 @@ def test_command_interactivity_home_and_socket_mode():
 
 
 def test_least_privilege_scopes():
-    # DMs and shares, the command, export files in the coach's DM, leaders' names.
+    # DMs and shares, the command, export files in the coach's DM, leaders' names; a Coach
+    # Collaborative's channel: its members (read) and its round threads (history, for the
+    # message events and the one catch-up read after a restart), public or private.
     assert sorted(MANIFEST["oauth_config"]["scopes"]["bot"]) == [
+        "channels:history",
+        "channels:read",
         "chat:write",
         "commands",
         "files:write",
+        "groups:history",
+        "groups:read",
         "im:write",
         "users:read",
     ]
@@ -33,9 +39,11 @@ def test_least_privilege_scopes():
 
 def test_every_subscribed_event_has_a_listener(slack_http, slack):
     """An unhandled event gets a 404 from bolt and Slack retries it: every subscription is handled."""
-    for event_type in MANIFEST["settings"]["event_subscriptions"]["bot_events"]:
-        inner = {"type": event_type, "user": sr.COACH, "tab": "home", "event_ts": "1.0"}
-        assert slack_http.send(sr.event(inner)).status_code == 200, event_type
+    for subscription in MANIFEST["settings"]["event_subscriptions"]["bot_events"]:
+        # "message.channels" is the subscription; the event itself is of type "message".
+        event_type = subscription.split(".")[0]
+        inner = {"type": event_type, "user": sr.COACH, "tab": "home", "event_ts": "1.0", "channel": "C1"}
+        assert slack_http.send(sr.event(inner)).status_code == 200, subscription
 
 
 def test_home_tab_offers_every_protocol_and_a_click_opens_it(slack_http, slack, bot):
