@@ -23,6 +23,7 @@ from tests.round_flow import (
     buttons,
     click,
     frame,
+    framing_view,
     register,
     reply,
     set_up_channel,
@@ -461,3 +462,33 @@ def test_a_collaborative_schedules_rounds_and_asks_each_presenter_ahead_in_turn(
     clock.now = opens_at + timedelta(days=11, minutes=1)
     bot.keeper.run_once()
     assert invitations() == [MEMBER_A, MEMBER_B]
+
+
+def test_a_closed_framing_is_kept_and_a_rounds_framing_stays_with_its_round(bot, slack, slack_http, clock):
+    set_up_channel(slack)
+    # Not a collaborative yet: the presenter is told how to register the channel.
+    slack_http.send(sr.command("round consultancy", trigger_id=slack.issue_trigger_id(), channel=CHANNEL))
+    assert "isn't a Coach Collaborative yet" in text_of(slack.calls_to("views.update")[-1].args["view"])
+    register(slack_http, slack)
+
+    # Closing the framing window keeps the draft; the command opens it again as it was left.
+    view = framing_view(slack_http, slack, "consultancy")
+    slack_http.send(sr.view_closed(view, {"snapshot": "Half a thought", "focus": ""}))
+    again = framing_view(slack_http, slack, "consultancy")
+    shown = {
+        b["block_id"]: b["element"].get("initial_value") for b in again["blocks"] if b["type"] == "input"
+    }
+    assert shown["step:snapshot"] == "Half a thought"
+
+    # `/coach resume` sends a round's framing back to the channel instead of finishing it alone.
+    listing = slack_http.send(sr.command("resume", trigger_id=slack.issue_trigger_id())).json()
+    (run_id,) = [b["accessory"]["value"] for b in listing["blocks"] if b.get("accessory")]
+    slack_http.send(sr.block_action("resume_run", run_id, trigger_id=slack.issue_trigger_id()))
+    assert "/coach round consultancy" in text_of(slack.calls_to("views.open")[-1].args["view"])
+
+    frame(slack_http, slack, "consultancy")
+    slack_http.send(sr.block_action("view_run", run_id, trigger_id=slack.issue_trigger_id()))
+    detail = slack.calls_to("views.update")[-1].response["view"]
+    slack_http.send(sr.block_action("delete_run", run_id, trigger_id=slack.issue_trigger_id(), view=detail))
+    assert "it stays" in text_of(slack.calls_to("views.update")[-1].args["view"])
+    assert _round(bot).framing_run_id == run_id

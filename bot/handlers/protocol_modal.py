@@ -15,6 +15,7 @@ from bot.blocks.protocol_views import (
     step_errors,
     summary_view,
 )
+from bot.blocks.rounds import notice as round_notice
 from bot.handlers.deps import Deps, coach_from_body
 from bot.handlers.modals import REFUSALS, show
 from bot.ids import ActionId, CallbackId
@@ -84,7 +85,13 @@ def register(app: App, deps: Deps) -> None:
         if not isinstance(run_id, str):
             raise MalformedPayload("the button carries no run")
         try:
-            view = page_view(deps.runs.resume(coach, run_id))
+            shown = deps.runs.resume(coach, run_id)
+            # A round's framing goes on where the round will run: `/coach round <id>` in the channel.
+            view = (
+                page_view(shown)
+                if shown.protocol.round is None
+                else round_notice("round_resume", protocol=shown.protocol)
+            )
         except REFUSALS:
             log.warning("resume refused")
             view = messages.notice_view("not_found")

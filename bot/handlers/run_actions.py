@@ -18,7 +18,7 @@ from bot.handlers.deps import Deps, coach_from_body
 from bot.handlers.modals import REFUSALS, open_then_fill, show
 from bot.ids import ActionId, BlockId, CallbackId, unpair
 from bot.services.export import run_markdown
-from bot.services.runs import Coach, decode_ts
+from bot.services.runs import Coach, FramesARound, decode_ts
 from bot.slack_gateway import DeliveryFailed, Posted
 from bot.storage.models import ShareAudience
 
@@ -226,4 +226,6 @@ def register(app: App, deps: Deps) -> None:
         except DeliveryFailed as failure:
             log.warning("delete stopped: a shared message could not be withdrawn (%s)", failure.error)
             view = notice_view("delete_failed")
+        except FramesARound:
+            view = notice_view("delete_round_framing")
         deps.gateway.update_view(view_id=_root_view_id(body), view=view)

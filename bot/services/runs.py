@@ -20,6 +20,7 @@ from bot.protocols.catalog import Catalog
 from bot.protocols.schema import Page, Protocol
 from bot.protocols.summary import render_summary
 from bot.storage import clients as client_repo
+from bot.storage import rounds as round_repo
 from bot.storage import runs as repo
 from bot.storage.models import Client, ProtocolRun, RunStatus, Share, ShareAudience, utcnow
 
@@ -38,6 +39,11 @@ class RunNotFound(LookupError):
 
 class ClientNotFound(LookupError):
     """No such client for this coach (or someone else's client id)."""
+
+
+class FramesARound(ValueError):
+    """The run is the framing of a feedback round: the round and its thread belong to the group,
+    and their record reads the framing, so it is not deleted."""
 
 
 class StaleSubmission(ValueError):
@@ -510,6 +516,8 @@ class RunService:
     def delete(self, coach: Coach, run_id: str) -> None:
         with self._session() as session:
             run = self._owned_run(session, coach, run_id)
+            if round_repo.round_for_framing(session, run_id=run.id) is not None:
+                raise FramesARound(run.id)
             repo.delete_run(session, run_id=run.id)
 
     def record_share(
