@@ -25,6 +25,8 @@ class CallbackId(StrEnum):
     ROUND_RESTATE = "round_restate"
     ROUND_PICKS = "round_picks"
     ROUND_SCHEDULE = "round_schedule"
+    # The message shortcut a member uses on their own reply in a round's thread.
+    WITHDRAW_REPLY = "withdraw_round_reply"
 
 
 class ActionId(StrEnum):
@@ -54,7 +56,6 @@ class ActionId(StrEnum):
     ROUND_RESTATE = "round_restate"
     # Tag buttons are "round_tag:<word>", one per kind of feedback; the value is the reply's id.
     ROUND_TAG = "round_tag"
-    ROUND_WITHDRAW = "round_withdraw"
     ROUND_REMINDERS = "round_reminders"
     ROUND_PICK = "round_pick"
     ROUND_FRAME_INVITED = "round_frame_invited"

@@ -254,3 +254,29 @@ def event(
     }
     headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
     return SlackRequest(json.dumps(body), "application/json", headers)
+
+
+def message_shortcut(
+    callback_id: str,
+    channel: str,
+    message: dict,
+    *,
+    trigger_id: str,
+    user: str = COACH,
+    team: str = TEAM,
+    response_url: str = "",
+) -> SlackRequest:
+    """A message shortcut (the "…" menu on a message), as Slack sends it."""
+    return _interactive(
+        {
+            "type": "message_action",
+            "callback_id": callback_id,
+            "team": {"id": team, "domain": "equity-coaches"},
+            "user": _user(user, team),
+            "channel": {"id": channel, "name": "collaborative"},
+            "message": message,
+            "message_ts": message["ts"],
+            "trigger_id": trigger_id,
+            "response_url": response_url,
+        }
+    )

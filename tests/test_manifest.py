@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.config import REPO_ROOT
-from bot.ids import COMMAND
+from bot.ids import COMMAND, CallbackId
 from tests import slack_requests as sr
 
 MANIFEST = json.loads((REPO_ROOT / "manifest.json").read_text())
@@ -57,3 +57,8 @@ def test_home_tab_offers_every_protocol_and_a_click_opens_it(slack_http, slack, 
     )
     (opened,) = slack.calls_to("views.open")
     assert opened.ok and opened.args["view"]["callback_id"] == "protocol_page"
+
+
+def test_every_shortcut_has_a_listener():
+    shortcuts = {s["callback_id"] for s in MANIFEST["features"]["shortcuts"]}
+    assert shortcuts == {CallbackId.WITHDRAW_REPLY}

@@ -3,6 +3,7 @@ events against the fake Slack: the whole round, both ways of moving it on, and t
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -492,3 +493,57 @@ def test_a_closed_framing_is_kept_and_a_rounds_framing_stays_with_its_round(bot,
     slack_http.send(sr.block_action("delete_run", run_id, trigger_id=slack.issue_trigger_id(), view=detail))
     assert "it stays" in text_of(slack.calls_to("views.update")[-1].args["view"])
     assert _round(bot).framing_run_id == run_id
+
+
+def test_a_member_withdraws_their_own_reply_and_nobody_elses(bot, slack, slack_http, clock):
+    set_up_channel(slack)
+    register(slack_http, slack)
+    frame(slack_http, slack, "consultancy")
+    parent, _ = thread(slack)
+    mine = reply(slack_http, slack, clock, MEMBER_A, "On second thought, not this.")
+    message = {
+        "type": "message",
+        "user": MEMBER_A,
+        "ts": mine,
+        "thread_ts": parent,
+        "text": "On second thought",
+    }
+
+    def shortcut(user: str) -> str:
+        request = sr.message_shortcut(
+            "withdraw_round_reply",
+            CHANNEL,
+            message,
+            trigger_id=slack.issue_trigger_id(),
+            user=user,
+            response_url=slack.response_url,
+        )
+        slack_http.send(request)
+        return json.dumps(slack.calls_to("response_url")[-1].args)
+
+    assert "Nothing changed" in shortcut(MEMBER_B)
+    assert _contributions(bot)[0].withdrawn_at is None
+    assert "out of the round" in shortcut(MEMBER_A)
+    assert _contributions(bot)[0].withdrawn_at is not None
+
+
+def test_registering_a_channel_the_bot_is_not_in_asks_for_an_invitation(bot, slack, slack_http):
+    set_up_channel(slack)
+    slack.set_members(CHANNEL, [PRESENTER, MEMBER_A])
+    request = sr.command("collaborative", trigger_id=slack.issue_trigger_id(), channel=CHANNEL)
+    slack_http.send(sr.with_response_url(request, slack.response_url))
+    assert "Invite me" in json.dumps(slack.calls_to("response_url")[-1].args)
+    assert not bot.rounds.is_collaborative(sr.TEAM, CHANNEL)
+
+    # Invited, the bot registers the channel itself and says so there, once.
+    slack.set_members(CHANNEL, [slack.bot_user_id, PRESENTER, MEMBER_A])
+    joined = {
+        "type": "member_joined_channel",
+        "user": slack.bot_user_id,
+        "channel": CHANNEL,
+        "inviter": PRESENTER,
+    }
+    slack_http.send(sr.event(joined))
+    slack_http.send(sr.event(joined, retry=1))
+    assert bot.rounds.is_collaborative(sr.TEAM, CHANNEL)
+    assert sum("Coach Collaborative" in text_of(m) for m in slack.messages[CHANNEL]) == 1

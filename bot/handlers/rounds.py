@@ -186,6 +186,23 @@ def register(app: App, deps: Deps) -> None:
                 channel=channel, user_id=user, message=views.listen_nudge(captured.view), thread_ts=thread_ts
             )
 
+    @app.shortcut(CallbackId.WITHDRAW_REPLY)
+    def on_withdraw(ack: Ack, body: dict) -> None:
+        """A member takes their reply out of the round (its summaries) and keeps the message."""
+        ack()
+        user = coach_from_body(body)
+        message, channel = body.get("message") or {}, (body.get("channel") or {}).get("id")
+        thread_ts, ts = message.get("thread_ts"), message.get("ts")
+        if not (isinstance(channel, str) and isinstance(thread_ts, str) and isinstance(ts, str)):
+            raise MalformedPayload("the shortcut names no reply")
+        done = deps.rounds.withdraw(
+            team_id=user.team_id, channel_id=channel, thread_ts=thread_ts, ts=ts, user_id=user.user_id
+        )
+        response_url = body.get("response_url")
+        if response_url and isinstance(response_url, str):
+            answer = views.notice_message("round_reply_withdrawn" if done else "round_reply_not_yours")
+            deps.gateway.respond(response_url=response_url, message=answer)
+
     @app.view_submission(CallbackId.ROUND_FRAME)
     def on_framed(ack: Ack, body: dict) -> None:
         coach = coach_from_body(body)
@@ -341,7 +358,7 @@ def register(app: App, deps: Deps) -> None:
         word = TAG.match(action["action_id"]).group(1)
         if deps.rounds.tag(user.user_id, str(action.get("value") or ""), word):
             response_url = body.get("response_url")
-            if isinstance(response_url, str):
+            if response_url and isinstance(response_url, str):
                 deps.gateway.respond(
                     response_url=response_url, message=views.tagged_message(word), replace=True
                 )

@@ -440,10 +440,12 @@ class RoundService:
             repo.update_contribution(session, contribution_id=found.id, withdrawn_at=self._clock())
             return True
 
-    def withdraw(self, user_id: str, contribution_id: str) -> bool:
-        """A member takes back their own reply without deleting the message."""
+    def withdraw(self, *, team_id: str, channel_id: str, thread_ts: str, ts: str, user_id: str) -> bool:
+        """A member takes back their own reply without deleting the message; nobody else can."""
         with self._session() as session:
-            found = repo.get_contribution(session, contribution_id=contribution_id)
+            found = self._contribution_in_thread(
+                session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts, ts=ts
+            )
             if found is None or found.user_id != user_id:
                 return False
             repo.update_contribution(session, contribution_id=found.id, withdrawn_at=self._clock())
