@@ -382,7 +382,7 @@ def test_two_processes_move_a_round_once_and_a_restart_finishes_what_a_crash_lef
         assert sum(m is not None for m in moved) == 1
         winner = next(m for m in moved if m is not None)
         with ThreadPoolExecutor(max_workers=2) as pool:
-            list(pool.map(lambda b: b.keeper.settle(winner.view), (bot, other)))
+            list(pool.map(lambda b: b.keeper.settle(winner), (bot, other)))
         assert sum("Phase 2 of 5" in text_of(m) for m in thread(slack)[1]) == 1
 
         # A process moves the round on and dies before announcing it; another one's next tick

@@ -14,6 +14,7 @@ from bot.blocks.protocol_views import MalformedPayload, PageMeta, step_block
 from bot.blocks.text import plain, section, sections, split_text
 from bot.ids import ActionId, BlockId, CallbackId, pair
 from bot.protocols.catalog import Catalog
+from bot.protocols.schema import Tag
 from bot.services.rounds import RoundRecord, RoundSetup, RoundView
 from bot.services.runs import PageToShow
 from bot.storage.models import Contribution, NextStep, RoundMode
@@ -222,7 +223,7 @@ def listen_nudge(view: RoundView) -> Message:
     )
 
 
-def tag_question(captured_phase_tags: Sequence, contribution_id: str) -> Message:
+def tag_question(tags: Sequence[Tag], contribution_id: str) -> Message:
     """Asked of a member (only them) whose feedback named no kind: one tap sorts it."""
     buttons = [
         {
@@ -231,9 +232,9 @@ def tag_question(captured_phase_tags: Sequence, contribution_id: str) -> Message
             "text": plain(tag.label),
             "value": contribution_id,
         }
-        for tag in captured_phase_tags
+        for tag in tags
     ]
-    body = prompts.render("round_tag_question", tags=captured_phase_tags)
+    body = prompts.render("round_tag_question")
     return Message(
         text="What kind of feedback is this?",
         blocks=[*sections(body), {"type": "actions", "elements": buttons}],

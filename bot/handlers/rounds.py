@@ -52,6 +52,20 @@ def _view_values(body: dict) -> tuple[dict, dict]:
     return view, values
 
 
+def _framing(view: dict, values: dict) -> tuple[views.FrameMeta, PageAnswers]:
+    """The framing modal as the presenter left it: where the round goes and the page's answers."""
+    meta = views.FrameMeta.decode(view.get("private_metadata") or "")
+    given = PageAnswers(
+        meta.page.protocol_id,
+        meta.page.page_id,
+        read_state(values),
+        run_id=meta.page.run_id,
+        view_id=view.get("id"),
+        protocol_version=meta.page.version,
+    )
+    return meta, given
+
+
 def open_framing(deps: Deps, coach: Coach, trigger_id: str, protocol_id: str, setup: RoundSetup) -> None:
     def build() -> dict:
         if not deps.rounds.is_collaborative(coach.team_id, setup.channel_id):
@@ -207,15 +221,7 @@ def register(app: App, deps: Deps) -> None:
     def on_framed(ack: Ack, body: dict) -> None:
         coach = coach_from_body(body)
         view, values = _view_values(body)
-        meta = views.FrameMeta.decode(view.get("private_metadata") or "")
-        given = PageAnswers(
-            meta.page.protocol_id,
-            meta.page.page_id,
-            read_state(values),
-            run_id=meta.page.run_id,
-            view_id=view.get("id"),
-            protocol_version=meta.page.version,
-        )
+        meta, given = _framing(view, values)
         try:
             outcome = deps.runs.submit_page(coach, given)
         except REFUSALS:
@@ -254,15 +260,7 @@ def register(app: App, deps: Deps) -> None:
         ack()
         coach = coach_from_body(body)
         view, values = _view_values(body)
-        meta = views.FrameMeta.decode(view.get("private_metadata") or "")
-        given = PageAnswers(
-            meta.page.protocol_id,
-            meta.page.page_id,
-            read_state(values),
-            run_id=meta.page.run_id,
-            view_id=view.get("id"),
-            protocol_version=meta.page.version,
-        )
+        _, given = _framing(view, values)
         try:
             deps.runs.save_draft(coach, given)
         except REFUSALS as refusal:
@@ -294,7 +292,7 @@ def register(app: App, deps: Deps) -> None:
                 thread_ts=thread_ts,
             )
             return
-        deps.keeper.settle(moved.view)
+        deps.keeper.settle(moved)
 
     @app.action(ActionId.ROUND_NEXT)
     def on_next(ack: Ack, body: dict, action: dict) -> None:

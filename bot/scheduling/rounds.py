@@ -19,6 +19,7 @@ from bot.blocks.rounds import (
     round_post,
     thread_summary,
 )
+from bot.protocols.schema import PresenterRole
 from bot.services.round_schedules import InvitationDue, RoundScheduleService
 from bot.services.rounds import RoundService, RoundView
 from bot.slack_gateway import DeliveryFailed, SlackGateway
@@ -45,7 +46,7 @@ class RoundKeeper:
         for view in self._rounds.overdue():
             moved = self._rounds.advance(view.round.id, seen_phase=view.round.phase, by=None)
             if moved is not None:
-                self.settle(moved.view)
+                self.settle(moved)
         for view in self._rounds.owing():
             self.settle(view)
         for view in self._rounds.reminders_due():
@@ -94,7 +95,11 @@ class RoundKeeper:
             channel=view.round.channel_id, messages=[phase_announcement(view)], thread_ts=view.round.thread_ts
         )
         phase = view.phase
-        if phase is not None and phase.presenter.value == "listens" and self._rounds.nudged_presenter(view):
+        if (
+            phase is not None
+            and phase.presenter is PresenterRole.LISTENS
+            and self._rounds.nudged_presenter(view)
+        ):
             self._gateway.whisper(
                 channel=view.round.channel_id,
                 user_id=view.round.presenter_id,

@@ -129,12 +129,6 @@ class RoundRecord:
     next_steps: list[NextStep]
 
 
-@dataclass(frozen=True)
-class Moved:
-    view: RoundView
-    closed: bool
-
-
 def _tag_pattern(phase: PhaseSpec) -> re.Pattern[str] | None:
     if not phase.tags:
         return None
@@ -313,7 +307,9 @@ class RoundService:
 
     # Moving on
 
-    def advance(self, round_id: str, *, seen_phase: int, by: str | None, end: bool = False) -> Moved | None:
+    def advance(
+        self, round_id: str, *, seen_phase: int, by: str | None, end: bool = False
+    ) -> RoundView | None:
         """Move the round from `seen_phase` to the next (or close it after the last, or at once
         with `end`). None if someone else already moved it. `by` None is the scheduler."""
         view = self.get(round_id)
@@ -327,10 +323,7 @@ class RoundService:
                 moved = repo.move_phase(
                     session, round_id=round_id, from_phase=seen_phase, to_phase=seen_phase + 1, now=now
                 )
-        if not moved:
-            return None
-        after = self.get(round_id)
-        return Moved(after, closed=after.round.status is RoundStatus.CLOSED)
+        return self.get(round_id) if moved else None
 
     def overdue(self) -> list[RoundView]:
         """Asynchronous rounds whose phase has run its time: the scheduler moves them on."""
@@ -543,9 +536,6 @@ class RoundService:
             if r.user_id == view.round.presenter_id and view.phases[r.phase].presenter is PresenterRole.SPEAKS
         ]
         return RoundRecord(view, self.focus(view), view.round.focus_restated, by_phase, reflection, steps)
-
-    def summarized(self, round_id: str) -> None:
-        self.release(round_id, summary_sent_at=self._clock())
 
     def _presented(self, coach: Coach, round_id: str) -> RoundView:
         view = self.get(round_id)

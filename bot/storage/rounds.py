@@ -285,10 +285,6 @@ def record_reminder(session: Session, *, round_id: str, phase: int, user_id: str
     return bool(created)
 
 
-def reminded(session: Session, *, round_id: str) -> Sequence[RoundReminder]:
-    return session.exec(select(RoundReminder).where(RoundReminder.round_id == round_id)).all()
-
-
 def opted_out(session: Session, *, team_id: str) -> set[str]:
     return set(session.exec(select(ReminderOptOut.user_id).where(ReminderOptOut.team_id == team_id)).all())
 
@@ -348,10 +344,6 @@ def add_invitation(session: Session, *, invitation: RoundInvitation) -> bool:
     created = session.exec(statement.returning(RoundInvitation.id)).all()  # type: ignore[call-overload]
     session.commit()
     return bool(created)
-
-
-def get_invitation(session: Session, *, invitation_id: str) -> RoundInvitation | None:
-    return session.get(RoundInvitation, invitation_id)
 
 
 def link_invitation(session: Session, *, invitation_id: str, round_id: str) -> None:
