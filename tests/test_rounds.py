@@ -208,12 +208,16 @@ def _dms(slack, user: str) -> list[dict]:
     return slack.messages.get("D" + user[1:], [])
 
 
-def _reminded(slack) -> set[str]:
-    return {
-        call.args["channel"]
+def _reminded_calls(slack) -> list:
+    return [
+        call
         for call in slack.calls_to("chat.postMessage")
         if call.ok and "feedback round is waiting" in call.args.get("text", "")
-    }
+    ]
+
+
+def _reminded(slack) -> set[str]:
+    return {call.args["channel"] for call in _reminded_calls(slack)}
 
 
 def test_an_async_tuning_round_moves_on_by_itself_reminds_once_and_sorts_feedback(
@@ -266,7 +270,12 @@ def test_an_async_tuning_round_moves_on_by_itself_reminds_once_and_sorts_feedbac
     bot.keeper.run_once()
     assert _round(bot).phase == 1
     assert sum("Phase 2 of 5" in text_of(m) for m in thread(slack)[1]) == 1
-    clock.advance(timedelta(hours=12))
+    # Drafting happens outside the thread: nobody is reminded to post in it.
+    reminders = len(_reminded_calls(slack))
+    clock.advance(timedelta(hours=10))
+    bot.keeper.run_once()
+    assert len(_reminded_calls(slack)) == reminders
+    clock.advance(timedelta(hours=2))
     bot.keeper.run_once()
     assert _round(bot).phase == 2
     assert "warm:" in text_of(_announcement(slack))

@@ -331,8 +331,9 @@ def presenter_summary(record: RoundRecord) -> list[Message]:
     return messages
 
 
-def thread_summary(record: RoundRecord) -> Message:
-    """A short close in the thread: the focus question then and now, and how much was said."""
+def thread_summary(record: RoundRecord) -> list[Message]:
+    """The close in the thread: the focus question then and now, how much each phase drew, and
+    the presenter's reflection (already said in the thread); the rest is in the presenter's DM."""
     counts = [(group.phase.title, len(group.replies)) for group in record.by_phase]
     body = prompts.render(
         "round_thread_summary",
@@ -340,7 +341,7 @@ def thread_summary(record: RoundRecord) -> Message:
         counts=counts,
         presenter=mrkdwn.mention(record.view.round.presenter_id),
     )
-    return Message(text="The round has closed", blocks=sections(body))
+    return chunked(split_text(body), "The round has closed")
 
 
 def restate_view(view: RoundView, focus: str) -> dict:

@@ -180,6 +180,9 @@ class PhaseSpec(Strict):
     restate_focus: bool = False
     # Replies here are feedback the presenter can pick to act on after the round.
     feedback: bool = False
+    # Members who have not replied are reminded before the phase closes; off for a phase whose
+    # work happens outside the thread (drafting feedback privately).
+    remind: bool = True
 
     @model_validator(mode="after")
     def _tags_unique(self) -> PhaseSpec:

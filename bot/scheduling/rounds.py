@@ -110,7 +110,7 @@ class RoundKeeper:
     def _close(self, view: RoundView) -> None:
         record = self._rounds.record(view.round.id)
         self._gateway.post(
-            channel=view.round.channel_id, messages=[thread_summary(record)], thread_ts=view.round.thread_ts
+            channel=view.round.channel_id, messages=thread_summary(record), thread_ts=view.round.thread_ts
         )
         self._gateway.post(channel=view.round.presenter_id, messages=presenter_summary(record))
 

@@ -35,7 +35,7 @@ from bot.storage.models import (
 AUDIENCE = "collaborative"
 # A process that died holding a round's announcement claim is presumed dead after this long.
 ANNOUNCE_CLAIM_TIMEOUT = timedelta(minutes=2)
-# Members who have not replied are reminded once this share of an asynchronous phase has passed.
+# Members who have not replied are reminded once this share of a phase's planned length has passed.
 REMINDER_AT = 0.75
 
 
@@ -477,17 +477,19 @@ class RoundService:
     # Reminders
 
     def reminders_due(self) -> list[RoundView]:
-        """Asynchronous rounds in a phase where members reply, past the reminder point, whose
-        reminders this process has now claimed (another process gets none of them)."""
+        """Rounds in a phase where members reply, past the reminder point (minutes into a live
+        phase, hours into an asynchronous one), whose reminders this process has now claimed
+        (another process gets none of them)."""
         now = self._clock()
         with self._session() as session:
             rounds = repo.open_rounds(session)
         due = []
         for round_ in rounds:
-            if round_.mode is not RoundMode.ASYNC or round_.reminded_phase >= round_.phase:
+            if round_.reminded_phase >= round_.phase:
                 continue
             view = self._view(round_)
-            if view.phase is None or view.phase.presenter is PresenterRole.SPEAKS:
+            phase = view.phase
+            if phase is None or phase.presenter is PresenterRole.SPEAKS or not phase.remind:
                 continue
             if round_.phase_started_at + view.phase_length() * REMINDER_AT > now:
                 continue
