@@ -136,3 +136,20 @@ def test_serve_with_bot_token_only_asks_for_app_token_or_signing_secret(tmp_path
     assert result.returncode == 1
     assert "SLACK_APP_TOKEN or SLACK_SIGNING_SECRET" in result.stderr
     assert "xoxb-test" not in result.stderr + result.stdout
+
+
+def test_validate_checks_a_rounds_phases(tmp_path: Path):
+    text = (REPO_ROOT / "protocols" / "tuning.yaml").read_text()
+    bad = tmp_path / "tuning.yaml"
+    bad.write_text(
+        text.replace("focus_step: focus", "focus_step: nowhere").replace("word: cool", "word: warm")
+    )
+    result = run_cli("protocols", "validate", str(bad))
+    assert result.exit_code == 1
+    assert "tag words must be unique" in result.output
+    bad.write_text(text.replace("focus_step: focus", "focus_step: nowhere"))
+    result = run_cli("protocols", "validate", str(bad))
+    assert "round focus_step 'nowhere' must be a text step" in result.output
+    # A round without its audience is refused, and so is a collaborative protocol without a round.
+    bad.write_text(text.replace("audience: [collaborative]", "audience: [coach]"))
+    assert "a collaborative protocol needs a round" in run_cli("protocols", "validate", str(bad)).output
