@@ -80,6 +80,12 @@ def protocols_show(protocol_id: str) -> None:
         for step in page.steps:
             flag = "" if step.required else " (optional)"
             click.echo(f"  - {step.id} [{step.input.value}]{flag}: {step.prompt}")
+    if protocol.round is not None:
+        click.echo("\nRound phases (live minutes / asynchronous hours, what the presenter does):")
+        for number, phase in enumerate(protocol.round.phases, 1):
+            tags = f", tags: {', '.join(t.word for t in phase.tags)}" if phase.tags else ""
+            timing = f"{phase.minutes} min / {phase.hours} h"
+            click.echo(f"  {number}. {phase.title} ({timing}, presenter {phase.presenter.value}{tags})")
 
 
 @protocols.command("validate")

@@ -69,6 +69,8 @@ def test_list_and_show():
     shown = run_cli("protocols", "show", "five-lenses")
     assert shown.exit_code == 0
     assert "Page 1:" in shown.output and "source:" in shown.output
+    tuning = run_cli("protocols", "show", "tuning").output
+    assert "Warm and cool feedback (15 min / 24 h, presenter listens, tags: warm, cool, hard)" in tuning
 
 
 def test_try_runs_a_protocol_in_the_terminal_and_stores_it(tmp_path: Path):
