@@ -4,19 +4,27 @@ A dispatcher claims due rows (no other process can take them), sends each throug
 with the row's id in the message metadata, then records the message. A process that dies after
 sending and before recording leaves a claimed row behind; whoever finds it stale looks for the
 id in the recipient's DM history first and only sends again if it is not there.
+
+Sends keep Slack's workspace-wide pace together with every other process on the database: a
+dispatcher claims a couple of seconds' worth of rows, takes as many send slots from the shared
+pace in one query, and sends each at its slot (bot.scheduling.pace).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
+from typing import Protocol, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.blocks.checkins import checkin_message, missed_message, reminder_message, undeliverable_message
+from bot.scheduling.pace import SharedPace, wait_until
 from bot.services.checkins import CheckinService
 from bot.services.runs import Clock
 from bot.slack_gateway import DeliveryFailed, SlackGateway
@@ -35,23 +43,16 @@ PACE_PER_SECOND = 4.0
 BATCH = 200
 
 
-class Pacer:
-    """Keeps this process's sends under Slack's workspace-wide pace (a token bucket), and holds
-    them all while Slack says to wait. It runs in the dispatcher's own thread, never a listener's."""
+# A paced dispatcher claims this many seconds' worth of sends at a time: its claims wait little
+# for their turn, and a hold set by another process reaches it soon.
+PACED_BATCH_SECONDS = 2.0
 
-    def __init__(self, per_second: float) -> None:
-        self._interval = 1.0 / per_second
-        self._next = time.monotonic()
 
-    def wait(self) -> None:
-        now = time.monotonic()
-        if self._next > now:
-            time.sleep(self._next - now)
-            now = self._next
-        self._next = max(self._next, now) + self._interval
+class _ToTeam(Protocol):
+    team_id: str
 
-    def hold(self, seconds: float) -> None:
-        self._next = max(self._next, time.monotonic() + seconds)
+
+Item = TypeVar("Item", bound=_ToTeam)
 
 
 @dataclass
@@ -80,7 +81,10 @@ class Dispatcher:
         self._gateway = gateway
         self._clock = clock
         self._claim_timeout = claim_timeout
-        self._pacer = Pacer(pace_per_second) if pace_per_second else None
+        self._pace = SharedPace(engine=engine, per_second=pace_per_second) if pace_per_second else None
+        self._batch = (
+            max(1, min(BATCH, round(pace_per_second * PACED_BATCH_SECONDS))) if pace_per_second else BATCH
+        )
 
     def _session(self) -> Session:
         return Session(self._engine, expire_on_commit=False)
@@ -96,16 +100,73 @@ class Dispatcher:
         self._tell_coaches(report.missed)
         while True:
             with self._session() as session:
-                claimed = outbox.claim_due(session, now=self._clock(), limit=BATCH)
+                claimed = outbox.claim_due(session, now=self._clock(), limit=self._batch)
             if not claimed:  # nothing due that another dispatcher is not already sending
                 self._remind(report)
                 return report
-            for delivery in claimed:
-                self._send(delivery, report)
+            # Claims are settled well before another dispatcher may take them for stale.
+            deadline = time.monotonic() + self._claim_timeout.total_seconds() / 2
+            late = self._in_turn(claimed, send=partial(self._send, report=report), deadline=deadline)
+            if late:  # Slack's pace has no slot for them in time: a later pass sends them
+                with self._session() as session:
+                    outbox.release(session, delivery_ids=[delivery.id for delivery in late])
+                return report
 
-    def _send(self, delivery: Delivery, report: DispatchReport) -> None:
-        if self._pacer is not None:
-            self._pacer.wait()
+    def _in_turn(
+        self, items: list[Item], *, send: Callable[[Item], bool], deadline: float | None = None
+    ) -> list[Item]:
+        """Send each item at a slot of its team's shared pace (all at once when unpaced), taking
+        the slots a batch at a time. `send` returns False when Slack answered 429 and the team is
+        held: that item, and the team's others whose slots fell inside the hold, go again after
+        it. Returns the items left without a slot before `deadline` (`time.monotonic()`), unsent."""
+        queue, late = list(items), []
+        while queue:
+            batch, queue = queue[: self._batch], queue[self._batch :]
+            turns, unslotted = self._turns(batch, deadline=deadline)
+            late += unslotted
+            held: set[str] = set()
+            again: list[Item] = []
+            for moment, item in turns:
+                if item.team_id in held:
+                    again.append(item)
+                    continue
+                wait_until(moment)
+                if not send(item):
+                    held.add(item.team_id)
+                    again.append(item)
+            queue = again + queue
+        return late
+
+    def _turns(
+        self, items: list[Item], *, deadline: float | None
+    ) -> tuple[list[tuple[float, Item]], list[Item]]:
+        """When to send each item, in order, and the items that got no slot before `deadline`:
+        one reservation per team (Slack paces each workspace on its own)."""
+        if self._pace is None:
+            return [(0.0, item) for item in items], []
+        by_team: dict[str, list[Item]] = {}
+        for item in items:
+            by_team.setdefault(item.team_id, []).append(item)
+        turns: list[tuple[float, Item]] = []
+        late: list[Item] = []
+        for team_id, group in by_team.items():
+            slots = self._pace.slots(team_id=team_id, count=len(group), deadline=deadline)
+            if slots is None:
+                late += group
+            else:
+                turns += zip(slots, group, strict=True)
+        turns.sort(key=lambda turn: turn[0])
+        return turns, late
+
+    def _held(self, team_id: str, failure: DeliveryFailed) -> bool:
+        """A 429 while paced: every process holds its sends to the team for the Retry-After."""
+        if self._pace is None or not failure.retry_after:
+            return False
+        self._pace.hold(team_id=team_id, seconds=failure.retry_after)
+        return True
+
+    def _send(self, delivery: Delivery, report: DispatchReport) -> bool:
+        """Send one claimed check-in; False when Slack said to wait (it stays claimed)."""
         checkin = self._checkins.context(delivery.id)
         metadata = {"event_type": EVENT_TYPE, "event_payload": {"delivery_id": delivery.id}}
         try:
@@ -113,8 +174,11 @@ class Dispatcher:
                 channel=delivery.recipient, messages=[checkin_message(checkin)], metadata=metadata
             )
         except DeliveryFailed as failure:
+            if self._held(delivery.team_id, failure):
+                report.retried += 1
+                return False
             self._failed(delivery, failure, report)
-            return
+            return True
         with self._session() as session:
             outbox.settle(
                 session,
@@ -125,6 +189,7 @@ class Dispatcher:
                 message_ts=posted.ts[0],
             )
         report.sent += 1
+        return True
 
     def _remind(self, report: DispatchReport) -> None:
         """One nudge, in the check-in's thread, once the schedule's reminder delay has passed."""
@@ -162,8 +227,6 @@ class Dispatcher:
     def _failed(self, delivery: Delivery, failure: DeliveryFailed, report: DispatchReport) -> None:
         """A rate limit or a passing fault puts the row back with a later due time (nobody
         sleeps); a permanent error (the leader left the workspace) ends it with the reason."""
-        if failure.retry_after and self._pacer is not None:
-            self._pacer.hold(failure.retry_after)
         with self._session() as session:
             if failure.transient and delivery.attempts < MAX_ATTEMPTS:
                 wait = failure.retry_after or min(300, 2**delivery.attempts)

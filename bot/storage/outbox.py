@@ -88,6 +88,17 @@ def claim_due(session: Session, *, now: datetime, limit: int) -> list[Delivery]:
         # (SQLite has no row locks); pick again rather than report that nothing is due.
 
 
+def release(session: Session, *, delivery_ids: Sequence[str]) -> None:
+    """Give claimed rows back unsent (Slack's pace had no slot for them before their claims would
+    go stale): pending again, due as before, and the claim not counted as an attempt."""
+    session.exec(
+        update(Delivery)
+        .where(col(Delivery.id).in_(delivery_ids), Delivery.status == DeliveryStatus.CLAIMED)
+        .values(status=DeliveryStatus.PENDING, claimed_at=None, attempts=Delivery.attempts - 1)
+    )
+    session.commit()
+
+
 def stale_claims(session: Session, *, claimed_before: datetime, limit: int) -> Sequence[Delivery]:
     """Rows claimed by a dispatcher that never settled them (it crashed, or was killed)."""
     query = (
