@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from itertools import pairwise
 
 import pytest
@@ -122,3 +122,23 @@ def test_a_429_one_dispatcher_gets_holds_the_other_too(bot, slack, clock, dispat
     assert time.monotonic() - started >= 2 - JITTER
     assert sent_delivery_ids(slack) == [delivery_id]
     assert [c.status for c in slack.calls_to("chat.postMessage")] == [429, 200]
+
+
+def test_reminders_and_coach_notices_wait_their_turn_too(bot, slack, clock, dispatcher, engines):
+    # Schedules that ended long ago, so that only these rows fall due.
+    ended = {"first_date": date(2020, 1, 6), "end_date": date(2020, 1, 6)}
+    reminded = schedule_for(bot, "ULEAD01", reminder_after_hours=24, **ended)
+    unanswered = schedule_for(bot, "ULEAD02", **ended)
+    due = clock.now - timedelta(minutes=1)
+    due_rows(bot, reminded, 1, due=due, to="ULEAD01")  # open a week: reminded after a day
+    due_rows(bot, unanswered, 1, due=due, to="ULEAD02", window=timedelta(hours=2))  # missed by then
+    assert bot.dispatcher.run_once().sent == 2
+    clock.advance(timedelta(hours=25))
+    SharedPace(engine=engines(), per_second=PER_SECOND).hold(team_id=sr.TEAM, seconds=1)
+    before = len(slack.calls_to("chat.postMessage"))
+    started = time.monotonic()
+    report = dispatcher().run_once()
+    assert (report.reminded, len(report.missed)) == (1, 1)
+    assert time.monotonic() - started >= 1 - JITTER
+    reminder, notice = sorted(slack.calls_to("chat.postMessage")[before:], key=lambda c: c.response["ts"])
+    assert abs(float(reminder.response["ts"]) - float(notice.response["ts"])) >= INTERVAL - JITTER

@@ -7,7 +7,8 @@ id in the recipient's DM history first and only sends again if it is not there.
 
 Sends keep Slack's workspace-wide pace together with every other process on the database: a
 dispatcher claims a couple of seconds' worth of rows, takes as many send slots from the shared
-pace in one query, and sends each at its slot (bot.scheduling.pace).
+pace in one query, and sends each at its slot (bot.scheduling.pace). Reminders and the words to
+coaches (missed, undeliverable) take their slots the same way: they are posts too.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.blocks.checkins import checkin_message, missed_message, reminder_message, undeliverable_message
+from bot.blocks.messages import Message
 from bot.scheduling.pace import SharedPace, wait_until
 from bot.services.checkins import CheckinService
 from bot.services.runs import Clock
@@ -63,6 +65,21 @@ class DispatchReport:
     failed: int = 0
     reminded: int = 0
     missed: list[Delivery] = field(default_factory=list)
+    # Check-ins that failed for good, with Slack's error: the coach hears of each.
+    undeliverable: list[tuple[Delivery, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A post the dispatcher owes besides a check-in: a reminder in the check-in's thread, or a
+    word to the coach. It takes its slot at the shared pace like a check-in."""
+
+    kind: str  # for the log: what was not sent
+    delivery_id: str  # the check-in it is about
+    team_id: str
+    channel: str
+    message: Message
+    thread_ts: str | None = None
 
 
 class Dispatcher:
@@ -97,20 +114,29 @@ class Dispatcher:
         with self._session() as session:
             report.missed += outbox.miss_overdue_pending(session, now=now)
             report.missed += outbox.expire_unanswered(session, now=now)
-        self._tell_coaches(report.missed)
+        # Missed check-ins are reported, never silent. Each row turns missed in one UPDATE, so
+        # exactly one process gets it back and tells the coach.
+        self._tell([self._coach_notice(delivery) for delivery in report.missed])
+        if self._send_due(report):
+            self._remind(report)
+        self._tell([self._coach_notice(delivery, error) for delivery, error in report.undeliverable])
+        return report
+
+    def _send_due(self, report: DispatchReport) -> bool:
+        """Send every due check-in no other dispatcher is sending. False when Slack's pace had no
+        slot for some before their claims would go stale: they went back, for a later pass."""
         while True:
             with self._session() as session:
                 claimed = outbox.claim_due(session, now=self._clock(), limit=self._batch)
-            if not claimed:  # nothing due that another dispatcher is not already sending
-                self._remind(report)
-                return report
+            if not claimed:
+                return True
             # Claims are settled well before another dispatcher may take them for stale.
             deadline = time.monotonic() + self._claim_timeout.total_seconds() / 2
             late = self._in_turn(claimed, send=partial(self._send, report=report), deadline=deadline)
-            if late:  # Slack's pace has no slot for them in time: a later pass sends them
+            if late:
                 with self._session() as session:
                     outbox.release(session, delivery_ids=[delivery.id for delivery in late])
-                return report
+                return False
 
     def _in_turn(
         self, items: list[Item], *, send: Callable[[Item], bool], deadline: float | None = None
@@ -192,37 +218,73 @@ class Dispatcher:
         return True
 
     def _remind(self, report: DispatchReport) -> None:
-        """One nudge, in the check-in's thread, once the schedule's reminder delay has passed."""
+        """One nudge, in the check-in's thread, once the schedule's reminder delay has passed.
+        Claimed a batch at a time, so a process that dies loses at most one batch of nudges."""
         now = self._clock()
         with self._session() as session:
             waiting = outbox.awaiting_reminder(session, now=now)
-        for delivery, hours in waiting:
-            if delivery.sent_at is None or delivery.sent_at + timedelta(hours=hours) > now:
-                continue
+        due = [
+            delivery.id
+            for delivery, hours in waiting
+            if delivery.sent_at is not None and delivery.sent_at + timedelta(hours=hours) <= now
+        ]
+        for start in range(0, len(due), self._batch):
             with self._session() as session:
-                if not outbox.claim_reminder(session, delivery_id=delivery.id, now=now):
-                    continue
-            try:
-                self._gateway.post(
+                claimed = outbox.claim_reminders(
+                    session, delivery_ids=due[start : start + self._batch], now=now
+                )
+            notices = [
+                Notice(
+                    kind="reminder",
+                    delivery_id=delivery.id,
+                    team_id=delivery.team_id,
                     channel=delivery.channel or delivery.recipient,
-                    messages=[reminder_message()],
+                    message=reminder_message(),
                     thread_ts=delivery.message_ts,
                 )
-                report.reminded += 1
-            except DeliveryFailed as failure:
-                log.warning("reminder for %s not sent: %s", delivery.id, failure.error)
+                for delivery in claimed
+            ]
+            report.reminded += self._tell(notices)
 
-    def _tell_coaches(self, missed: list[Delivery]) -> None:
-        """Missed check-ins are reported, never silent. Each row turns missed in one UPDATE, so
-        exactly one process gets it back and tells the coach."""
-        for delivery in missed:
-            checkin = self._checkins.context(delivery.id)
+    def _coach_notice(self, delivery: Delivery, error: str | None = None) -> Notice:
+        """The coach hears of a missed check-in, or (with Slack's `error`) of one that could not
+        be sent at all."""
+        checkin = self._checkins.context(delivery.id)
+        if error is None:
+            kind, message = "missed notice", missed_message(checkin, delivery.reason)
+        else:
+            kind, message = "undeliverable notice", undeliverable_message(checkin, error)
+        return Notice(
+            kind=kind,
+            delivery_id=delivery.id,
+            team_id=delivery.team_id,
+            channel=checkin.coach_id,
+            message=message,
+        )
+
+    def _tell(self, notices: list[Notice]) -> int:
+        """Post each notice in its turn; returns how many Slack took. One Slack refused for good
+        is logged and dropped; one it said to wait with goes again after the wait."""
+        took = 0
+
+        def post(notice: Notice) -> bool:
+            nonlocal took
             try:
                 self._gateway.post(
-                    channel=checkin.coach_id, messages=[missed_message(checkin, delivery.reason)]
+                    channel=notice.channel, messages=[notice.message], thread_ts=notice.thread_ts
                 )
             except DeliveryFailed as failure:
-                log.warning("coach not told of missed check-in %s: %s", delivery.id, failure.error)
+                if self._held(notice.team_id, failure):
+                    return False
+                log.warning(
+                    "%s about check-in %s not sent: %s", notice.kind, notice.delivery_id, failure.error
+                )
+                return True
+            took += 1
+            return True
+
+        self._in_turn(notices, send=post)
+        return took
 
     def _failed(self, delivery: Delivery, failure: DeliveryFailed, report: DispatchReport) -> None:
         """A rate limit or a passing fault puts the row back with a later due time (nobody
@@ -247,14 +309,8 @@ class Dispatcher:
                 report.failed += 1
                 log.warning("check-in %s failed for good: %s", delivery.id, failure.error)
         if not failure.transient:
-            checkin = self._checkins.context(delivery.id)
             self._checkins.pause_for(delivery.schedule_id)
-            try:
-                self._gateway.post(
-                    channel=checkin.coach_id, messages=[undeliverable_message(checkin, failure.error)]
-                )
-            except DeliveryFailed as told:
-                log.warning("coach not told of failed check-in %s: %s", delivery.id, told.error)
+            report.undeliverable.append((delivery, failure.error))
 
     def _recover(self, report: DispatchReport) -> None:
         now = self._clock()

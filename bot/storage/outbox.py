@@ -181,16 +181,19 @@ def awaiting_reminder(session: Session, *, now: datetime) -> list[tuple[Delivery
     return [(delivery, hours) for delivery, hours in session.exec(query).all()]
 
 
-def claim_reminder(session: Session, *, delivery_id: str, now: datetime) -> bool:
-    """Only the process that flips `reminded_at` sends the reminder."""
-    result = session.exec(
+def claim_reminders(session: Session, *, delivery_ids: Sequence[str], now: datetime) -> list[Delivery]:
+    """The check-ins among these whose reminder this caller sends: only the process that flips
+    `reminded_at` sends it, and one that was answered meanwhile gets none."""
+    statement = (
         update(Delivery)
         .where(
-            Delivery.id == delivery_id,
+            col(Delivery.id).in_(delivery_ids),
             col(Delivery.reminded_at).is_(None),
             Delivery.status == DeliveryStatus.SENT,
         )
         .values(reminded_at=now)
+        .returning(Delivery)
     )
+    claimed = list(session.exec(statement).scalars())
     session.commit()
-    return result.rowcount == 1
+    return claimed
