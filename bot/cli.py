@@ -143,7 +143,12 @@ def schedule_list(days: int) -> None:
 
 
 @schedule.command("dispatch")
-@click.option("--stale-after", default=60, show_default=True, help="Seconds before a claim is presumed dead.")
+@click.option(
+    "--stale-after",
+    default=60,
+    show_default=True,
+    help="Seconds before a claim is presumed dead; a paced run waits at most half that for a send slot.",
+)
 @click.option(
     "--pace",
     default=4.0,

@@ -17,6 +17,8 @@ from bot.storage import pace as pace_repo
 
 
 class SharedPace:
+    """One process's handle on the workspace's pace: it hands out slots, it keeps none."""
+
     def __init__(self, *, engine: Engine, per_second: float) -> None:
         self._engine = engine
         self.per_second = per_second
