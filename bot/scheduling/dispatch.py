@@ -36,15 +36,14 @@ from bot.storage.models import Delivery, DeliveryStatus, utcnow
 log = logging.getLogger(__name__)
 
 EVENT_TYPE = "coachbot_checkin"
-# Longer than any one send can take (the Web API client times out after 10 s).
+# Longer than any one send can take (the Web API client times out after 10 s). A paced
+# dispatcher holding claims waits at most half of it for send slots.
 CLAIM_TIMEOUT = timedelta(seconds=60)
 MAX_ATTEMPTS = 8
 # Slack paces chat.postMessage per workspace as well as per channel; a bulk of DMs at this
 # rate stays clear of 429s (a published report paced 1,600 DMs at about 3.8 a second).
 PACE_PER_SECOND = 4.0
 BATCH = 200
-
-
 # A paced dispatcher claims this many seconds' worth of sends at a time: its claims wait little
 # for their turn, and a hold set by another process reaches it soon.
 PACED_BATCH_SECONDS = 2.0
