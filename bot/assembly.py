@@ -61,7 +61,11 @@ def build_bot(
     listener_executor: Executor | None = None,
     claim_timeout: timedelta = CLAIM_TIMEOUT,
     pace_per_second: float | None = PACE_PER_SECOND,
+    materialize_seconds: float = MATERIALIZE_SECONDS,
+    dispatch_seconds: float = DISPATCH_SECONDS,
 ) -> Bot:
+    """Everything one process runs. The job intervals are parameters so that a test moving an
+    injected clock through days can have the jobs keep up in seconds."""
     settings.require_serving()
     engine = make_engine(settings.database_url)
     if migrate:
@@ -108,8 +112,8 @@ def build_bot(
             IntervalJob(
                 "retry-summaries", partial(retry_unsent_summaries, runs, gateway), SUMMARY_RETRY_SECONDS
             ),
-            IntervalJob("materialize-checkins", checkins.materialize, MATERIALIZE_SECONDS),
-            IntervalJob("dispatch-checkins", dispatcher.run_once, DISPATCH_SECONDS),
+            IntervalJob("materialize-checkins", checkins.materialize, materialize_seconds),
+            IntervalJob("dispatch-checkins", dispatcher.run_once, dispatch_seconds),
             IntervalJob("keep-rounds", keeper.run_once, ROUNDS_SECONDS),
         ],
         at_start={"catch-up-rounds": keeper.catch_up},

@@ -149,8 +149,18 @@ def schedule_list(days: int) -> None:
 
 
 @schedule.command("dispatch")
-@click.option("--stale-after", default=60, show_default=True, help="Seconds before a claim is presumed dead.")
-@click.option("--pace", default=4.0, show_default=True, help="Messages a second at most (0: unpaced).")
+@click.option(
+    "--stale-after",
+    default=60,
+    show_default=True,
+    help="Seconds before a claim is presumed dead; a paced run waits at most half that for a send slot.",
+)
+@click.option(
+    "--pace",
+    default=4.0,
+    show_default=True,
+    help="Messages a second at most, with every other process on the database (0: unpaced).",
+)
 def schedule_dispatch(stale_after: int, pace: float) -> None:
     """Send what is due now, once, and exit (the bot does this by itself every few seconds)."""
     from datetime import timedelta

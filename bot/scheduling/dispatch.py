@@ -4,19 +4,29 @@ A dispatcher claims due rows (no other process can take them), sends each throug
 with the row's id in the message metadata, then records the message. A process that dies after
 sending and before recording leaves a claimed row behind; whoever finds it stale looks for the
 id in the recipient's DM history first and only sends again if it is not there.
+
+Sends keep Slack's workspace-wide pace together with every other process on the database: a
+dispatcher claims a couple of seconds' worth of rows, takes as many send slots from the shared
+pace in one query, and sends each at its slot (bot.scheduling.pace). Reminders and the words to
+coaches (missed, undeliverable) take their slots the same way: they are posts too.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
+from typing import Protocol, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.blocks.checkins import checkin_message, missed_message, reminder_message, undeliverable_message
+from bot.blocks.messages import Message
+from bot.scheduling.pace import SharedPace, wait_until
 from bot.services.checkins import CheckinService
 from bot.services.runs import Clock
 from bot.slack_gateway import DeliveryFailed, SlackGateway
@@ -26,32 +36,24 @@ from bot.storage.models import Delivery, DeliveryStatus, utcnow
 log = logging.getLogger(__name__)
 
 EVENT_TYPE = "coachbot_checkin"
-# Longer than any one send can take (the Web API client times out after 10 s).
+# Longer than any one send can take (the Web API client times out after 10 s). A paced
+# dispatcher holding claims waits at most half of it for send slots.
 CLAIM_TIMEOUT = timedelta(seconds=60)
 MAX_ATTEMPTS = 8
 # Slack paces chat.postMessage per workspace as well as per channel; a bulk of DMs at this
 # rate stays clear of 429s (a published report paced 1,600 DMs at about 3.8 a second).
 PACE_PER_SECOND = 4.0
 BATCH = 200
+# A paced dispatcher claims this many seconds' worth of sends at a time: its claims wait little
+# for their turn, and a hold set by another process reaches it soon.
+PACED_BATCH_SECONDS = 2.0
 
 
-class Pacer:
-    """Keeps this process's sends under Slack's workspace-wide pace (a token bucket), and holds
-    them all while Slack says to wait. It runs in the dispatcher's own thread, never a listener's."""
+class _ToTeam(Protocol):
+    team_id: str
 
-    def __init__(self, per_second: float) -> None:
-        self._interval = 1.0 / per_second
-        self._next = time.monotonic()
 
-    def wait(self) -> None:
-        now = time.monotonic()
-        if self._next > now:
-            time.sleep(self._next - now)
-            now = self._next
-        self._next = max(self._next, now) + self._interval
-
-    def hold(self, seconds: float) -> None:
-        self._next = max(self._next, time.monotonic() + seconds)
+Item = TypeVar("Item", bound=_ToTeam)
 
 
 @dataclass
@@ -62,6 +64,21 @@ class DispatchReport:
     failed: int = 0
     reminded: int = 0
     missed: list[Delivery] = field(default_factory=list)
+    # Check-ins that failed for good, with Slack's error: the coach hears of each.
+    undeliverable: list[tuple[Delivery, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A post the dispatcher owes besides a check-in: a reminder in the check-in's thread, or a
+    word to the coach. It takes its slot at the shared pace like a check-in."""
+
+    kind: str  # for the log: what was not sent
+    delivery_id: str  # the check-in it is about
+    team_id: str
+    channel: str
+    message: Message
+    thread_ts: str | None = None
 
 
 class Dispatcher:
@@ -80,7 +97,10 @@ class Dispatcher:
         self._gateway = gateway
         self._clock = clock
         self._claim_timeout = claim_timeout
-        self._pacer = Pacer(pace_per_second) if pace_per_second else None
+        self._pace = SharedPace(engine=engine, per_second=pace_per_second) if pace_per_second else None
+        self._batch = (
+            max(1, min(BATCH, round(pace_per_second * PACED_BATCH_SECONDS))) if pace_per_second else BATCH
+        )
 
     def _session(self) -> Session:
         return Session(self._engine, expire_on_commit=False)
@@ -93,19 +113,85 @@ class Dispatcher:
         with self._session() as session:
             report.missed += outbox.miss_overdue_pending(session, now=now)
             report.missed += outbox.expire_unanswered(session, now=now)
-        self._tell_coaches(report.missed)
+        # Missed check-ins are reported, never silent. Each row turns missed in one UPDATE, so
+        # exactly one process gets it back and tells the coach.
+        self._tell([self._coach_notice(delivery) for delivery in report.missed])
+        if self._send_due(report):
+            self._remind(report)
+        self._tell([self._coach_notice(delivery, error) for delivery, error in report.undeliverable])
+        return report
+
+    def _send_due(self, report: DispatchReport) -> bool:
+        """Send every due check-in no other dispatcher is sending. False when Slack's pace had no
+        slot for some before their claims would go stale: they went back, for a later pass."""
         while True:
             with self._session() as session:
-                claimed = outbox.claim_due(session, now=self._clock(), limit=BATCH)
-            if not claimed:  # nothing due that another dispatcher is not already sending
-                self._remind(report)
-                return report
-            for delivery in claimed:
-                self._send(delivery, report)
+                claimed = outbox.claim_due(session, now=self._clock(), limit=self._batch)
+            if not claimed:
+                return True
+            # Claims are settled well before another dispatcher may take them for stale.
+            deadline = time.monotonic() + self._claim_timeout.total_seconds() / 2
+            late = self._in_turn(claimed, send=partial(self._send, report=report), deadline=deadline)
+            if late:
+                with self._session() as session:
+                    outbox.release(session, delivery_ids=[delivery.id for delivery in late])
+                return False
 
-    def _send(self, delivery: Delivery, report: DispatchReport) -> None:
-        if self._pacer is not None:
-            self._pacer.wait()
+    def _in_turn(
+        self, items: list[Item], *, send: Callable[[Item], bool], deadline: float | None = None
+    ) -> list[Item]:
+        """Send each item at a slot of its team's shared pace (all at once when unpaced), taking
+        the slots a batch at a time. `send` returns False when Slack answered 429 and the team is
+        held: that item, and the team's others whose slots fell inside the hold, go again after
+        it. Returns the items left without a slot before `deadline` (`time.monotonic()`), unsent."""
+        queue, late = list(items), []
+        while queue:
+            batch, queue = queue[: self._batch], queue[self._batch :]
+            turns, unslotted = self._turns(batch, deadline=deadline)
+            late += unslotted
+            held: set[str] = set()
+            again: list[Item] = []
+            for moment, item in turns:
+                if item.team_id in held:
+                    again.append(item)
+                    continue
+                wait_until(moment)
+                if not send(item):
+                    held.add(item.team_id)
+                    again.append(item)
+            queue = again + queue
+        return late
+
+    def _turns(
+        self, items: list[Item], *, deadline: float | None
+    ) -> tuple[list[tuple[float, Item]], list[Item]]:
+        """When to send each item, in order, and the items that got no slot before `deadline`:
+        one reservation per team (Slack paces each workspace on its own)."""
+        if self._pace is None:
+            return [(0.0, item) for item in items], []
+        by_team: dict[str, list[Item]] = {}
+        for item in items:
+            by_team.setdefault(item.team_id, []).append(item)
+        turns: list[tuple[float, Item]] = []
+        late: list[Item] = []
+        for team_id, group in by_team.items():
+            slots = self._pace.slots(team_id=team_id, count=len(group), deadline=deadline)
+            if slots is None:
+                late += group
+            else:
+                turns += zip(slots, group, strict=True)
+        turns.sort(key=lambda turn: turn[0])
+        return turns, late
+
+    def _held(self, team_id: str, failure: DeliveryFailed) -> bool:
+        """A 429 while paced: every process holds its sends to the team for the Retry-After."""
+        if self._pace is None or not failure.retry_after:
+            return False
+        self._pace.hold(team_id=team_id, seconds=failure.retry_after)
+        return True
+
+    def _send(self, delivery: Delivery, report: DispatchReport) -> bool:
+        """Send one claimed check-in; False when Slack said to wait (it stays claimed)."""
         checkin = self._checkins.context(delivery.id)
         metadata = {"event_type": EVENT_TYPE, "event_payload": {"delivery_id": delivery.id}}
         try:
@@ -113,8 +199,11 @@ class Dispatcher:
                 channel=delivery.recipient, messages=[checkin_message(checkin)], metadata=metadata
             )
         except DeliveryFailed as failure:
+            if self._held(delivery.team_id, failure):
+                report.retried += 1
+                return False
             self._failed(delivery, failure, report)
-            return
+            return True
         with self._session() as session:
             outbox.settle(
                 session,
@@ -125,45 +214,80 @@ class Dispatcher:
                 message_ts=posted.ts[0],
             )
         report.sent += 1
+        return True
 
     def _remind(self, report: DispatchReport) -> None:
-        """One nudge, in the check-in's thread, once the schedule's reminder delay has passed."""
+        """One nudge, in the check-in's thread, once the schedule's reminder delay has passed.
+        Claimed a batch at a time, so a process that dies loses at most one batch of nudges."""
         now = self._clock()
         with self._session() as session:
             waiting = outbox.awaiting_reminder(session, now=now)
-        for delivery, hours in waiting:
-            if delivery.sent_at is None or delivery.sent_at + timedelta(hours=hours) > now:
-                continue
+        due = [
+            delivery.id
+            for delivery, hours in waiting
+            if delivery.sent_at is not None and delivery.sent_at + timedelta(hours=hours) <= now
+        ]
+        for start in range(0, len(due), self._batch):
             with self._session() as session:
-                if not outbox.claim_reminder(session, delivery_id=delivery.id, now=now):
-                    continue
-            try:
-                self._gateway.post(
+                claimed = outbox.claim_reminders(
+                    session, delivery_ids=due[start : start + self._batch], now=now
+                )
+            notices = [
+                Notice(
+                    kind="reminder",
+                    delivery_id=delivery.id,
+                    team_id=delivery.team_id,
                     channel=delivery.channel or delivery.recipient,
-                    messages=[reminder_message()],
+                    message=reminder_message(),
                     thread_ts=delivery.message_ts,
                 )
-                report.reminded += 1
-            except DeliveryFailed as failure:
-                log.warning("reminder for %s not sent: %s", delivery.id, failure.error)
+                for delivery in claimed
+            ]
+            report.reminded += self._tell(notices)
 
-    def _tell_coaches(self, missed: list[Delivery]) -> None:
-        """Missed check-ins are reported, never silent. Each row turns missed in one UPDATE, so
-        exactly one process gets it back and tells the coach."""
-        for delivery in missed:
-            checkin = self._checkins.context(delivery.id)
+    def _coach_notice(self, delivery: Delivery, error: str | None = None) -> Notice:
+        """The coach hears of a missed check-in, or (with Slack's `error`) of one that could not
+        be sent at all."""
+        checkin = self._checkins.context(delivery.id)
+        if error is None:
+            kind, message = "missed notice", missed_message(checkin, delivery.reason)
+        else:
+            kind, message = "undeliverable notice", undeliverable_message(checkin, error)
+        return Notice(
+            kind=kind,
+            delivery_id=delivery.id,
+            team_id=delivery.team_id,
+            channel=checkin.coach_id,
+            message=message,
+        )
+
+    def _tell(self, notices: list[Notice]) -> int:
+        """Post each notice in its turn; returns how many Slack took. One Slack refused for good
+        is logged and dropped; one it said to wait with goes again after the wait."""
+        took = 0
+
+        def post(notice: Notice) -> bool:
+            nonlocal took
             try:
                 self._gateway.post(
-                    channel=checkin.coach_id, messages=[missed_message(checkin, delivery.reason)]
+                    channel=notice.channel, messages=[notice.message], thread_ts=notice.thread_ts
                 )
             except DeliveryFailed as failure:
-                log.warning("coach not told of missed check-in %s: %s", delivery.id, failure.error)
+                if self._held(notice.team_id, failure):
+                    return False
+                log.warning(
+                    "%s about check-in %s not sent: %s", notice.kind, notice.delivery_id, failure.error
+                )
+                return True
+            took += 1
+            return True
+
+        self._in_turn(notices, send=post)
+        return took
 
     def _failed(self, delivery: Delivery, failure: DeliveryFailed, report: DispatchReport) -> None:
         """A rate limit or a passing fault puts the row back with a later due time (nobody
         sleeps); a permanent error (the leader left the workspace) ends it with the reason."""
-        if failure.retry_after and self._pacer is not None:
-            self._pacer.hold(failure.retry_after)
         with self._session() as session:
             if failure.transient and delivery.attempts < MAX_ATTEMPTS:
                 wait = failure.retry_after or min(300, 2**delivery.attempts)
@@ -184,14 +308,8 @@ class Dispatcher:
                 report.failed += 1
                 log.warning("check-in %s failed for good: %s", delivery.id, failure.error)
         if not failure.transient:
-            checkin = self._checkins.context(delivery.id)
             self._checkins.pause_for(delivery.schedule_id)
-            try:
-                self._gateway.post(
-                    channel=checkin.coach_id, messages=[undeliverable_message(checkin, failure.error)]
-                )
-            except DeliveryFailed as told:
-                log.warning("coach not told of failed check-in %s: %s", delivery.id, told.error)
+            report.undeliverable.append((delivery, failure.error))
 
     def _recover(self, report: DispatchReport) -> None:
         now = self._clock()

@@ -13,7 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 class IntervalJob:
     id: str
     func: Callable[[], object]
-    seconds: int
+    seconds: float
 
 
 def build_scheduler(

@@ -415,3 +415,17 @@ class RoundInvitation(SQLModel, table=True):
     opens_at: datetime
     asked_at: datetime | None = None
     round_id: str | None = Field(default=None, foreign_key="feedback_round.id", max_length=32)
+
+
+class DispatchPace(SQLModel, table=True):
+    """When a workspace may next be sent a message. Slack paces chat.postMessage per workspace,
+    not per process, so every dispatcher on the database takes its send slots from this one row
+    (see bot.storage.pace)."""
+
+    __tablename__ = "dispatch_pace"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    # Seconds since the Unix epoch by the database's clock, the one clock all processes share
+    # (timestamps would need date arithmetic that SQLite does not have). A 429's Retry-After
+    # moves it too.
+    next_slot: float

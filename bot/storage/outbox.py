@@ -88,6 +88,17 @@ def claim_due(session: Session, *, now: datetime, limit: int) -> list[Delivery]:
         # (SQLite has no row locks); pick again rather than report that nothing is due.
 
 
+def release(session: Session, *, delivery_ids: Sequence[str]) -> None:
+    """Give claimed rows back unsent (Slack's pace had no slot for them before their claims would
+    go stale): pending again, due as before, and the claim not counted as an attempt."""
+    session.exec(
+        update(Delivery)
+        .where(col(Delivery.id).in_(delivery_ids), Delivery.status == DeliveryStatus.CLAIMED)
+        .values(status=DeliveryStatus.PENDING, claimed_at=None, attempts=Delivery.attempts - 1)
+    )
+    session.commit()
+
+
 def stale_claims(session: Session, *, claimed_before: datetime, limit: int) -> Sequence[Delivery]:
     """Rows claimed by a dispatcher that never settled them (it crashed, or was killed)."""
     query = (
@@ -170,16 +181,19 @@ def awaiting_reminder(session: Session, *, now: datetime) -> list[tuple[Delivery
     return [(delivery, hours) for delivery, hours in session.exec(query).all()]
 
 
-def claim_reminder(session: Session, *, delivery_id: str, now: datetime) -> bool:
-    """Only the process that flips `reminded_at` sends the reminder."""
-    result = session.exec(
+def claim_reminders(session: Session, *, delivery_ids: Sequence[str], now: datetime) -> list[Delivery]:
+    """The check-ins among these whose reminder this caller sends: only the process that flips
+    `reminded_at` sends it, and one that was answered meanwhile gets none."""
+    statement = (
         update(Delivery)
         .where(
-            Delivery.id == delivery_id,
+            col(Delivery.id).in_(delivery_ids),
             col(Delivery.reminded_at).is_(None),
             Delivery.status == DeliveryStatus.SENT,
         )
         .values(reminded_at=now)
+        .returning(Delivery)
     )
+    claimed = list(session.exec(statement).scalars())
     session.commit()
-    return result.rowcount == 1
+    return claimed

@@ -1,0 +1,145 @@
+"""The send pace is the workspace's, not the process's: every dispatcher on the database takes
+its slots from the same row, and a 429 one of them gets holds them all."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from itertools import pairwise
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.scheduling.dispatch import Dispatcher
+from bot.scheduling.pace import SharedPace
+from bot.storage.db import make_engine
+from bot.storage.models import Delivery, DeliveryStatus
+from tests import slack_requests as sr
+from tests.checkin_setup import due_rows, schedule_for, sent_delivery_ids
+
+PER_SECOND = 20.0
+INTERVAL = 1 / PER_SECOND
+# How far two processes' slots may drift apart: each maps the database's clock onto its own
+# with the latency of its query, a few milliseconds.
+JITTER = 0.02
+
+
+@pytest.fixture
+def engines(bot) -> Iterator[Callable[[], Engine]]:
+    """Engines of their own on the bot's database, as other processes have."""
+    made: list[Engine] = []
+
+    def engine() -> Engine:
+        made.append(make_engine(bot.engine.url.render_as_string(hide_password=False)))
+        return made[-1]
+
+    yield engine
+    for each in made:
+        each.dispose()
+
+
+@pytest.fixture
+def dispatcher(bot, clock, engines) -> Callable[..., Dispatcher]:
+    def make(**options) -> Dispatcher:
+        return Dispatcher(
+            engine=engines(),
+            checkins=bot.checkins,
+            gateway=bot.gateway,
+            clock=clock,
+            pace_per_second=PER_SECOND,
+            **options,
+        )
+
+    return make
+
+
+def test_two_processes_taking_batches_at_once_never_get_overlapping_slots(engines):
+    paces = [SharedPace(engine=engines(), per_second=PER_SECOND) for _ in range(2)]
+    taken: list[list[float]] = [[], []]
+
+    def take(which: int) -> None:
+        for _ in range(40):
+            taken[which] += paces[which].slots(team_id=sr.TEAM, count=5)
+
+    threads = [threading.Thread(target=take, args=(which,)) for which in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(taken[0]) == len(taken[1]) == 200
+    slots = sorted(taken[0] + taken[1])
+    gaps = [later - earlier for earlier, later in pairwise(slots)]
+    assert min(gaps) >= INTERVAL - JITTER
+    # Back to back: 400 slots at the pace, not 200 twice over in the same time.
+    assert slots[-1] - slots[0] >= 399 * INTERVAL - JITTER
+
+
+def test_a_slot_further_off_than_the_caller_can_wait_is_not_taken(engines):
+    pace = SharedPace(engine=engines(), per_second=PER_SECOND)
+    (first,) = pace.slots(team_id=sr.TEAM, count=1)
+    # The next 100 slots end 5 s out: a caller that can wait 1 s takes none of them ...
+    assert pace.slots(team_id=sr.TEAM, count=100, deadline=time.monotonic() + 1) is None
+    # ... so they are still free for the next caller.
+    (second,) = pace.slots(team_id=sr.TEAM, count=1)
+    assert abs(second - first - INTERVAL) < JITTER
+
+
+def test_two_dispatchers_together_keep_one_pace(bot, slack, clock, dispatcher):
+    schedule = schedule_for(bot, "ULEAD01")
+    # One claims two seconds' worth (40), the other the rest: both send at once.
+    ids = due_rows(bot, schedule, 50, due=clock.now - timedelta(minutes=1))
+    threads = [threading.Thread(target=dispatcher().run_once) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(sent_delivery_ids(slack)) == sorted(ids)
+    posted = sorted(float(c.response["ts"]) for c in slack.calls_to("chat.postMessage") if c.ok)
+    # Any twenty posts in a row span nineteen intervals, less a little: a send that comes late
+    # (a first connection to the database) is followed by the next ones at once, back to their
+    # slots. Two dispatchers pacing alone would send twice as fast while both are sending.
+    spans = [later - earlier for earlier, later in zip(posted, posted[19:], strict=False)]
+    assert min(spans) >= 19 * INTERVAL - 0.1
+
+
+def test_a_429_one_dispatcher_gets_holds_the_other_too(bot, slack, clock, dispatcher):
+    schedule = schedule_for(bot, "ULEAD01")
+    (delivery_id,) = due_rows(bot, schedule, 1, due=clock.now - timedelta(minutes=1))
+    # Its claims go stale after 2 s, so it waits at most 1 s with the row claimed.
+    hasty, patient = dispatcher(claim_timeout=timedelta(seconds=2)), dispatcher()
+    slack.rate_limit_next("chat.postMessage", retry_after=2)
+    started = time.monotonic()
+    report = hasty.run_once()
+    # Told to wait 2 s, it gives the row back instead of holding its claim that long ...
+    assert (report.sent, report.retried) == (0, 1) and time.monotonic() - started < 1
+    with Session(bot.engine) as session:
+        row = session.get(Delivery, delivery_id)
+    assert (row.status, row.attempts, row.claimed_at) == (DeliveryStatus.PENDING, 0, None)
+    # ... and the other process, told nothing by Slack, waits out the hold before sending it.
+    assert patient.run_once().sent == 1
+    assert time.monotonic() - started >= 2 - JITTER
+    assert sent_delivery_ids(slack) == [delivery_id]
+    assert [c.status for c in slack.calls_to("chat.postMessage")] == [429, 200]
+
+
+def test_reminders_and_coach_notices_wait_their_turn_too(bot, slack, clock, dispatcher, engines):
+    # Schedules that ended long ago, so that only these rows fall due.
+    ended = {"first_date": date(2020, 1, 6), "end_date": date(2020, 1, 6)}
+    reminded = schedule_for(bot, "ULEAD01", reminder_after_hours=24, **ended)
+    unanswered = schedule_for(bot, "ULEAD02", **ended)
+    due = clock.now - timedelta(minutes=1)
+    due_rows(bot, reminded, 1, due=due, to="ULEAD01")  # open a week: reminded after a day
+    due_rows(bot, unanswered, 1, due=due, to="ULEAD02", window=timedelta(hours=2))  # missed by then
+    assert bot.dispatcher.run_once().sent == 2
+    clock.advance(timedelta(hours=25))
+    SharedPace(engine=engines(), per_second=PER_SECOND).hold(team_id=sr.TEAM, seconds=1)
+    before = len(slack.calls_to("chat.postMessage"))
+    started = time.monotonic()
+    report = dispatcher().run_once()
+    assert (report.reminded, len(report.missed)) == (1, 1)
+    assert time.monotonic() - started >= 1 - JITTER
+    reminder, notice = sorted(slack.calls_to("chat.postMessage")[before:], key=lambda c: c.response["ts"])
+    assert abs(float(reminder.response["ts"]) - float(notice.response["ts"])) >= INTERVAL - JITTER
