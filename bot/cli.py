@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 import click
+from slack_bolt.error import BoltError
 
 from bot import logs
 from bot.config import MissingSetting, Settings
@@ -32,6 +34,13 @@ def serve() -> None:
         raise click.ClickException(str(missing)) from None
     except InvalidProtocol as invalid:
         raise click.ClickException(f"a protocol file is invalid:\n{invalid}") from None
+    except BoltError as refused:  # bolt checks the token with auth.test as it starts
+        error = (re.search(r"'error': '(\w+)'", str(refused)) or re.search("(.*)", str(refused))).group(1)
+        raise click.ClickException(
+            f"Slack refused SLACK_BOT_TOKEN ({error}); see README.md, section 'Create the Slack app'."
+        ) from None
+    except OSError as unreachable:
+        raise click.ClickException(f"cannot reach Slack at {settings.slack_api_url}: {unreachable}") from None
     if settings.socket_mode:
         serve_socket_mode(bot)
     else:

@@ -140,6 +140,31 @@ def test_serve_with_bot_token_only_asks_for_app_token_or_signing_secret(tmp_path
     assert "xoxb-test" not in result.stderr + result.stdout
 
 
+def test_serve_with_slack_unreachable_or_a_bad_token_says_so_in_a_line(tmp_path: Path, fake_slack_server):
+    unreachable = serve_with(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET="secret",
+        SLACK_API_URL="http://127.0.0.1:9/api/",
+    )
+    assert unreachable.returncode == 1
+    assert (
+        unreachable.stderr.strip()
+        .splitlines()[-1]
+        .startswith("Error: cannot reach Slack at http://127.0.0.1:9/api/")
+    )
+    refused = serve_with(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-wrong",
+        SLACK_SIGNING_SECRET="secret",
+        SLACK_API_URL=fake_slack_server.url,
+    )
+    assert refused.returncode == 1
+    assert (
+        "Slack refused SLACK_BOT_TOKEN (invalid_auth)" in refused.stderr and "Traceback" not in refused.stderr
+    )
+
+
 def test_validate_checks_a_rounds_phases(tmp_path: Path):
     text = (REPO_ROOT / "protocols" / "tuning.yaml").read_text()
     bad = tmp_path / "tuning.yaml"
