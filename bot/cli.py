@@ -35,9 +35,10 @@ def serve() -> None:
     except InvalidProtocol as invalid:
         raise click.ClickException(f"a protocol file is invalid:\n{invalid}") from None
     except BoltError as refused:  # bolt checks the token with auth.test as it starts
-        error = (re.search(r"'error': '(\w+)'", str(refused)) or re.search("(.*)", str(refused))).group(1)
+        found = re.search(r"'error': '(\w+)'", str(refused))
+        reason = found.group(1) if found else "not accepted"
         raise click.ClickException(
-            f"Slack refused SLACK_BOT_TOKEN ({error}); see README.md, section 'Create the Slack app'."
+            f"Slack refused SLACK_BOT_TOKEN ({reason}); see README.md, section 'Create the Slack app'."
         ) from None
     except OSError as unreachable:
         raise click.ClickException(f"cannot reach Slack at {settings.slack_api_url}: {unreachable}") from None
