@@ -38,8 +38,8 @@ from pathlib import Path
 if not __package__:  # run as a script: `tests` (the fake Slack, request signing) lives in the checkout
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.remote_fake import FakeSlackService, start_remote_fake
 from tests import slack_requests as sr
-from tests.fake_slack import FakeSlack
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BOT_TOKEN = "xoxb-bench-token"
@@ -128,13 +128,13 @@ def stop_server(server: Server) -> None:
         server.process.wait()
 
 
-def server_env(fake: FakeSlack, database_url: str) -> dict[str, str]:
+def server_env(fake: FakeSlackService, database_url: str) -> dict[str, str]:
     """HTTP mode: no SLACK_APP_TOKEN, whatever the calling shell has set."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     return env | {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": sr.SIGNING_SECRET,
-        "SLACK_API_URL": fake.url,
+        "SLACK_API_URL": fake.url(),
         "DATABASE_URL": database_url,
         "PYTHONUNBUFFERED": "1",
     }
@@ -157,7 +157,7 @@ class Samples:
         self.errors.update(other.errors)
 
 
-def encoded_command(kind: str, fake: FakeSlack, port: int) -> bytes:
+def encoded_command(kind: str, fake: FakeSlackService, port: int) -> bytes:
     """A fresh signature (timestamp now) and a fresh trigger id, as Slack sends each command.
     The bare app gets trigger ids too, so the client does the same work for both servers."""
     text = "help" if kind == "help" else f"start {PROTOCOL}"
@@ -197,7 +197,7 @@ async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, p
 
 
 async def one_client(
-    port: int, kind: str, count: int, fake: FakeSlack, ready: asyncio.Barrier, samples: Samples
+    port: int, kind: str, count: int, fake: FakeSlackService, ready: asyncio.Barrier, samples: Samples
 ) -> None:
     """Opens its connection first, waits for every other client, then sends `count` requests
     back to back, timing each from send to the last byte of the response."""
@@ -224,7 +224,7 @@ async def one_client(
         writer.close()
 
 
-async def run_load(port: int, kind: str, clients: int, total: int, fake: FakeSlack) -> Samples:
+async def run_load(port: int, kind: str, clients: int, total: int, fake: FakeSlackService) -> Samples:
     samples = Samples()
     shares = [total // clients + (1 if i < total % clients else 0) for i in range(min(clients, total))]
     ready = asyncio.Barrier(len(shares))
@@ -261,7 +261,7 @@ class Bench:
     the bot's work after each ack (views.open, then a database write) to finish before the bare
     app is measured, and check afterwards that every modal opened."""
 
-    def __init__(self, fake: FakeSlack, bot: Server, bare: Server) -> None:
+    def __init__(self, fake: FakeSlackService, bot: Server, bare: Server) -> None:
         self.fake = fake
         self.bot = bot
         self.bare = bare
@@ -301,9 +301,7 @@ class Bench:
         return Cell(kind=kind, clients=clients, bare=bare, bot=bot)
 
     def views_opened(self) -> tuple[int, Counter[str]]:
-        calls = self.fake.calls_to("views.open")
-        failures = Counter(str(c.response.get("error")) for c in calls if not c.ok)
-        return sum(c.ok for c in calls), failures
+        return self.fake.views_opened()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -429,7 +427,8 @@ def run(args: argparse.Namespace) -> int:
     print_machine()
     # Unwound in reverse, on any exit: servers stop before their database goes, the fake last.
     with contextlib.ExitStack() as cleanup:
-        fake = FakeSlack(token=BOT_TOKEN).start()
+        fake, manager = start_remote_fake(BOT_TOKEN)
+        cleanup.callback(manager.shutdown)
         cleanup.callback(fake.stop)
         workdir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="coachbot-bench-")))
         env = server_env(fake, f"sqlite:///{workdir / 'coachbot.db'}")

@@ -19,9 +19,10 @@ from bot.handlers.deps import Deps
 from bot.handlers.modals import open_then_fill
 from bot.handlers.rounds import open_framing, register_channel
 from bot.ids import COMMAND
+from bot.protocols.schema import Protocol
 from bot.services.clients import LeaderRef
 from bot.services.rounds import RoundSetup
-from bot.services.runs import Coach
+from bot.services.runs import Coach, PageToShow
 from bot.slack_gateway import TriggerExpired
 from bot.storage.models import RunStatus
 
@@ -121,11 +122,23 @@ def register(app: App, deps: Deps) -> None:
                 ephemeral(ack, messages.help_message(deps.runs.coach_protocols, unknown=unknown))
 
 
+# A protocol's first page, empty, is the same for every coach: built once per protocol version
+# and process, as it is on the path that must answer inside Slack's 3 seconds. Never changed.
+_OPENING_VIEWS: dict[tuple[str, int], dict] = {}
+
+
+def _opening_view(protocol: Protocol) -> dict:
+    view = _OPENING_VIEWS.get(protocol.key)
+    if view is None:
+        view = _OPENING_VIEWS[protocol.key] = page_view(PageToShow(protocol, protocol.pages[0], {}))
+    return view
+
+
 def open_protocol(deps: Deps, trigger_id: str, protocol_id: str, response_url: str | None) -> None:
     """Open the first page at once (a trigger id lives 3 seconds). Nothing is written yet: the
     run begins with the first answer saved, so a window opened and closed empty leaves nothing."""
     try:
-        deps.gateway.open_view(trigger_id=trigger_id, view=page_view(deps.runs.first_page(protocol_id)))
+        deps.gateway.open_view(trigger_id=trigger_id, view=_opening_view(deps.runs.protocol(protocol_id)))
     except TriggerExpired:
         log.warning("modal for %s not opened: trigger expired", protocol_id)
         if response_url:

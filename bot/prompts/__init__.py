@@ -19,6 +19,9 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     autoescape=False,
+    # The templates ship with the code and never change under a running process; without this,
+    # every render stats the template file to see whether it changed.
+    auto_reload=False,
 )
 _ENV.filters["slack_date"] = mrkdwn.date
 
