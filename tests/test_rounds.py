@@ -458,6 +458,9 @@ def test_a_collaborative_schedules_rounds_and_asks_each_presenter_ahead_in_turn(
         "dilemma": "How do I coach a principal who agrees and then changes nothing?",
         "focus": "What am I not asking?",
     }
+    # Someone else cannot frame a round with this presenter's invitation.
+    refused = slack_http.send(sr.view_submission(framing, answers, user=MEMBER_B)).json()
+    assert "couldn't find that round" in text_of(refused["view"])
     body = slack_http.send(sr.view_submission(framing, answers, user=MEMBER_A)).json()
     assert "will be posted in <#CCOLLAB1>" in text_of(body["view"])
     bot.keeper.run_once()

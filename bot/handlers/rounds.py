@@ -222,6 +222,13 @@ def register(app: App, deps: Deps) -> None:
         coach = coach_from_body(body)
         view, values = _view_values(body)
         meta, given = _framing(view, values)
+        opens_at = None
+        if meta.invitation_id:
+            try:
+                opens_at = deps.round_schedules.setup_for(coach.user_id, meta.invitation_id)[1].opens_at
+            except LookupError:  # someone else's invitation, or none: a crafted submission
+                ack(response_action="update", view=views.notice("round_unknown"))
+                return
         try:
             outcome = deps.runs.submit_page(coach, given)
         except REFUSALS:
@@ -235,9 +242,6 @@ def register(app: App, deps: Deps) -> None:
             return
         mode = (_field(values, BlockId.ROUND_MODE).get("selected_option") or {}).get("value")
         facilitator = _field(values, BlockId.ROUND_FACILITATOR).get("selected_user")
-        opens_at = None
-        if meta.invitation_id:
-            opens_at = deps.round_schedules.setup_for(coach.user_id, meta.invitation_id)[1].opens_at
         setup = RoundSetup(
             channel_id=meta.channel_id,
             mode=RoundMode(mode) if mode in {m.value for m in RoundMode} else RoundMode.LIVE,
