@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from bot.assembly import build_bot
+from bot.services.rounds import RoundView
 from bot.storage.models import Contribution, FeedbackRound, Goal, NextStep, RoundStatus
 from tests import slack_requests as sr
 from tests.conftest import make_settings
@@ -393,6 +394,15 @@ def test_two_processes_move_a_round_once_and_a_restart_finishes_what_a_crash_lef
         with ThreadPoolExecutor(max_workers=2) as pool:
             list(pool.map(lambda b: b.keeper.settle(winner), (bot, other)))
         assert sum("Phase 2 of 5" in text_of(m) for m in thread(slack)[1]) == 1
+        # A process acting on what it read before the other finished posts nothing twice.
+        other.keeper.settle(winner)
+        assert sum("Phase 2 of 5" in text_of(m) for m in thread(slack)[1]) == 1
+        posts = len([m for m in slack.messages[CHANNEL] if not m.get("thread_ts")])
+        unposted = RoundView(
+            winner.round.model_copy(update={"thread_ts": None, "phase": -1}), winner.protocol
+        )
+        other.keeper.post(unposted)
+        assert len([m for m in slack.messages[CHANNEL] if not m.get("thread_ts")]) == posts
 
         # A process moves the round on and dies before announcing it; another one's next tick
         # (or its own restart) announces it, once.

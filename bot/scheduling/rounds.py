@@ -58,6 +58,9 @@ class RoundKeeper:
         """Post the round in its channel and open its first phase, once."""
         if view.round.thread_ts is not None or not self._rounds.claim(view.round.id):
             return view
+        view = self._rounds.get(view.round.id)  # as it is now that this process holds the claim
+        if view.round.thread_ts is not None:
+            return self._rounds.release(view.round.id)
         try:
             posted = self._gateway.post(
                 channel=view.round.channel_id, messages=round_post(view, self._rounds.opening(view))
@@ -77,6 +80,8 @@ class RoundKeeper:
         """Post what the round owes its thread: the open phase's announcement, or the closing."""
         if view.round.thread_ts is None or not self._rounds.claim(view.round.id):
             return view
+        # Read again under the claim: another process may have posted what `view` said was owed.
+        view = self._rounds.get(view.round.id)
         done: dict[str, object] = {}
         try:
             if view.round.status is RoundStatus.CLOSED:
