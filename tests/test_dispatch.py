@@ -50,6 +50,16 @@ def test_a_due_check_in_is_sent_once_with_its_id_in_the_metadata(bot, slack, clo
     assert len(sent_delivery_ids(slack)) == 1
 
 
+def test_a_goal_taken_from_a_long_reply_is_one_line_in_the_check_in(bot, slack, clock):
+    clock.now = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+    slack.add_user("ULEAD01", tz="America/New_York")
+    schedule_for(bot, "ULEAD01", goal_text="Start small. " * 400)  # 5,200 characters
+    bot.checkins.materialize()
+    assert bot.dispatcher.run_once().sent == 1
+    (message,) = [c for c in slack.calls_to("chat.postMessage") if c.args.get("metadata")]
+    assert message.ok and "Start small. Start small." in str(message.args["blocks"])
+
+
 def test_concurrent_dispatchers_send_every_check_in_exactly_once(bot, slack, clock):
     schedule = schedule_for(bot, "ULEAD01")
     ids = due_rows(bot, schedule, 300, due=clock.now - timedelta(minutes=1))

@@ -25,6 +25,18 @@ _ENV = jinja2.Environment(
 )
 _ENV.filters["slack_date"] = mrkdwn.date
 
+# A goal shown "in one line" (a check-in DM): a goal taken from a long reply must not push the
+# message past Slack's 3,000-character section limit. The full text stays in the coach's record.
+ONE_LINE_MAX = 300
+
+
+def one_line(text: str, limit: int = ONE_LINE_MAX) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+_ENV.filters["one_line"] = one_line
+
 
 def render(template: str, /, **context: Any) -> str:
     return _ENV.get_template(f"{template}.md.j2").render(**context).strip()
