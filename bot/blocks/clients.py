@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from bot import prompts
 from bot.blocks.messages import Message
-from bot.blocks.text import context, plain, section, sections
+from bot.blocks.text import context, option, plain, section, sections
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.protocols.schema import CyclePhase
 from bot.services.clients import ClientRecord, ClientSummary
@@ -16,21 +16,17 @@ MODAL_BLOCKS_MAX = 100
 DOMAIN_LABELS = {Domain.SCHOOL: "School", Domain.DISTRICT: "District", Domain.COMMUNITY: "Community"}
 
 
-def _option(value: str, label: str) -> dict:
-    return {"text": plain(label), "value": value}
-
-
 def client_form(*, leader_id: str | None, existing: Client | None = None) -> dict:
     """Register a leader as a client (or change how they are registered)."""
     leader: dict = {"type": "users_select", "action_id": ActionId.FIELD}
     if leader_id:
         leader["initial_user"] = leader_id
     organization: dict = {"type": "plain_text_input", "action_id": ActionId.FIELD, "max_length": 200}
-    domains = [_option(d.value, label) for d, label in DOMAIN_LABELS.items()]
+    domains = [option(d.value, label) for d, label in DOMAIN_LABELS.items()]
     domain: dict = {"type": "radio_buttons", "action_id": ActionId.FIELD, "options": domains}
     if existing is not None:
         organization["initial_value"] = existing.organization
-        domain["initial_option"] = _option(existing.domain.value, DOMAIN_LABELS[existing.domain])
+        domain["initial_option"] = option(existing.domain.value, DOMAIN_LABELS[existing.domain])
     return {
         "type": "modal",
         "callback_id": CallbackId.CLIENT_FORM,
@@ -86,7 +82,7 @@ def roster_message(roster: Sequence[ClientSummary]) -> Message:
 def record_view(record: ClientRecord) -> dict:
     """One client: where they stand in the cycle (changeable), their runs, goals and checklist."""
     client = record.summary.client
-    phases = [_option(p.value, p.label) for p in CyclePhase]
+    phases = [option(p.value, p.label) for p in CyclePhase]
     blocks: list[dict] = [
         section(_summary_line(record.summary)),
         {
@@ -97,7 +93,7 @@ def record_view(record: ClientRecord) -> dict:
                 "type": "static_select",
                 "action_id": ActionId.SET_PHASE,
                 "options": phases,
-                "initial_option": _option(client.phase.value, client.phase.label),
+                "initial_option": option(client.phase.value, client.phase.label),
             },
         },
     ]

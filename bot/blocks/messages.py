@@ -84,13 +84,13 @@ def too_slow_message() -> Message:
     return Message(text="That took too long", blocks=sections(prompts.render("too_slow")))
 
 
-def notice_view(name: str) -> dict:
+def notice_view(name: str, *, title: str = "Coaching companion", **context: object) -> dict:
     """A small modal that only says something (a refusal, a run that is gone)."""
     return {
         "type": "modal",
-        "title": {"type": "plain_text", "text": "Coaching companion"},
+        "title": {"type": "plain_text", "text": title},
         "close": {"type": "plain_text", "text": "Close"},
-        "blocks": sections(prompts.render(name)),
+        "blocks": sections(prompts.render(name, **context)),
     }
 
 

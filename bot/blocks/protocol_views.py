@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import prompts
-from bot.blocks.text import context, plain, section, split_text
+from bot.blocks.text import context, option, plain, section, split_text
 from bot.ids import ActionId, CallbackId, step_block_id, step_of_block
 from bot.protocols.engine import Raw, Value, display
 from bot.protocols.schema import InputType, Step
@@ -60,10 +60,6 @@ class PageMeta:
         return meta
 
 
-def _option(value: str, label: str) -> dict:
-    return {"text": plain(label), "value": value}
-
-
 def _element(step: Step, answer: Value | None) -> dict:
     element: dict[str, Any] = {"action_id": ActionId.ANSWER}
     kind = step.input
@@ -75,19 +71,19 @@ def _element(step: Step, answer: Value | None) -> dict:
         if isinstance(answer, str):
             element["initial_value"] = answer
     elif kind is InputType.SINGLE_CHOICE:
-        options = [_option(o.value, o.label) for o in step.options]
+        options = [option(o.value, o.label) for o in step.options]
         element |= {"type": "radio_buttons" if len(options) <= 10 else "static_select", "options": options}
         chosen = [o for o in options if o["value"] == answer]
         if chosen:
             element["initial_option"] = chosen[0]
     elif kind in (InputType.MULTI_CHOICE, InputType.CHECKLIST):
-        options = [_option(o.value, o.label) for o in step.options]
+        options = [option(o.value, o.label) for o in step.options]
         element |= {"type": "checkboxes", "options": options}
         chosen = [o for o in options if isinstance(answer, list) and o["value"] in answer]
         if chosen:
             element["initial_options"] = chosen
     elif kind is InputType.RATING:
-        options = [_option(v, v) for v in RATING_VALUES]
+        options = [option(v, v) for v in RATING_VALUES]
         element |= {"type": "radio_buttons", "options": options}
         chosen = [o for o in options if o["value"] == answer]
         if chosen:

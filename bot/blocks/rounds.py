@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot import mrkdwn, prompts
-from bot.blocks.messages import Message, chunked
+from bot.blocks.messages import Message, chunked, notice_view
 from bot.blocks.protocol_views import MalformedPayload, PageMeta, step_block
-from bot.blocks.text import plain, section, sections, split_text
+from bot.blocks.text import option, plain, section, sections, split_text
 from bot.ids import ActionId, BlockId, CallbackId, pair
 from bot.protocols.catalog import Catalog
 from bot.protocols.schema import Tag
@@ -54,15 +54,6 @@ class FrameMeta:
         return cls(PageMeta.decode(page), channel, invitation)
 
 
-def _option(value: str, label: str) -> dict:
-    return {"text": plain(label), "value": value}
-
-
-def _short(text: str, limit: int = OPTION_TEXT_MAX) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
 def framing_view(shown: PageToShow, setup: RoundSetup) -> dict:
     """The presenter frames the round: the protocol's one page, then how the round runs."""
     protocol, page = shown.protocol, shown.page
@@ -76,7 +67,7 @@ def framing_view(shown: PageToShow, setup: RoundSetup) -> dict:
     if page.intro:
         blocks.append(section(page.intro))
     blocks += [step_block(step, shown.answers.get(step.id)) for step in page.steps]
-    modes = [_option(mode.value, label) for mode, label in MODES.items()]
+    modes = [option(mode.value, label) for mode, label in MODES.items()]
     blocks.append(
         {
             "type": "input",
@@ -121,13 +112,8 @@ def framing_view(shown: PageToShow, setup: RoundSetup) -> dict:
 
 
 def notice(name: str, **values: object) -> dict:
-    """A modal that only says something, in the bot's words."""
-    return {
-        "type": "modal",
-        "title": plain("Feedback round"),
-        "close": plain("Close"),
-        "blocks": sections(prompts.render(name, **values)),
-    }
+    """A modal that only says something about a round."""
+    return notice_view(name, title="Feedback round", **values)
 
 
 def framed_view(view: RoundView) -> dict:
@@ -373,7 +359,7 @@ def restate_view(view: RoundView, focus: str) -> dict:
 def picks_view(view: RoundView, feedback: Sequence[Contribution], chosen: Sequence[NextStep]) -> dict:
     if not feedback:
         return notice("round_no_feedback")
-    options = [_option(reply.id, _short(reply.text)) for reply in feedback[:100]]
+    options = [option(reply.id, prompts.one_line(reply.text, OPTION_TEXT_MAX)) for reply in feedback[:100]]
     picked = [o for o in options if o["value"] in {step.contribution_id for step in chosen}]
     element: dict = {"type": "multi_static_select", "action_id": ActionId.FIELD, "options": options}
     if picked:
@@ -427,11 +413,6 @@ def registered_message(registrar: str | None, protocols: Catalog) -> Message:
     return Message(text="This channel is a Coach Collaborative", blocks=sections(body))
 
 
-def notice_message(name: str, **values: object) -> Message:
-    body = prompts.render(name, **values)
-    return Message(text=body.split("\n", 1)[0][:150], blocks=sections(body))
-
-
 def invitation_message(
     channel_id: str, opens_at: datetime, protocol_title: str, invitation_id: str
 ) -> Message:
@@ -468,10 +449,10 @@ def schedule_form(channel_id: str, protocols: Catalog, *, today: date) -> dict:
         }
         return {"type": "input", "block_id": block_id, "label": plain(label), "element": element}
 
-    kinds = [_option(p.id, p.title) for p in protocols]
-    modes = [_option(mode.value, label) for mode, label in MODES.items()]
-    every = [_option(str(n), "Every week" if n == 1 else f"Every {n} weeks") for n in (1, 2, 3, 4, 6, 8)]
-    ahead = [_option(str(n), "1 day ahead" if n == 1 else f"{n} days ahead") for n in (1, 2, 3, 5, 7, 14)]
+    kinds = [option(p.id, p.title) for p in protocols]
+    modes = [option(mode.value, label) for mode, label in MODES.items()]
+    every = [option(str(n), "Every week" if n == 1 else f"Every {n} weeks") for n in (1, 2, 3, 4, 6, 8)]
+    ahead = [option(str(n), "1 day ahead" if n == 1 else f"{n} days ahead") for n in (1, 2, 3, 5, 7, 14)]
     return {
         "type": "modal",
         "callback_id": CallbackId.ROUND_SCHEDULE,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from bot import prompts
-from bot.blocks.text import context, plain, section
+from bot.blocks.text import context, option, plain, section
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.scheduling.recurrence import Cadence
 from bot.services.checkins import HistoryLine
@@ -19,10 +19,6 @@ CADENCES = {
     Cadence.WEEKDAYS: "On the weekdays chosen below",
 }
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-def _option(value: str, label: str) -> dict:
-    return {"text": plain(label), "value": value}
 
 
 def _input(
@@ -46,7 +42,7 @@ def schedule_form(
     blocks: list[dict] = [section(prompts.render("schedule_intro", client=client))]
     if goals:
         options = [
-            _option(goal.id, goal.statement[:72] + ("…" if len(goal.statement) > 72 else ""))
+            option(goal.id, goal.statement[:72] + ("…" if len(goal.statement) > 72 else ""))
             for goal in goals[:100]
         ]
         chosen = next((o for o in options if current and o["value"] == current.goal_id), options[0])
@@ -67,7 +63,7 @@ def schedule_form(
             hint="Leave empty to use the goal chosen above." if goals else "One measurable sentence.",
         )
     )
-    cadences = [_option(c.value, label) for c, label in CADENCES.items()]
+    cadences = [option(c.value, label) for c, label in CADENCES.items()]
     cadence = next(
         o for o in cadences if o["value"] == (current.cadence.value if current else Cadence.WEEKLY.value)
     )
@@ -78,7 +74,7 @@ def schedule_form(
             {"type": "static_select", "options": cadences, "initial_option": cadence},
         )
     )
-    days = [_option(str(i), name) for i, name in enumerate(WEEKDAYS)]
+    days = [option(str(i), name) for i, name in enumerate(WEEKDAYS)]
     weekday_element: dict = {"type": "checkboxes", "options": days}
     chosen_days = [o for o in days if current and o["value"] in current.weekdays.split(",")]
     if chosen_days:
@@ -104,7 +100,7 @@ def schedule_form(
     if current and current.end_date:
         end["initial_date"] = current.end_date.isoformat()
     blocks.append(_input(BlockId.SCHEDULE_END, "Last check-in", end, optional=True))
-    reminders = [_option("none", "No reminder"), _option("24", "Once, after 24 hours unanswered")]
+    reminders = [option("none", "No reminder"), option("24", "Once, after 24 hours unanswered")]
     reminder = reminders[1] if current and current.reminder_after_hours else reminders[0]
     blocks.append(
         _input(

@@ -29,6 +29,11 @@ def plain(text: str) -> dict:
     return {"type": "plain_text", "text": text, "emoji": True}
 
 
+def option(value: str, label: str) -> dict:
+    """A choice in a select, radio group or checkbox group."""
+    return {"text": plain(label), "value": value}
+
+
 def section(text: str) -> dict:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 

@@ -15,6 +15,7 @@ from bot.blocks.messages import notice_view
 from bot.blocks.protocol_views import MalformedPayload, read_state, step_errors
 from bot.blocks.schedules import checkins_view, schedule_form, schedule_saved_view
 from bot.handlers.deps import Deps, coach_from_body
+from bot.handlers.forms import chosen, field, form_values
 from bot.handlers.modals import REFUSALS, show
 from bot.ids import ActionId, BlockId, CallbackId, unpair
 from bot.scheduling.recurrence import Cadence
@@ -65,28 +66,26 @@ def checkins_or_form(deps: Deps, coach: Coach, client_id: str) -> dict:
 
 
 def _read_schedule(values: dict) -> tuple[ScheduleForm | None, dict[str, str]]:
-    def field(block_id: str) -> dict:
-        element = (values.get(block_id) or {}).get(ActionId.FIELD)
-        return element if isinstance(element, dict) else {}
-
     errors: dict[str, str] = {}
-    goal_id = (field(BlockId.SCHEDULE_GOAL).get("selected_option") or {}).get("value")
-    goal_text = (field(BlockId.SCHEDULE_NEW_GOAL).get("value") or "").strip()
+    goal_id = chosen(values, BlockId.SCHEDULE_GOAL)
+    goal_text = (field(values, BlockId.SCHEDULE_NEW_GOAL).get("value") or "").strip()
     if not goal_id and not goal_text:
         errors[BlockId.SCHEDULE_NEW_GOAL] = "Say what the check-ins are about."
-    cadence = (field(BlockId.SCHEDULE_CADENCE).get("selected_option") or {}).get("value")
-    days = frozenset(int(o["value"]) for o in field(BlockId.SCHEDULE_WEEKDAYS).get("selected_options") or [])
+    cadence = chosen(values, BlockId.SCHEDULE_CADENCE)
+    days = frozenset(
+        int(o["value"]) for o in field(values, BlockId.SCHEDULE_WEEKDAYS).get("selected_options") or []
+    )
     if cadence == Cadence.WEEKDAYS and not days:
         errors[BlockId.SCHEDULE_WEEKDAYS] = "Pick at least one weekday."
     try:
-        at = time.fromisoformat(field(BlockId.SCHEDULE_TIME).get("selected_time") or "")
-        first = date.fromisoformat(field(BlockId.SCHEDULE_FIRST).get("selected_date") or "")
-        end_text = field(BlockId.SCHEDULE_END).get("selected_date")
+        at = time.fromisoformat(field(values, BlockId.SCHEDULE_TIME).get("selected_time") or "")
+        first = date.fromisoformat(field(values, BlockId.SCHEDULE_FIRST).get("selected_date") or "")
+        end_text = field(values, BlockId.SCHEDULE_END).get("selected_date")
         end = date.fromisoformat(end_text) if end_text else None
         cadence = Cadence(cadence)
     except (ValueError, TypeError) as error:
         raise MalformedPayload("the schedule form is incomplete") from error
-    reminder = (field(BlockId.SCHEDULE_REMINDER).get("selected_option") or {}).get("value")
+    reminder = chosen(values, BlockId.SCHEDULE_REMINDER)
     if end is not None and end < first:
         errors[BlockId.SCHEDULE_END] = "The last check-in cannot come before the first."
     if errors:
@@ -123,11 +122,7 @@ def register(app: App, deps: Deps) -> None:
     @app.view_submission(CallbackId.SCHEDULE_FORM)
     def on_schedule_saved(ack: Ack, body: dict) -> None:
         coach = coach_from_body(body)
-        view = body.get("view") or {}
-        state = view.get("state")
-        values = state.get("values") if isinstance(state, dict) else None
-        if not isinstance(values, dict):
-            raise MalformedPayload("the schedule form has no state")
+        view, values = form_values(body)
         form, errors = _read_schedule(values)
         if errors:
             ack(response_action="errors", errors=errors)

@@ -11,8 +11,10 @@ from slack_bolt import Ack, App
 
 from bot import mrkdwn
 from bot.blocks import rounds as views
+from bot.blocks.messages import notice_message
 from bot.blocks.protocol_views import MalformedPayload, read_state, step_errors
 from bot.handlers.deps import Deps, coach_from_body
+from bot.handlers.forms import chosen, field, form_values
 from bot.handlers.modals import REFUSALS, open_then_fill, show
 from bot.ids import ActionId, BlockId, CallbackId, unpair
 from bot.scheduling.rounds import REPLY_SUBTYPES
@@ -35,21 +37,6 @@ def _where(body: dict) -> tuple[str, str | None]:
     if not isinstance(channel, str):
         raise MalformedPayload("the click names no channel")
     return channel, message.get("thread_ts") or message.get("ts")
-
-
-def _field(values: dict, block_id: str) -> dict:
-    block = values.get(block_id)
-    element = block.get(ActionId.FIELD) if isinstance(block, dict) else None
-    return element if isinstance(element, dict) else {}
-
-
-def _view_values(body: dict) -> tuple[dict, dict]:
-    view = body.get("view")
-    state = view.get("state") if isinstance(view, dict) else None
-    values = state.get("values") if isinstance(state, dict) else None
-    if not isinstance(values, dict):
-        raise MalformedPayload("the form has no state")
-    return view, values
 
 
 def _framing(view: dict, values: dict) -> tuple[views.FrameMeta, PageAnswers]:
@@ -92,13 +79,13 @@ def register_channel(deps: Deps, *, team_id: str, channel_id: str, by: str | Non
 
 def _read_schedule(values: dict, catalog_ids: set[str]) -> tuple[RoundScheduleForm | None, dict[str, str]]:
     errors: dict[str, str] = {}
-    protocol = (_field(values, BlockId.ROUND_PROTOCOL).get("selected_option") or {}).get("value")
-    mode = (_field(values, BlockId.ROUND_MODE).get("selected_option") or {}).get("value")
-    every = (_field(values, BlockId.ROUND_EVERY).get("selected_option") or {}).get("value")
-    first = _field(values, BlockId.ROUND_FIRST).get("selected_date")
-    at = _field(values, BlockId.ROUND_TIME).get("selected_time")
-    rotation = _field(values, BlockId.ROUND_ROTATION).get("selected_users")
-    ahead = (_field(values, BlockId.ROUND_ASK_AHEAD).get("selected_option") or {}).get("value")
+    protocol = chosen(values, BlockId.ROUND_PROTOCOL)
+    mode = chosen(values, BlockId.ROUND_MODE)
+    every = chosen(values, BlockId.ROUND_EVERY)
+    first = field(values, BlockId.ROUND_FIRST).get("selected_date")
+    at = field(values, BlockId.ROUND_TIME).get("selected_time")
+    rotation = field(values, BlockId.ROUND_ROTATION).get("selected_users")
+    ahead = chosen(values, BlockId.ROUND_ASK_AHEAD)
     if protocol not in catalog_ids:
         errors[BlockId.ROUND_PROTOCOL] = "Choose a kind of round."
     if mode not in {m.value for m in RoundMode}:
@@ -214,13 +201,13 @@ def register(app: App, deps: Deps) -> None:
         )
         response_url = body.get("response_url")
         if response_url and isinstance(response_url, str):
-            answer = views.notice_message("round_reply_withdrawn" if done else "round_reply_not_yours")
+            answer = notice_message("round_reply_withdrawn" if done else "round_reply_not_yours")
             deps.gateway.respond(response_url=response_url, message=answer)
 
     @app.view_submission(CallbackId.ROUND_FRAME)
     def on_framed(ack: Ack, body: dict) -> None:
         coach = coach_from_body(body)
-        view, values = _view_values(body)
+        view, values = form_values(body)
         meta, given = _framing(view, values)
         opens_at = None
         if meta.invitation_id:
@@ -240,8 +227,8 @@ def register(app: App, deps: Deps) -> None:
                 errors=step_errors(outcome.errors or {"": "Please check this page."}),
             )
             return
-        mode = (_field(values, BlockId.ROUND_MODE).get("selected_option") or {}).get("value")
-        facilitator = _field(values, BlockId.ROUND_FACILITATOR).get("selected_user")
+        mode = chosen(values, BlockId.ROUND_MODE)
+        facilitator = field(values, BlockId.ROUND_FACILITATOR).get("selected_user")
         setup = RoundSetup(
             channel_id=meta.channel_id,
             mode=RoundMode(mode) if mode in {m.value for m in RoundMode} else RoundMode.LIVE,
@@ -263,7 +250,7 @@ def register(app: App, deps: Deps) -> None:
     def on_frame_closed(ack: Ack, body: dict) -> None:
         ack()
         coach = coach_from_body(body)
-        view, values = _view_values(body)
+        view, values = form_values(body)
         _, given = _framing(view, values)
         try:
             deps.runs.save_draft(coach, given)
@@ -282,7 +269,7 @@ def register(app: App, deps: Deps) -> None:
             deps.gateway.whisper(
                 channel=channel,
                 user_id=user.user_id,
-                message=views.notice_message("round_not_allowed"),
+                message=notice_message("round_not_allowed"),
                 thread_ts=thread_ts,
             )
             return
@@ -292,7 +279,7 @@ def register(app: App, deps: Deps) -> None:
             deps.gateway.whisper(
                 channel=channel,
                 user_id=user.user_id,
-                message=views.notice_message("round_moved_on"),
+                message=notice_message("round_moved_on"),
                 thread_ts=thread_ts,
             )
             return
@@ -321,7 +308,7 @@ def register(app: App, deps: Deps) -> None:
             deps.gateway.whisper(
                 channel=channel,
                 user_id=user.user_id,
-                message=views.notice_message("round_not_allowed"),
+                message=notice_message("round_not_allowed"),
                 thread_ts=thread_ts,
             )
             return
@@ -330,8 +317,8 @@ def register(app: App, deps: Deps) -> None:
     @app.view_submission(CallbackId.ROUND_RESTATE)
     def on_restated(ack: Ack, body: dict) -> None:
         user = coach_from_body(body)
-        view, values = _view_values(body)
-        text = str(_field(values, BlockId.ROUND_FOCUS).get("value") or "").strip()
+        view, values = form_values(body)
+        text = str(field(values, BlockId.ROUND_FOCUS).get("value") or "").strip()
         if not text:
             ack(response_action="errors", errors={BlockId.ROUND_FOCUS: "Write your focus question."})
             return
@@ -346,7 +333,7 @@ def register(app: App, deps: Deps) -> None:
             deps.gateway.post(
                 channel=shown.round.channel_id,
                 messages=[
-                    views.notice_message("round_restated", presenter=mrkdwn.mention(user.user_id), text=text)
+                    notice_message("round_restated", presenter=mrkdwn.mention(user.user_id), text=text)
                 ],
                 thread_ts=shown.round.thread_ts,
             )
@@ -390,8 +377,8 @@ def register(app: App, deps: Deps) -> None:
     @app.view_submission(CallbackId.ROUND_PICKS)
     def on_picked(ack: Ack, body: dict) -> None:
         coach = coach_from_body(body)
-        view, values = _view_values(body)
-        chosen = [o.get("value") for o in _field(values, BlockId.ROUND_PICKS).get("selected_options") or []]
+        view, values = form_values(body)
+        chosen = [o.get("value") for o in field(values, BlockId.ROUND_PICKS).get("selected_options") or []]
         try:
             steps = deps.rounds.choose(
                 coach, view.get("private_metadata") or "", [c for c in chosen if isinstance(c, str)]
@@ -416,7 +403,7 @@ def register(app: App, deps: Deps) -> None:
     @app.view_submission(CallbackId.ROUND_SCHEDULE)
     def on_schedule_saved(ack: Ack, body: dict) -> None:
         coach = coach_from_body(body)
-        view, values = _view_values(body)
+        view, values = form_values(body)
         form, errors = _read_schedule(values, {p.id for p in deps.rounds.protocols})
         if errors or form is None:
             ack(response_action="errors", errors=errors)
@@ -437,7 +424,7 @@ def register(app: App, deps: Deps) -> None:
             response_action="update",
             view=views.notice(
                 "round_schedule_saved",
-                title=deps.runs.protocol(form.protocol_id).title,
+                kind=deps.runs.protocol(form.protocol_id).title,
                 every=form.every_weeks,
                 channel=mrkdwn.channel(channel_id),
                 first=form.first_date.isoformat(),

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 
+from bot.blocks.messages import notice_message
 from bot.blocks.rounds import (
     invitation_message,
     listen_nudge,
-    notice_message,
     phase_announcement,
     presenter_summary,
     reminder_message,
