@@ -5,6 +5,10 @@ to both servers in the same run, and the table compares their p50/p99. Both serv
 server code (`bot.server`), so the ratio is the cost of the bot's own work. Goals: p99 at 50
 clients no more than 1.5 times the bare app's, and no bot request over one second.
 
+A second table says where the CPU went, per request: each server's own (its p99 at 50 clients
+follows it, as the server is then never idle), the fake Slack's while it answered the bot, and
+the load client's. All of them share this machine's CPUs, as a remote Slack would not.
+
     python bench/ack_latency.py            # full run, about half a minute on 2 CPUs
     python bench/ack_latency.py --quick    # smoke run, a few seconds
     python bench/ack_latency.py --requests 3000   # that many per server at every level
@@ -54,6 +58,10 @@ RATIO_GOAL = 1.5
 SLOWEST_GOAL_S = 1.0
 START_TIMEOUT_S = 60.0
 DRAIN_TIMEOUT_S = 30.0
+# A client fetches trigger ids a few at a time and never uses one older than this (the fake,
+# like Slack, refuses them after 3 s).
+TRIGGER_BATCH = 16
+TRIGGER_FRESH_S = 1.0
 
 
 class ServerFailed(Exception):
@@ -147,21 +155,56 @@ def server_env(fake: FakeSlackService, database_url: str) -> dict[str, str]:
 
 @dataclass
 class Samples:
-    """Latencies (seconds) of requests answered 200, and every other outcome by kind."""
+    """Latencies (seconds) of requests answered 200, every other outcome by kind, and the CPU
+    seconds each process ("server", "fake", "client") spent while they were sent."""
 
     latencies: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
+    cpu: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: Samples) -> None:
         self.latencies.extend(other.latencies)
         self.errors.update(other.errors)
+        self.cpu.update(other.cpu)
+
+    def cpu_per_request(self, process: str) -> float | None:
+        """Milliseconds, or None where the CPU time could not be read."""
+        if process not in self.cpu or not self.latencies:
+            return None
+        return self.cpu[process] / len(self.latencies) * 1000
 
 
-def encoded_command(kind: str, fake: FakeSlackService, port: int) -> bytes:
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system time of every thread of a process, from Linux's /proc; None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Triggers:
+    """Trigger ids for one client, fetched a batch at a time on a worker thread: a call to the
+    fake's process waits for that process's GIL, which it holds while it answers the bot's
+    views.open, and the event loop timing every client's requests must not wait with it."""
+
+    def __init__(self, fake: FakeSlackService) -> None:
+        self._fake = fake
+        self._ids: list[str] = []
+        self._fetched = 0.0
+
+    async def next(self) -> str:
+        if not self._ids or time.monotonic() - self._fetched > TRIGGER_FRESH_S:
+            self._ids = await asyncio.to_thread(self._fake.issue_trigger_ids, TRIGGER_BATCH)
+            self._fetched = time.monotonic()
+        return self._ids.pop()
+
+
+def encoded_command(kind: str, trigger_id: str, port: int) -> bytes:
     """A fresh signature (timestamp now) and a fresh trigger id, as Slack sends each command.
     The bare app gets trigger ids too, so the client does the same work for both servers."""
     text = "help" if kind == "help" else f"start {PROTOCOL}"
-    request = sr.command(text, trigger_id=fake.issue_trigger_id())
+    request = sr.command(text, trigger_id=trigger_id)
     body = request.body.encode()
     headers = request.headers() | {"Host": f"127.0.0.1:{port}", "Content-Length": str(len(body))}
     head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
@@ -202,10 +245,11 @@ async def one_client(
     """Opens its connection first, waits for every other client, then sends `count` requests
     back to back, timing each from send to the last byte of the response."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    triggers = Triggers(fake)
     await ready.wait()
     try:
         for _ in range(count):
-            payload = encoded_command(kind, fake, port)
+            payload = encoded_command(kind, await triggers.next(), port)
             started = time.perf_counter()
             try:
                 keep_open = await exchange(reader, writer, payload)
@@ -263,24 +307,38 @@ class Bench:
 
     def __init__(self, fake: FakeSlackService, bot: Server, bare: Server) -> None:
         self.fake = fake
+        self.fake_pid = fake.pid()
         self.bot = bot
         self.bare = bare
         self.bot_starts = 0
 
     def load(self, server: Server, kind: str, clients: int, total: int) -> Samples:
+        """The CPU counted is the load's and, for the bot's `start`, that of the modals it opens
+        after acking: work the bot owes for those requests, done on the same CPUs."""
+        before = self.cpu_now(server)
         with quiet_collector():
             samples = asyncio.run(run_load(server.port, kind, clients, total, self.fake))
         if server is self.bot and kind == "start":
             self.bot_starts += len(samples.latencies)
             self.drain()
+        after = self.cpu_now(server)
+        samples.cpu.update({name: after[name] - before[name] for name in before if name in after})
         return samples
+
+    def cpu_now(self, server: Server) -> dict[str, float]:
+        readings = {
+            "server": cpu_seconds(server.process.pid),
+            "fake": cpu_seconds(self.fake_pid),
+            "client": time.process_time(),
+        }
+        return {name: seconds for name, seconds in readings.items() if seconds is not None}
 
     def drain(self) -> None:
         try:
             self.fake.wait_for("views.open", count=self.bot_starts, timeout=DRAIN_TIMEOUT_S)
         except AssertionError:
             print(f"  (the bot had not opened every modal after {DRAIN_TIMEOUT_S:.0f} s)", file=sys.stderr)
-        time.sleep(0.2)  # the database write that follows views.open
+        time.sleep(0.05)  # the bot reading the last views.open responses
 
     def warm_up(self, requests: int) -> Samples:
         errors = Samples()
@@ -344,6 +402,56 @@ def ratio(cell: Cell) -> float:
     return percentile(cell.bot.latencies, 99) / percentile(cell.bare.latencies, 99)
 
 
+def cpu_ms(samples: Samples, process: str) -> str:
+    value = samples.cpu_per_request(process)
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+CPU_COLUMNS = (
+    ("kind", 6),
+    ("clients", 8),
+    ("bare", 6),
+    ("bot", 6),
+    ("ratio", 6),
+    ("fake, bot", 9),
+    ("client", 6),
+)
+
+
+def print_cpu(cells: list[Cell]) -> None:
+    """Where the machine's CPU went. At 50 clients both servers are busy all the time, so each
+    one's p99 follows its own CPU time per request; the fake and the client share the CPUs."""
+
+    def line(values: list[str]) -> str:
+        return "  ".join(
+            value.ljust(width) if i == 0 else value.rjust(width)
+            for i, (value, (_, width)) in enumerate(zip(values, CPU_COLUMNS, strict=True))
+        )
+
+    tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+    print(
+        "\nCPU in ms per request, all threads of each process during the load "
+        f"(Linux /proc counts in {tick_ms:.0f} ms ticks: coarse for a few hundred requests)\n"
+    )
+    print(line([name for name, _ in CPU_COLUMNS]))
+    for cell in cells:
+        bare, bot = cell.bare.cpu_per_request("server"), cell.bot.cpu_per_request("server")
+        server_ratio = f"{bot / bare:.2f}" if bare and bot is not None else "n/a"
+        print(
+            line(
+                [
+                    cell.kind,
+                    str(cell.clients),
+                    cpu_ms(cell.bare, "server"),
+                    cpu_ms(cell.bot, "server"),
+                    server_ratio,
+                    cpu_ms(cell.bot, "fake"),
+                    cpu_ms(cell.bot, "client"),
+                ]
+            )
+        )
+
+
 def print_report(cells: list[Cell], bench: Bench, warmup: Samples) -> int:
     """Prints the table and the verdicts; returns the number of failed requests."""
     print("\nlatency in ms, send to last byte of the response; requests = per server\n")
@@ -369,6 +477,8 @@ def print_report(cells: list[Cell], bench: Bench, warmup: Samples) -> int:
                 ]
             )
         )
+
+    print_cpu(cells)
 
     print()
     for cell in cells:
