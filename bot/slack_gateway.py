@@ -46,7 +46,13 @@ class TriggerExpired(Exception):
 
 class DeliveryFailed(Exception):
     def __init__(
-        self, error: str, *, transient: bool, posted: Posted | None = None, retry_after: float | None = None
+        self,
+        error: str,
+        *,
+        transient: bool,
+        posted: Posted | None = None,
+        retry_after: float | None = None,
+        unanswered: bool = False,
     ) -> None:
         super().__init__(error)
         self.error = error
@@ -55,10 +61,22 @@ class DeliveryFailed(Exception):
         self.retry_after = retry_after
         # Messages of a multi-message post that went out before the failure.
         self.posted = posted
+        # No answer came (a timeout, a dropped connection): Slack may have posted it anyway.
+        self.unanswered = unanswered
+
+    @property
+    def maybe_posted(self) -> bool:
+        return self.unanswered or bool(self.posted and self.posted.ts)
 
 
 def make_client(*, token: str, base_url: str) -> WebClient:
     return KeepAliveWebClient(token=token, base_url=base_url, timeout=10, logger=slack_library_logger())
+
+
+def _carries(message: dict, event_type: str, key: str, value: str) -> bool:
+    """Whether a message's Slack metadata says `key == value` for our `event_type`."""
+    metadata = message.get("metadata") or {}
+    return metadata.get("event_type") == event_type and metadata.get("event_payload", {}).get(key) == value
 
 
 def _error_code(error: SlackApiError) -> str:
@@ -125,7 +143,7 @@ class SlackGateway:
             except SlackClientError as error:
                 log.warning("chat.postMessage failed: %s", type(error).__name__)
                 raise DeliveryFailed(
-                    type(error).__name__, transient=True, posted=Posted(channel, sent)
+                    type(error).__name__, transient=True, posted=Posted(channel, sent), unanswered=True
                 ) from error
             sent.append(response["ts"])
             channel = response.get("channel") or channel
@@ -233,15 +251,18 @@ class SlackGateway:
                     code, transient=code not in PERMANENT_ERRORS, retry_after=_retry_after(error)
                 ) from error
             for message in page.get("messages", []):
-                metadata = message.get("metadata") or {}
-                if (
-                    metadata.get("event_type") == event_type
-                    and metadata.get("event_payload", {}).get(key) == value
-                ):
+                if _carries(message, event_type, key, value):
                     return message["ts"]
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return None
+
+    def find_in_thread(
+        self, *, channel: str, thread_ts: str, event_type: str, key: str, value: str
+    ) -> str | None:
+        """`find_posted` for a thread's replies."""
+        replies = self.thread_replies(channel=channel, thread_ts=thread_ts, include_metadata=True)
+        return next((m["ts"] for m in replies if _carries(m, event_type, key, value)), None)
 
     def whisper(self, *, channel: str, user_id: str, message: Message, thread_ts: str | None = None) -> None:
         """An ephemeral message only `user_id` sees (a nudge to the presenter); best effort."""
@@ -270,15 +291,19 @@ class SlackGateway:
             if not cursor:
                 return members
 
-    def thread_replies(self, *, channel: str, thread_ts: str) -> list[dict]:
-        """Every reply in a thread, read once after a restart for what arrived while the bot was
-        down (replies are captured from events otherwise: Slack limits this method)."""
+    def thread_replies(self, *, channel: str, thread_ts: str, include_metadata: bool = False) -> list[dict]:
+        """Every reply in a thread, read after a restart for what arrived while the bot was down
+        (replies are captured from events otherwise: Slack limits this method)."""
         replies: list[dict] = []
         cursor = None
         while True:
             try:
                 page = self._client.conversations_replies(
-                    channel=channel, ts=thread_ts, limit=200, cursor=cursor
+                    channel=channel,
+                    ts=thread_ts,
+                    limit=200,
+                    cursor=cursor,
+                    include_all_metadata=include_metadata,
                 )
             except SlackApiError as error:
                 code = _error_code(error)

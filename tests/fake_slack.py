@@ -99,10 +99,12 @@ class _Bucket:
 
 @dataclass
 class _Injected:
-    """A queued failure: an error code, or a 429 when ``retry_after`` is set."""
+    """A queued failure: an error code, or a 429 when ``retry_after`` is set; for the next call
+    whose ``channel`` argument is ``channel``, when that is set."""
 
     error: str
     retry_after: int | None = None
+    channel: str | None = None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1094,11 +1096,22 @@ class FakeSlack:
         with self._lock:
             self._injected.setdefault(method, deque()).extend(_Injected(error) for _ in range(times))
 
-    def rate_limit_next(self, method: str, retry_after: int = 1, times: int = 1) -> None:
+    def rate_limit_next(
+        self, method: str, retry_after: int = 1, times: int = 1, *, channel: str | None = None
+    ) -> None:
+        """The next `times` calls (to `channel` only, if given) are answered 429."""
         with self._lock:
             self._injected.setdefault(method, deque()).extend(
-                _Injected("ratelimited", retry_after=retry_after) for _ in range(times)
+                _Injected("ratelimited", retry_after=retry_after, channel=channel) for _ in range(times)
             )
+
+    def _take_injected(self, method: str, args: Json) -> _Injected | None:
+        queue = self._injected.get(method)
+        for injected in queue or ():
+            if injected.channel is None or injected.channel == args.get("channel"):
+                queue.remove(injected)  # type: ignore[union-attr]
+                return injected
+        return None
 
     # ---- request entry points (called from server threads) ---------------------------------------
 
@@ -1128,9 +1141,8 @@ class FakeSlack:
             auth_error = self._auth_error(authorization, token_arg)
             if auth_error:
                 return 200, {"ok": False, "error": auth_error}, {}
-        queue = self._injected.get(method)
-        if queue:
-            injected = queue.popleft()
+        injected = self._take_injected(method, args)
+        if injected is not None:
             if injected.retry_after is not None:
                 return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(injected.retry_after)}
             return 200, {"ok": False, "error": injected.error}, {}

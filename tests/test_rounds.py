@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import Session, select
 
 from bot.assembly import build_bot
@@ -411,6 +412,73 @@ def test_two_processes_move_a_round_once_and_a_restart_finishes_what_a_crash_lef
         other.keeper.run_once()
         other.keeper.run_once()
         assert sum("Phase 3 of 5" in text_of(m) for m in thread(slack)[1]) == 1
+    finally:
+        other.engine.dispose()
+
+
+class ProcessDied(Exception):
+    """Raised where a process would die: after Slack took a post, before it was recorded."""
+
+
+def _dies(*_args, **_kwargs):
+    raise ProcessDied
+
+
+def _in_thread(slack, text: str) -> int:
+    return sum(text in text_of(m) for m in thread(slack)[1])
+
+
+def test_what_a_dead_process_posted_but_never_recorded_is_found_not_posted_again(
+    bot, slack, slack_http, clock, database_url, monkeypatch
+):
+    set_up_channel(slack)
+    register(slack_http, slack)
+    other = build_bot(make_settings(database_url, slack), clock=clock, migrate=False, pace_per_second=None)
+    try:
+        # The round's post: Slack took it, the process died before recording its ts.
+        with monkeypatch.context() as patch:
+            patch.setattr(bot.rounds, "started", _dies)
+            frame(slack_http, slack, "consultancy")
+        assert _round(bot).thread_ts is None
+        other.keeper.run_once()  # the dead process's claim is not stale yet: nothing happens
+        assert _round(bot).thread_ts is None
+        clock.advance(timedelta(minutes=3))
+        other.keeper.run_once()
+        parent, _ = thread(slack)
+        posts = [m for m in slack.messages[CHANNEL] if not m.get("thread_ts") and m.get("bot_id")]
+        assert [m["ts"] for m in posts if "Consultancy round" in text_of(m)] == [parent]
+        assert _round(bot).thread_ts == parent
+        assert _in_thread(slack, "Phase 1 of 5") == 1
+
+        # A phase's announcement: posted, not recorded.
+        round_id = _round(bot).id
+        moved = bot.rounds.advance(round_id, seen_phase=0, by=PRESENTER)
+        with monkeypatch.context() as patch:
+            patch.setattr(bot.rounds, "release", _dies)
+            with pytest.raises(ProcessDied):
+                bot.keeper.settle(moved)
+        assert _in_thread(slack, "Phase 2 of 5") == 1
+        clock.advance(timedelta(minutes=3))
+        other.keeper.run_once()
+        assert _in_thread(slack, "Phase 2 of 5") == 1
+        assert _round(bot).announced_phase == 1
+
+        # The closing: the thread's summary goes out, then Slack says to wait with the
+        # presenter's record. Whoever retakes the claim sends the record, and only the record.
+        slack.rate_limit_next("chat.postMessage", channel=PRESENTER)
+        click(slack_http, slack, "round_end", buttons(_announcement(slack))["round_end"])
+        assert _in_thread(slack, "This round has closed") == 1
+        assert not _dms(slack, PRESENTER) and _round(bot).summary_sent_at is None
+        clock.advance(timedelta(minutes=3))
+        other.keeper.run_once()
+        assert _in_thread(slack, "This round has closed") == 1
+        assert sum("Consultancy" in text_of(m) for m in _dms(slack, PRESENTER)) == 1
+        assert _round(bot).summary_sent_at is not None
+        sent = len(slack.calls_to("chat.postMessage"))
+        clock.advance(timedelta(minutes=3))
+        other.keeper.run_once()
+        bot.keeper.run_once()
+        assert len(slack.calls_to("chat.postMessage")) == sent  # nothing more is owed
     finally:
         other.engine.dispose()
 

@@ -31,6 +31,7 @@ from bot.storage.models import (
     RoundStatus,
     utcnow,
 )
+from bot.storage.rounds import Claim
 
 AUDIENCE = "collaborative"
 # A process that died holding a round's announcement claim is presumed dead after this long.
@@ -288,7 +289,7 @@ class RoundService:
             or (r.status is RoundStatus.CLOSED and r.summary_sent_at is None)
         ]
 
-    def claim(self, round_id: str) -> bool:
+    def claim(self, round_id: str) -> Claim | None:
         now = self._clock()
         with self._session() as session:
             return repo.claim_announcement(

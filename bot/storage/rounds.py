@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import CursorResult, delete, or_, update
+from sqlalchemy import CursorResult, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -137,21 +138,26 @@ def closed_unsummarized(session: Session) -> Sequence[FeedbackRound]:
     ).all()
 
 
-def claim_announcement(session: Session, *, round_id: str, now: datetime, stale_before: datetime) -> bool:
+class Claim(StrEnum):
+    FRESH = "fresh"
+    # Taken over from a process that died holding it, after it may have posted.
+    RETAKEN = "retaken"
+
+
+def claim_announcement(
+    session: Session, *, round_id: str, now: datetime, stale_before: datetime
+) -> Claim | None:
     """The right to post what the round owes its thread (the post, a phase announcement, the
-    closing summary), for one process at a time; a claim older than `stale_before` has died."""
-    return _changed(
-        session,
-        update(FeedbackRound)
-        .where(
-            FeedbackRound.id == round_id,
-            or_(
-                col(FeedbackRound.announce_claimed_at).is_(None),
-                col(FeedbackRound.announce_claimed_at) < stale_before,
-            ),
-        )
-        .values(announce_claimed_at=now),
-    )
+    closing summary), for one process at a time; a claim older than `stale_before` has died.
+    Two statements, so the caller learns whether it took over a dead claim."""
+    for claim, free in (
+        (Claim.FRESH, col(FeedbackRound.announce_claimed_at).is_(None)),
+        (Claim.RETAKEN, col(FeedbackRound.announce_claimed_at) < stale_before),
+    ):
+        statement = update(FeedbackRound).where(FeedbackRound.id == round_id, free)
+        if _changed(session, statement.values(announce_claimed_at=now)):
+            return claim
+    return None
 
 
 def release_announcement(session: Session, *, round_id: str, **done: object) -> None:
