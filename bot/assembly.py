@@ -87,6 +87,7 @@ def build_bot(
     dispatcher = Dispatcher(
         engine=engine,
         checkins=checkins,
+        runs=runs,
         gateway=gateway,
         clock=clock,
         claim_timeout=claim_timeout,

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import logging
+import time
 from datetime import timedelta
 
 from sqlmodel import Session, select
 
 from bot.ids import ActionId, pair
+from bot.scheduling.dispatch import Dispatcher
 from bot.storage.models import AnswerRevision, CheckinSchedule, Delivery, DeliveryStatus, ProtocolRun
 from tests import slack_requests as sr
 from tests.checkin_setup import COACH, due_rows, schedule_for
 
 LEADER = "ULEAD01"
+# How much sooner than asked a paced send may go: the pace maps the database's clock onto ours.
+JITTER = 0.02
 
 
 def delivered(bot, slack, clock) -> tuple[str, tuple[str, str]]:
@@ -35,6 +40,14 @@ def press(
     return slack_http.send(request)
 
 
+def answer_in_full(slack_http, slack, delivery_id: str, message: tuple[str, str], answers: dict) -> None:
+    """The leader opens the full check-in from the message and sends it."""
+    press(slack_http, slack, ActionId.CHECKIN_ANSWER, delivery_id, message)
+    form = slack.calls_to("views.open")[-1].response["view"]
+    submitted = sr.view_submission(form, {"goal_still_right": "yes"} | answers, user=LEADER)
+    assert slack_http.send(submitted).json() == {"response_action": "clear"}
+
+
 def row(bot, delivery_id: str) -> Delivery:
     with Session(bot.engine) as session:
         return session.get(Delivery, delivery_id)
@@ -53,8 +66,78 @@ def test_a_tap_on_a_rating_answers_and_the_coach_hears_it(slack_http, slack, bot
     assert answered.status == DeliveryStatus.ANSWERED and answered.rating == 4
     (updated,) = slack.calls_to("chat.update")
     assert updated.ok and "4 of 5" in json.dumps(updated.args["blocks"])
+    bot.dispatcher.run_once()
     (told,) = to_coach(slack)
     assert "4 of 5" in json.dumps(told.args["blocks"])
+
+
+def test_the_coach_hears_of_an_answer_on_the_next_pass_and_only_once(slack_http, slack, bot, clock):
+    delivery_id, message = delivered(bot, slack, clock)
+    press(slack_http, slack, f"{ActionId.CHECKIN_RATE}:2", delivery_id, message)
+    assert to_coach(slack) == []  # the listener only answers the leader; the dispatcher tells
+    assert bot.dispatcher.run_once().passed_on == 1
+    (told,) = to_coach(slack)
+    assert told.ok and "2 of 5" in json.dumps(told.args["blocks"])
+    assert bot.dispatcher.run_once().passed_on == 0
+    assert len(to_coach(slack)) == 1
+
+
+def test_a_rating_then_the_full_check_in_before_a_pass_make_one_notice(slack_http, slack, bot, clock):
+    delivery_id, message = delivered(bot, slack, clock)
+    press(slack_http, slack, f"{ActionId.CHECKIN_RATE}:2", delivery_id, message)
+    answer_in_full(slack_http, slack, delivery_id, message, {"progress": "3", "evidence": "Reading logs"})
+    assert bot.dispatcher.run_once().passed_on == 1
+    (told,) = to_coach(slack)
+    said = json.dumps(told.args["blocks"])
+    assert "3 of 5" in said and "Reading logs" in said and "2 of 5" not in said  # the latest
+
+
+def test_a_rate_limited_notice_reaches_the_coach_after_the_wait(slack_http, slack, bot, clock):
+    delivery_id, message = delivered(bot, slack, clock)
+    press(slack_http, slack, f"{ActionId.CHECKIN_RATE}:5", delivery_id, message)
+    paced = Dispatcher(
+        engine=bot.engine, checkins=bot.checkins, runs=bot.runs, gateway=bot.gateway, clock=clock
+    )
+    slack.rate_limit_next("chat.postMessage", retry_after=1)
+    started = time.monotonic()
+    assert paced.run_once().passed_on == 1
+    assert time.monotonic() - started >= 1 - JITTER  # Slack's Retry-After, waited out
+    assert [c.status for c in to_coach(slack)] == [429, 200]
+    assert "5 of 5" in json.dumps(to_coach(slack)[-1].args["blocks"])
+    assert paced.run_once().passed_on == 0 and len(to_coach(slack)) == 2
+
+
+def test_a_retried_rating_click_tells_the_coach_once(slack_http, slack, bot, clock):
+    delivery_id, message = delivered(bot, slack, clock)
+    click = sr.block_action(
+        f"{ActionId.CHECKIN_RATE}:4",
+        delivery_id,
+        trigger_id=slack.issue_trigger_id(),
+        user=LEADER,
+        message=message,
+    )
+    slack_http.send(click)
+    slack_http.send(click)  # Slack delivers it again ...
+    bot.dispatcher.run_once()
+    slack_http.send(click)  # ... and once more, after the notice went
+    bot.dispatcher.run_once()
+    (told,) = to_coach(slack)
+    assert "4 of 5" in json.dumps(told.args["blocks"]) and row(bot, delivery_id).rating == 4
+
+
+def test_a_notice_slack_refuses_for_good_is_dropped_and_logged_by_ids_only(
+    slack_http, slack, bot, clock, caplog
+):
+    delivery_id, message = delivered(bot, slack, clock)
+    answer_in_full(slack_http, slack, delivery_id, message, {"progress": "1", "evidence": "Nobody read"})
+    slack.fail_next("chat.postMessage", "account_inactive")
+    with caplog.at_level(logging.WARNING, logger="bot.scheduling.dispatch"):
+        assert bot.dispatcher.run_once().passed_on == 0
+    (refused,) = to_coach(slack)
+    assert not refused.ok
+    assert delivery_id in caplog.text and "account_inactive" in caplog.text
+    assert "Nobody read" not in caplog.text
+    assert bot.dispatcher.run_once().passed_on == 0 and len(to_coach(slack)) == 1
 
 
 def test_the_answer_modal_stores_a_check_in_run_and_can_be_changed_later(slack_http, slack, bot, clock):
@@ -72,7 +155,8 @@ def test_the_answer_modal_stores_a_check_in_run_and_can_be_changed_later(slack_h
     assert body == {"response_action": "clear"}
     first = row(bot, delivery_id)
     assert first.status == DeliveryStatus.ANSWERED and first.rating == 3 and first.run_id
-    told = to_coach(slack)[-1]
+    bot.dispatcher.run_once()
+    (told,) = to_coach(slack)
     assert "Reading logs" in json.dumps(told.args["blocks"]) and "3 of 5" in json.dumps(told.args["blocks"])
 
     press(slack_http, slack, ActionId.CHECKIN_ANSWER, delivery_id, message, user=LEADER)
@@ -81,6 +165,8 @@ def test_the_answer_modal_stores_a_check_in_run_and_can_be_changed_later(slack_h
     assert progress["element"]["initial_option"]["value"] == "3"  # the answer given, to change
     slack_http.send(sr.view_submission(again, {"progress": "4"}, user=LEADER))
     assert row(bot, delivery_id).rating == 4 and row(bot, delivery_id).run_id == first.run_id
+    bot.dispatcher.run_once()
+    assert "4 of 5" in json.dumps(to_coach(slack)[-1].args["blocks"])  # the change, told too
     with Session(bot.engine) as session:
         assert [r.step_id for r in session.exec(select(AnswerRevision)).all()] == ["progress"]
 
@@ -149,6 +235,7 @@ def test_the_answer_form_shows_what_is_missing_and_keeps_the_rest(slack_http, sl
     assert done == {"response_action": "clear"}
     answered = row(bot, delivery_id)
     assert answered.status == DeliveryStatus.ANSWERED and answered.rating == 2
+    bot.dispatcher.run_once()
     assert "Exit tickets" in json.dumps(to_coach(slack)[-1].args["blocks"])
     with Session(bot.engine) as session:
         assert len(session.exec(select(ProtocolRun)).all()) == 1  # one run for both tries

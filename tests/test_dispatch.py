@@ -66,7 +66,12 @@ def test_concurrent_dispatchers_send_every_check_in_exactly_once(bot, slack, clo
     # They share one pace, fast enough here not to be what the test waits for (test_pace times it).
     dispatchers = [
         Dispatcher(
-            engine=bot.engine, checkins=bot.checkins, gateway=bot.gateway, clock=clock, pace_per_second=1000
+            engine=bot.engine,
+            checkins=bot.checkins,
+            runs=bot.runs,
+            gateway=bot.gateway,
+            clock=clock,
+            pace_per_second=1000,
         )
         for _ in range(4)
     ]

@@ -10,7 +10,7 @@ from datetime import date, time, timedelta
 
 from slack_bolt import Ack, App
 
-from bot.blocks.checkins import checkin_done_message, checkin_form, coach_answer_messages, notice_in_place
+from bot.blocks.checkins import checkin_done_message, checkin_form, notice_in_place
 from bot.blocks.messages import notice_view
 from bot.blocks.protocol_views import MalformedPayload, read_state, step_errors
 from bot.blocks.schedules import checkins_view, schedule_form, schedule_saved_view
@@ -21,7 +21,6 @@ from bot.ids import ActionId, BlockId, CallbackId, unpair
 from bot.scheduling.recurrence import Cadence
 from bot.services.checkins import CHECKIN_PROTOCOL, NotYourCheckin, ScheduleForm
 from bot.services.runs import Coach, PageAnswers, PageToShow
-from bot.slack_gateway import DeliveryFailed
 
 log = logging.getLogger(__name__)
 RATE = re.compile(rf"^{ActionId.CHECKIN_RATE}:([1-5])$")
@@ -34,15 +33,6 @@ def _message(body: dict) -> tuple[str, str] | None:
     channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
     ts = container.get("message_ts")
     return (channel, ts) if isinstance(channel, str) and isinstance(ts, str) else None
-
-
-def _tell_coach(deps: Deps, leader: Coach, delivery_id: str, rating: int | None, run_id: str | None) -> None:
-    checkin = deps.checkins.context(delivery_id)
-    summary = deps.runs.completed(leader, run_id).summary if run_id else None
-    try:
-        deps.gateway.post(channel=checkin.coach_id, messages=coach_answer_messages(checkin, rating, summary))
-    except DeliveryFailed as failure:
-        log.warning("coach not told of check-in answer %s: %s", delivery_id, failure.error)
 
 
 def _mark_done(deps: Deps, body: dict, delivery_id: str, rating: int | None) -> None:
@@ -162,7 +152,6 @@ def register(app: App, deps: Deps) -> None:
                 deps.gateway.replace(channel=where[0], ts=where[1], message=notice_in_place("checkin_closed"))
             return
         _mark_done(deps, body, delivery_id, rating)
-        _tell_coach(deps, leader, delivery_id, rating, None)
 
     @app.action(ActionId.CHECKIN_ANSWER)
     def on_answer_clicked(ack: Ack, body: dict, action: dict) -> None:
@@ -221,7 +210,6 @@ def register(app: App, deps: Deps) -> None:
                 ts=where[1],
                 message=checkin_done_message(deps.checkins.context(delivery.id), rating),
             )
-        _tell_coach(deps, leader, delivery.id, rating, run_id)
 
     @app.action(ActionId.CHECKIN_LATER)
     def on_later(ack: Ack, body: dict, action: dict) -> None:

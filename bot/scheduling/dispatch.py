@@ -8,7 +8,8 @@ id in the recipient's DM history first and only sends again if it is not there.
 Sends keep Slack's workspace-wide pace together with every other process on the database: a
 dispatcher claims a couple of seconds' worth of rows, takes as many send slots from the shared
 pace in one query, and sends each at its slot (bot.scheduling.pace). Reminders and the words to
-coaches (missed, undeliverable) take their slots the same way: they are posts too.
+coaches (an answer, a missed or undeliverable check-in) take their slots the same way: they are
+posts too.
 """
 
 from __future__ import annotations
@@ -24,11 +25,17 @@ from typing import Protocol, TypeVar
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.blocks.checkins import checkin_message, missed_message, reminder_message, undeliverable_message
+from bot.blocks.checkins import (
+    checkin_message,
+    coach_answer_messages,
+    missed_message,
+    reminder_message,
+    undeliverable_message,
+)
 from bot.blocks.messages import Message
 from bot.scheduling.pace import SharedPace, wait_until
 from bot.services.checkins import CheckinService
-from bot.services.runs import Clock
+from bot.services.runs import Clock, Coach, RunService
 from bot.slack_gateway import DeliveryFailed, SlackGateway
 from bot.storage import outbox
 from bot.storage.models import Delivery, DeliveryStatus, utcnow
@@ -63,6 +70,8 @@ class DispatchReport:
     retried: int = 0
     failed: int = 0
     reminded: int = 0
+    # Answers the coaches were told of.
+    passed_on: int = 0
     missed: list[Delivery] = field(default_factory=list)
     # Check-ins that failed for good, with Slack's error: the coach hears of each.
     undeliverable: list[tuple[Delivery, str]] = field(default_factory=list)
@@ -87,6 +96,7 @@ class Dispatcher:
         *,
         engine: Engine,
         checkins: CheckinService,
+        runs: RunService,
         gateway: SlackGateway,
         clock: Clock = utcnow,
         claim_timeout: timedelta = CLAIM_TIMEOUT,
@@ -94,6 +104,7 @@ class Dispatcher:
     ) -> None:
         self._engine = engine
         self._checkins = checkins
+        self._runs = runs
         self._gateway = gateway
         self._clock = clock
         self._claim_timeout = claim_timeout
@@ -106,7 +117,8 @@ class Dispatcher:
         return Session(self._engine, expire_on_commit=False)
 
     def run_once(self) -> DispatchReport:
-        """One pass: recover stale claims, close windows that passed, send what is due."""
+        """One pass: recover stale claims, close windows that passed, send what is due, and tell
+        coaches of the answers given since the last pass."""
         report = DispatchReport()
         self._recover(report)
         now = self._clock()
@@ -116,7 +128,10 @@ class Dispatcher:
         # Missed check-ins are reported, never silent. Each row turns missed in one UPDATE, so
         # exactly one process gets it back and tells the coach.
         self._tell([self._coach_notice(delivery) for delivery in report.missed])
+        # What keeps in the database until a slot is free (answers to pass on, reminders) waits
+        # for a pass that got every due check-in out.
         if self._send_due(report):
+            self._pass_on_answers(report)
             self._remind(report)
         self._tell([self._coach_notice(delivery, error) for delivery, error in report.undeliverable])
         return report
@@ -244,6 +259,31 @@ class Dispatcher:
                 for delivery in claimed
             ]
             report.reminded += self._tell(notices)
+
+    def _pass_on_answers(self, report: DispatchReport) -> None:
+        """Tell each coach of the answers owed to them, a batch at a time. A claim takes the
+        check-in as answered by then, so a rating and a full check-in that came between two
+        passes make one notice."""
+        while True:
+            with self._session() as session:
+                claimed = outbox.claim_coach_notices(session, limit=self._batch)
+            if not claimed:
+                return
+            report.passed_on += self._tell([self._answer_notice(delivery) for delivery in claimed])
+
+    def _answer_notice(self, delivery: Delivery) -> Notice:
+        """The leader's rating, and the summary of their full check-in when they gave one."""
+        checkin = self._checkins.context(delivery.id)
+        leader = Coach(delivery.team_id, delivery.recipient)  # the run is the leader's own
+        summary = self._runs.completed(leader, delivery.run_id).summary if delivery.run_id else None
+        (message,) = coach_answer_messages(checkin, delivery.rating, summary)
+        return Notice(
+            kind="answer notice",
+            delivery_id=delivery.id,
+            team_id=delivery.team_id,
+            channel=checkin.coach_id,
+            message=message,
+        )
 
     def _coach_notice(self, delivery: Delivery, error: str | None = None) -> Notice:
         """The coach hears of a missed check-in, or (with Slack's `error`) of one that could not

@@ -186,7 +186,11 @@ class CheckinService:
         self, leader_id: str, delivery_id: str, *, rating: int | None, run_id: str | None = None
     ) -> bool:
         """Record an answer (late ones too, until the next check-in is due). Returns False when
-        the window has closed; an answer given twice keeps the latest."""
+        the window has closed; an answer given twice keeps the latest.
+
+        The coach is owed a notice of it, sent by the dispatcher: one notice of the latest state
+        for answers that come between two of its passes. A rating repeated unchanged (a second
+        click, a retried request) owes nothing new."""
         now = self._clock()
         with self._session() as session:
             delivery = self._addressed(session, leader_id, delivery_id)
@@ -200,6 +204,12 @@ class CheckinService:
                 changes["rating"] = rating
             if run_id is not None:
                 changes["run_id"] = run_id
+            if (
+                delivery.status is DeliveryStatus.SENT
+                or run_id is not None
+                or (rating is not None and rating != delivery.rating)
+            ):
+                changes["coach_owed_at"] = now
             outbox.settle(session, delivery_id=delivery.id, status=DeliveryStatus.ANSWERED, **changes)
             return True
 

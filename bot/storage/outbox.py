@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import update
+from sqlalchemy import Update, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus
 
@@ -54,19 +55,29 @@ def materialize(
 
 
 def claim_due(session: Session, *, now: datetime, limit: int) -> list[Delivery]:
-    """Move up to `limit` due pending rows to `claimed` for this caller alone, oldest first.
-
-    The ids are picked first and then updated, in one transaction: folded into one statement,
-    PostgreSQL may re-run a `LIMIT ... SKIP LOCKED` subquery per row and claim far more than
-    `limit`. The UPDATE's own `status = 'pending'` keeps a row from being claimed twice where
-    there is no row locking (SQLite, whose writers take turns). An empty list means nothing due
-    is left unclaimed."""
+    """Move up to `limit` due pending rows to `claimed` for this caller alone, oldest first. An
+    empty list means nothing due is left unclaimed."""
     picked = (
         select(Delivery.id)
         .where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now)
         .order_by(Delivery.due_at)
         .limit(limit)
     )
+    claim = (
+        update(Delivery)
+        .where(Delivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.CLAIMED, claimed_at=now, attempts=Delivery.attempts + 1)
+    )
+    return _claim(session, picked=picked, claim=claim)
+
+
+def _claim(session: Session, *, picked: SelectOfScalar[str], claim: Update) -> list[Delivery]:
+    """The rows among the ids `picked` that the UPDATE `claim` still moves, for this caller alone.
+
+    The ids are picked first and then updated, in one transaction: folded into one statement,
+    PostgreSQL may re-run a `LIMIT ... SKIP LOCKED` subquery per row and claim far more than
+    the limit. The UPDATE's own condition keeps a row from being claimed twice where there is
+    no row locking (SQLite, whose writers take turns)."""
     if session.get_bind().dialect.name == "postgresql":
         picked = picked.with_for_update(skip_locked=True)
     while True:
@@ -74,18 +85,13 @@ def claim_due(session: Session, *, now: datetime, limit: int) -> list[Delivery]:
         if not ids:
             session.commit()
             return []
-        statement = (
-            update(Delivery)
-            .where(col(Delivery.id).in_(ids), Delivery.status == DeliveryStatus.PENDING)
-            .values(status=DeliveryStatus.CLAIMED, claimed_at=now, attempts=Delivery.attempts + 1)
-            .returning(Delivery)
-        )
+        statement = claim.where(col(Delivery.id).in_(ids)).returning(Delivery)
         claimed = list(session.exec(statement).scalars())
         session.commit()
         if claimed:
             return claimed
         # Another dispatcher took every row picked here between the pick and the update
-        # (SQLite has no row locks); pick again rather than report that nothing is due.
+        # (SQLite has no row locks); pick again rather than report that nothing is left.
 
 
 def release(session: Session, *, delivery_ids: Sequence[str]) -> None:
@@ -197,3 +203,18 @@ def claim_reminders(session: Session, *, delivery_ids: Sequence[str], now: datet
     claimed = list(session.exec(statement).scalars())
     session.commit()
     return claimed
+
+
+def claim_coach_notices(session: Session, *, limit: int) -> list[Delivery]:
+    """Up to `limit` check-ins whose answer the coach is owed a notice of, oldest first, for this
+    caller alone: the claim clears `coach_owed_at`, and the rows come back as answered at that
+    moment (rating and run together). An answer recorded after the claim sets the column again
+    and owes a notice of its own."""
+    picked = (
+        select(Delivery.id)
+        .where(col(Delivery.coach_owed_at).is_not(None))
+        .order_by(col(Delivery.coach_owed_at))
+        .limit(limit)
+    )
+    claim = update(Delivery).where(col(Delivery.coach_owed_at).is_not(None)).values(coach_owed_at=None)
+    return _claim(session, picked=picked, claim=claim)
