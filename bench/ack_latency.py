@@ -391,10 +391,10 @@ COLUMNS = (
 )
 
 
-def row(values: list[str]) -> str:
+def row(values: list[str], columns: tuple[tuple[str, int], ...] = COLUMNS) -> str:
     return "  ".join(
         value.ljust(width) if i == 0 else value.rjust(width)
-        for i, (value, (_, width)) in enumerate(zip(values, COLUMNS, strict=True))
+        for i, (value, (_, width)) in enumerate(zip(values, columns, strict=True))
     )
 
 
@@ -422,23 +422,17 @@ def print_cpu(cells: list[Cell]) -> None:
     """Where the machine's CPU went. At 50 clients both servers are busy all the time, so each
     one's p99 follows its own CPU time per request; the fake and the client share the CPUs."""
 
-    def line(values: list[str]) -> str:
-        return "  ".join(
-            value.ljust(width) if i == 0 else value.rjust(width)
-            for i, (value, (_, width)) in enumerate(zip(values, CPU_COLUMNS, strict=True))
-        )
-
     tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
     print(
         "\nCPU in ms per request, all threads of each process during the load "
         f"(Linux /proc counts in {tick_ms:.0f} ms ticks: coarse for a few hundred requests)\n"
     )
-    print(line([name for name, _ in CPU_COLUMNS]))
+    print(row([name for name, _ in CPU_COLUMNS], CPU_COLUMNS))
     for cell in cells:
         bare, bot = cell.bare.cpu_per_request("server"), cell.bot.cpu_per_request("server")
         server_ratio = f"{bot / bare:.2f}" if bare and bot is not None else "n/a"
         print(
-            line(
+            row(
                 [
                     cell.kind,
                     str(cell.clients),
@@ -447,7 +441,8 @@ def print_cpu(cells: list[Cell]) -> None:
                     server_ratio,
                     cpu_ms(cell.bot, "fake"),
                     cpu_ms(cell.bot, "client"),
-                ]
+                ],
+                CPU_COLUMNS,
             )
         )
 
