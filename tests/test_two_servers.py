@@ -34,7 +34,8 @@ from bot.ids import ActionId
 from bot.scheduling.recurrence import Cadence
 from bot.services.checkins import ScheduleForm
 from bot.services.runs import Coach
-from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus, Domain
+from bot.storage import outbox
+from bot.storage.models import Delivery, DeliveryStatus, Domain
 from tests import slack_requests as sr
 from tests.conftest import BOT_TOKEN
 from tests.fake_slack import FakeSlack
@@ -291,18 +292,9 @@ def still_owed(session: Session, now: datetime) -> int:
         | ((Delivery.status == DeliveryStatus.SENT) & (Delivery.answer_by <= now))
         | col(Delivery.coach_owed_at).is_not(None)
     )
-    reminders = (
-        select(Delivery, CheckinSchedule.reminder_after_hours)
-        .join(CheckinSchedule, col(CheckinSchedule.id) == Delivery.schedule_id)
-        .where(
-            Delivery.status == DeliveryStatus.SENT,
-            col(Delivery.reminded_at).is_(None),
-            col(CheckinSchedule.reminder_after_hours).is_not(None),
-            Delivery.answer_by > now,
-        )
-    )
     unreminded = sum(
-        row.sent_at + timedelta(hours=hours) <= now for row, hours in session.exec(reminders).all()
+        row.sent_at + timedelta(hours=hours) <= now
+        for row, hours in outbox.awaiting_reminder(session, now=now)
     )
     return len(session.exec(due).all()) + unreminded
 
