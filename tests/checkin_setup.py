@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -12,6 +12,7 @@ from bot.services.checkins import ScheduleForm
 from bot.services.runs import Coach
 from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus, Domain
 from tests import slack_requests as sr
+from tests.clock import FIRST_MONDAY
 
 COACH = Coach(sr.TEAM, sr.COACH)
 
@@ -25,7 +26,7 @@ def schedule_for(
     values = {
         "cadence": Cadence.WEEKLY,
         "local_time": at,
-        "first_date": date(2026, 11, 23),
+        "first_date": FIRST_MONDAY,
         "end_date": None,
         "weekdays": frozenset(),
         "reminder_after_hours": None,

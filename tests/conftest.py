@@ -14,7 +14,6 @@ import shutil
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -27,6 +26,7 @@ from bot.config import REPO_ROOT, Settings
 from bot.server import bot_asgi
 from bot.storage.db import make_engine, upgrade
 from tests import slack_requests
+from tests.clock import FakeClock
 from tests.fake_slack import FakeSlack
 from tests.postgres import PostgresServer, find_binaries
 
@@ -141,19 +141,6 @@ def make_settings(database_url: str, slack: FakeSlack, **overrides) -> Settings:
         **overrides,
     }
     return Settings(_env_file=None, **values)
-
-
-class FakeClock:
-    """The bot's notion of now, moved by tests instead of waited for."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
 
 
 @pytest.fixture

@@ -50,7 +50,8 @@ def checkins_or_form(deps: Deps, coach: Coach, client_id: str) -> dict:
     client = deps.clients.get(coach, client_id)
     schedule = deps.checkins.schedule_of(coach, client_id)
     if schedule is None:
-        return schedule_form(client, deps.checkins.goals_of(coach, client_id), None, today=date.today())
+        today = deps.checkins.today(deps.gateway.user_tz(client.leader_id))
+        return schedule_form(client, deps.checkins.goals_of(coach, client_id), None, today=today)
     history = deps.checkins.history(coach, client_id)
     return checkins_view(client, schedule, deps.checkins.next_due(schedule), history)
 
@@ -102,9 +103,8 @@ def register(app: App, deps: Deps) -> None:
         try:
             client = deps.clients.get(coach, client_id if isinstance(client_id, str) else "")
             current = deps.checkins.schedule_of(coach, client.id)
-            view = schedule_form(
-                client, deps.checkins.goals_of(coach, client.id), current, today=date.today()
-            )
+            today = deps.checkins.today(deps.gateway.user_tz(client.leader_id))
+            view = schedule_form(client, deps.checkins.goals_of(coach, client.id), current, today=today)
         except REFUSALS:
             view = notice_view("not_found")
         show(deps, body, view)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 from slack_bolt import Ack, App
 
@@ -93,7 +92,11 @@ def register(app: App, deps: Deps) -> None:
                     trigger_id,
                     "Recurring rounds",
                     lambda: (
-                        schedule_form(channel_id, deps.rounds.protocols, today=date.today())
+                        schedule_form(
+                            channel_id,
+                            deps.rounds.protocols,
+                            today=deps.round_schedules.today(deps.gateway.user_tz(coach.user_id)),
+                        )
                         if deps.rounds.is_collaborative(coach.team_id, channel_id)
                         else round_notice("round_not_collaborative")
                     ),

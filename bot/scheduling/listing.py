@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.services.checkins import zone_of
+from bot.scheduling.recurrence import zone_of
 from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus, utcnow
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class Cadence(StrEnum):
@@ -64,6 +64,20 @@ def local_dates(rule: Rule, start: date, end: date) -> Iterator[date]:
             if day.weekday() in rule.weekdays:
                 yield day
             day += timedelta(days=1)
+
+
+def zone_of(name: str | None) -> ZoneInfo:
+    """The zone Slack named, or UTC when it named none we know: a bad name must not stop a send."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_date(moment: datetime, zone: str | None) -> date:
+    """The calendar date `moment` falls on for someone in `zone`: a form's "today" is theirs, not
+    the server's, and it comes from the injected clock, not the wall."""
+    return moment.astimezone(zone_of(zone)).date()
 
 
 def due_at(day: date, at: time, zone: ZoneInfo) -> datetime:

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Engine, update
 from sqlalchemy import delete as sa_delete
 from sqlmodel import Session, col, select
 
-from bot.scheduling.recurrence import Cadence, Rule, next_after, occurrences
+from bot.scheduling.recurrence import Cadence, Rule, local_date, next_after, occurrences, zone_of
 from bot.services.runs import Clock, Coach, owned_client
 from bot.storage import outbox
 from bot.storage import runs as run_repo
@@ -75,13 +74,6 @@ def rule_of(schedule: CheckinSchedule) -> Rule:
     return Rule(schedule.cadence, time(hour, minute), schedule.first_date, schedule.end_date, weekdays)
 
 
-def zone_of(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 class CheckinService:
     def __init__(self, *, engine: Engine, clock: Clock = utcnow) -> None:
         self._engine = engine
@@ -89,6 +81,10 @@ class CheckinService:
 
     def _session(self) -> Session:
         return Session(self._engine, expire_on_commit=False)
+
+    def today(self, zone: str | None) -> date:
+        """Today for someone in `zone`, by the service's clock (a schedule form's first date)."""
+        return local_date(self._clock(), zone)
 
     def save_schedule(
         self, coach: Coach, client_id: str, form: ScheduleForm, *, tz: str | None

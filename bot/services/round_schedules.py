@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.scheduling.recurrence import due_at
+from bot.scheduling.recurrence import due_at, local_date
 from bot.services.rounds import NotACollaborative, RoundSetup
 from bot.services.runs import Clock
 from bot.storage import rounds as repo
@@ -65,6 +65,10 @@ class RoundScheduleService:
 
     def _session(self) -> Session:
         return Session(self._engine, expire_on_commit=False)
+
+    def today(self, zone: str | None) -> date:
+        """Today for someone in `zone`, by the service's clock (the schedule form's first round)."""
+        return local_date(self._clock(), zone)
 
     def save(
         self, *, team_id: str, channel_id: str, by: str, form: RoundScheduleForm, tz: str
