@@ -7,6 +7,7 @@ import logging
 import time
 from datetime import timedelta
 
+import pytest
 from sqlmodel import Session, select
 
 from bot.ids import ActionId, pair
@@ -14,6 +15,9 @@ from bot.scheduling.dispatch import Dispatcher
 from bot.storage.models import AnswerRevision, CheckinSchedule, Delivery, DeliveryStatus, ProtocolRun
 from tests import slack_requests as sr
 from tests.checkin_setup import COACH, due_rows, schedule_for
+
+# The calendar matters here: CI runs these again with the machine's clock moved (tests/at_date.py).
+pytestmark = pytest.mark.dates
 
 LEADER = "ULEAD01"
 # How much sooner than asked a paced send may go: the pace maps the database's clock onto ours.

@@ -6,12 +6,16 @@ import threading
 from collections import Counter
 from datetime import UTC, datetime, time, timedelta
 
+import pytest
 from sqlmodel import Session, col, select
 
 from bot.scheduling.dispatch import CLAIM_TIMEOUT, EVENT_TYPE, Dispatcher
 from bot.scheduling.recurrence import Cadence
 from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus
 from tests.checkin_setup import COACH, due_rows, schedule_for, sent_delivery_ids, statuses
+
+# The calendar matters here: CI runs these again with the machine's clock moved (tests/at_date.py).
+pytestmark = pytest.mark.dates
 
 
 def test_materializing_twice_makes_one_row_per_local_date_across_dst(bot, clock):

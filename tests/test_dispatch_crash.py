@@ -20,11 +20,16 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.scheduling.dispatch import BATCH
 from bot.storage.models import DeliveryStatus
 from tests import slack_requests as sr
 from tests.checkin_setup import due_rows, schedule_for, sent_delivery_ids, statuses
 from tests.conftest import BOT_TOKEN
+
+# The calendar matters here: CI runs these again with the machine's clock moved (tests/at_date.py).
+pytestmark = pytest.mark.dates
 
 CHECKINS = 1_000
 SEED = 20261122

@@ -20,6 +20,9 @@ from bot.storage.models import Delivery, DeliveryStatus
 from tests import slack_requests as sr
 from tests.checkin_setup import due_rows, schedule_for, sent_delivery_ids
 
+# The calendar matters here: CI runs these again with the machine's clock moved (tests/at_date.py).
+pytestmark = pytest.mark.dates
+
 PER_SECOND = 20.0
 INTERVAL = 1 / PER_SECOND
 # How far two processes' slots may drift apart: each maps the database's clock onto its own

@@ -34,6 +34,9 @@ from tests.round_flow import (
     thread,
 )
 
+# The calendar matters here: CI runs these again with the machine's clock moved (tests/at_date.py).
+pytestmark = pytest.mark.dates
+
 
 def _contributions(bot) -> list[Contribution]:
     with Session(bot.engine) as session:

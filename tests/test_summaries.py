@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import Session, select
 
 from bot.scheduling.summaries import RETRY_AFTER, retry_unsent_summaries
 from bot.storage.models import ProtocolRun
 from tests.flow import fill_all_pages
+
+# The calendar matters here: CI runs these again with the machine's clock moved (tests/at_date.py).
+pytestmark = pytest.mark.dates
 
 
 def summary_sent(bot) -> bool:
