@@ -144,11 +144,12 @@ def schedule() -> None:
 def schedule_list(days: int) -> None:
     """Upcoming check-ins, in UTC and in each recipient's own time."""
     from bot.scheduling.listing import upcoming
+    from bot.storage.models import utcnow
 
     settings = Settings()
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    rows = upcoming(engine, days=days)
+    rows = upcoming(engine, days=days, now=utcnow())
     if not rows:
         click.echo("nothing scheduled")
     for row in rows:

@@ -38,7 +38,7 @@ from bot.services.checkins import CheckinService
 from bot.services.runs import Clock, Coach, RunService
 from bot.slack_gateway import DeliveryFailed, SlackGateway
 from bot.storage import outbox
-from bot.storage.models import Delivery, DeliveryStatus, utcnow
+from bot.storage.models import Delivery, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class Dispatcher:
         checkins: CheckinService,
         runs: RunService,
         gateway: SlackGateway,
-        clock: Clock = utcnow,
+        clock: Clock,
         claim_timeout: timedelta = CLAIM_TIMEOUT,
         pace_per_second: float | None = PACE_PER_SECOND,
     ) -> None:

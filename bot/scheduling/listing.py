@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.scheduling.recurrence import zone_of
-from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus, utcnow
+from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus
 
 
 @dataclass(frozen=True)
@@ -21,8 +21,7 @@ class Upcoming:
     status: str
 
 
-def upcoming(engine: Engine, *, days: int, now: datetime | None = None) -> list[Upcoming]:
-    now = now or utcnow()
+def upcoming(engine: Engine, *, days: int, now: datetime) -> list[Upcoming]:
     with Session(engine) as session:
         query = (
             select(Delivery, CheckinSchedule.tz)

@@ -17,7 +17,7 @@ from bot.scheduling.recurrence import Cadence, Rule, local_date, next_after, occ
 from bot.services.runs import Clock, Coach, owned_client
 from bot.storage import outbox
 from bot.storage import runs as run_repo
-from bot.storage.models import CheckinSchedule, Client, Delivery, DeliveryStatus, Goal, utcnow
+from bot.storage.models import CheckinSchedule, Client, Delivery, DeliveryStatus, Goal
 
 # The protocol a leader answers a check-in with (protocols/goal-checkin.yaml).
 CHECKIN_PROTOCOL = "goal-checkin"
@@ -75,7 +75,7 @@ def rule_of(schedule: CheckinSchedule) -> Rule:
 
 
 class CheckinService:
-    def __init__(self, *, engine: Engine, clock: Clock = utcnow) -> None:
+    def __init__(self, *, engine: Engine, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
 

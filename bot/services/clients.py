@@ -14,7 +14,7 @@ from bot.protocols.schema import CyclePhase
 from bot.services.runs import Clock, Coach, RunListing, RunService, owned_client
 from bot.storage import clients as repo
 from bot.storage import runs as run_repo
-from bot.storage.models import Client, Domain, Goal, utcnow
+from bot.storage.models import Client, Domain, Goal
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class ClientRecord:
 
 
 class ClientService:
-    def __init__(self, *, engine: Engine, catalog: Catalog, runs: RunService, clock: Clock = utcnow) -> None:
+    def __init__(self, *, engine: Engine, catalog: Catalog, runs: RunService, clock: Clock) -> None:
         self._engine = engine
         self._catalog = catalog
         self._runs = runs

@@ -15,7 +15,7 @@ from bot.scheduling.recurrence import due_at, local_date
 from bot.services.rounds import NotACollaborative, RoundSetup
 from bot.services.runs import Clock
 from bot.storage import rounds as repo
-from bot.storage.models import RoundInvitation, RoundMode, RoundSchedule, utcnow
+from bot.storage.models import RoundInvitation, RoundMode, RoundSchedule
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def upcoming(schedule: RoundSchedule, now: datetime) -> tuple[int, date, datetim
 
 
 class RoundScheduleService:
-    def __init__(self, *, engine: Engine, clock: Clock = utcnow) -> None:
+    def __init__(self, *, engine: Engine, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
 
@@ -90,6 +90,7 @@ class RoundScheduleService:
                     rotation=json.dumps(form.rotation),
                     ask_days_ahead=form.ask_days_ahead,
                     created_by=by,
+                    created_at=self._clock(),
                 ),
             )
 

@@ -29,7 +29,6 @@ from bot.storage.models import (
     NextStep,
     RoundMode,
     RoundStatus,
-    utcnow,
 )
 from bot.storage.rounds import Claim
 
@@ -149,7 +148,7 @@ def ts_time(ts: str) -> datetime:
 
 
 class RoundService:
-    def __init__(self, *, engine: Engine, runs: RunService, clock: Clock = utcnow) -> None:
+    def __init__(self, *, engine: Engine, runs: RunService, clock: Clock) -> None:
         self._engine = engine
         self._runs = runs
         self._clock = clock
@@ -163,7 +162,9 @@ class RoundService:
     def register(self, team_id: str, channel_id: str, by: str) -> bool:
         """True the first time a channel is registered; registering again changes nothing."""
         with self._session() as session:
-            return repo.register_collaborative(session, team_id=team_id, channel_id=channel_id, by=by)
+            return repo.register_collaborative(
+                session, team_id=team_id, channel_id=channel_id, by=by, now=self._clock()
+            )
 
     def unregister(self, team_id: str, channel_id: str) -> None:
         """Undo a registration the bot could not announce (it was not in the channel)."""
@@ -519,7 +520,7 @@ class RoundService:
 
     def set_reminders(self, team_id: str, user_id: str, *, on: bool) -> None:
         with self._session() as session:
-            repo.set_opt_out(session, team_id=team_id, user_id=user_id, out=not on)
+            repo.set_opt_out(session, team_id=team_id, user_id=user_id, out=not on, now=self._clock())
 
     # After the round
 

@@ -22,7 +22,7 @@ from bot.protocols.summary import render_summary
 from bot.storage import clients as client_repo
 from bot.storage import rounds as round_repo
 from bot.storage import runs as repo
-from bot.storage.models import Client, ProtocolRun, RunStatus, Share, ShareAudience, utcnow
+from bot.storage.models import Client, ProtocolRun, RunStatus, Share, ShareAudience
 
 Clock = Callable[[], datetime]
 # A sender that died holding a summary claim is presumed dead after this long.
@@ -147,7 +147,7 @@ class RunDetail:
 
 
 class RunService:
-    def __init__(self, *, engine: Engine, catalog: Catalog, clock: Clock = utcnow) -> None:
+    def __init__(self, *, engine: Engine, catalog: Catalog, clock: Clock) -> None:
         self._engine = engine
         self._catalog = catalog
         self._clock = clock
@@ -182,6 +182,7 @@ class RunService:
                     protocol_id=protocol.id,
                     version=protocol.version,
                     definition=protocol.model_dump(),
+                    now=self._clock(),
                 )
 
     def first_page(self, protocol_id: str) -> PageToShow:

@@ -1,7 +1,8 @@
 """Tables. Every row that holds coaching text is keyed by Slack team so tenants never mix.
 
-Timestamps are aware UTC datetimes (sqlmodel refuses naive ones); `utcnow()` is the one place
-they are made.
+Timestamps are aware UTC datetimes (sqlmodel refuses naive ones). No column defaults to the wall
+clock: whoever writes a row gives its times from the clock the bot was built with, so a test's
+clock (or a replayed day) is the only now the rows see. `utcnow()` is that clock in production.
 """
 
 from __future__ import annotations
@@ -70,8 +71,8 @@ class Client(SQLModel, table=True):
     organization: str = Field(max_length=200)
     domain: Domain = Field(sa_type=enum_column(Domain))
     phase: CyclePhase = Field(default=CyclePhase.OBSERVE_ASSESS, sa_type=enum_column(CyclePhase))
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
+    updated_at: datetime
 
 
 class ProtocolRun(SQLModel, table=True):
@@ -94,8 +95,8 @@ class ProtocolRun(SQLModel, table=True):
     origin_view_id: str | None = Field(default=None, unique=True, max_length=32)
     # The leader the run is about, if any.
     client_id: str | None = Field(default=None, foreign_key="client.id", index=True, max_length=32)
-    started_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime
+    updated_at: datetime
     completed_at: datetime | None = None
     # The summary DM is sent once: a sender claims the run by setting `summary_claimed_at`
     # (see bot.storage.runs.claim_summary) and records `summary_sent_at` when Slack took it.
@@ -114,7 +115,7 @@ class Answer(SQLModel, table=True):
     step_id: str = Field(max_length=64)
     # JSON: a string for text, date, time, user and single choice; a list for multi choice.
     value: str
-    answered_at: datetime = Field(default_factory=utcnow)
+    answered_at: datetime
 
 
 class ProtocolSnapshot(SQLModel, table=True):
@@ -126,7 +127,7 @@ class ProtocolSnapshot(SQLModel, table=True):
     protocol_id: str = Field(primary_key=True, max_length=64)
     version: int = Field(primary_key=True)
     definition: str
-    recorded_at: datetime = Field(default_factory=utcnow)
+    recorded_at: datetime
 
 
 class AnswerRevision(SQLModel, table=True):
@@ -139,7 +140,7 @@ class AnswerRevision(SQLModel, table=True):
     step_id: str = Field(max_length=64)
     value: str
     answered_at: datetime
-    replaced_at: datetime = Field(default_factory=utcnow)
+    replaced_at: datetime
 
 
 class Goal(SQLModel, table=True):
@@ -158,7 +159,7 @@ class Goal(SQLModel, table=True):
     )
     statement: str
     details: str  # JSON: students, measure, baseline, target, due, gap as the coach gave them
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
 
 
 class ShareAudience(StrEnum):
@@ -177,7 +178,7 @@ class Share(SQLModel, table=True):
     audience: ShareAudience = Field(sa_type=enum_column(ShareAudience))
     channel_id: str = Field(max_length=32)
     message_ts: str  # JSON list: a long summary takes several messages
-    shared_at: datetime = Field(default_factory=utcnow)
+    shared_at: datetime
     withdrawn_at: datetime | None = None
 
 
@@ -201,8 +202,8 @@ class CheckinSchedule(SQLModel, table=True):
     tz: str = Field(max_length=64)
     reminder_after_hours: int | None = None
     paused: bool = False
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
+    updated_at: datetime
 
 
 class DeliveryStatus(StrEnum):
@@ -271,7 +272,7 @@ class Collaborative(SQLModel, table=True):
     team_id: str = Field(max_length=32)
     channel_id: str = Field(max_length=32)
     registered_by: str = Field(max_length=32)
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
 
 
 class RoundMode(StrEnum):
@@ -324,7 +325,7 @@ class FeedbackRound(SQLModel, table=True):
     closed_at: datetime | None = None
     summary_claimed_at: datetime | None = None
     summary_sent_at: datetime | None = None
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
 
 
 class RoundPhase(SQLModel, table=True):
@@ -369,7 +370,7 @@ class RoundReminder(SQLModel, table=True):
     )
     phase: int = Field(primary_key=True)
     user_id: str = Field(primary_key=True, max_length=32)
-    sent_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime
 
 
 class ReminderOptOut(SQLModel, table=True):
@@ -379,7 +380,7 @@ class ReminderOptOut(SQLModel, table=True):
 
     team_id: str = Field(primary_key=True, max_length=32)
     user_id: str = Field(primary_key=True, max_length=32)
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
 
 
 class NextStep(SQLModel, table=True):
@@ -394,7 +395,7 @@ class NextStep(SQLModel, table=True):
     contribution_id: str = Field(foreign_key="contribution.id", max_length=32, ondelete="CASCADE")
     text: str
     goal_id: str | None = Field(default=None, foreign_key="goal.id", max_length=32)
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
 
 
 class RoundSchedule(SQLModel, table=True):
@@ -413,7 +414,7 @@ class RoundSchedule(SQLModel, table=True):
     rotation: str  # JSON list of user ids, in turn
     ask_days_ahead: int
     created_by: str = Field(max_length=32)
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
 
 
 class RoundInvitation(SQLModel, table=True):

@@ -28,6 +28,7 @@ from bot.storage.models import (
     RoundSchedule,
     RoundStatus,
     RunStatus,
+    new_id,
 )
 
 
@@ -41,9 +42,17 @@ def _changed(session: Session, statement) -> bool:
     return result.rowcount == 1
 
 
-def register_collaborative(session: Session, *, team_id: str, channel_id: str, by: str) -> bool:
+def register_collaborative(
+    session: Session, *, team_id: str, channel_id: str, by: str, now: datetime
+) -> bool:
     """True if this call registered the channel, False if it already was."""
-    row = {"id": Collaborative().id, "team_id": team_id, "channel_id": channel_id, "registered_by": by}
+    row = {
+        "id": new_id(),
+        "team_id": team_id,
+        "channel_id": channel_id,
+        "registered_by": by,
+        "created_at": now,
+    }
     statement = _insert(session)(Collaborative).values(row).on_conflict_do_nothing()
     created = session.exec(statement.returning(Collaborative.id)).all()  # type: ignore[call-overload]
     session.commit()
@@ -295,10 +304,10 @@ def opted_out(session: Session, *, team_id: str) -> set[str]:
     return set(session.exec(select(ReminderOptOut.user_id).where(ReminderOptOut.team_id == team_id)).all())
 
 
-def set_opt_out(session: Session, *, team_id: str, user_id: str, out: bool) -> None:
+def set_opt_out(session: Session, *, team_id: str, user_id: str, out: bool, now: datetime) -> None:
     existing = session.get(ReminderOptOut, (team_id, user_id))
     if out and existing is None:
-        session.add(ReminderOptOut(team_id=team_id, user_id=user_id))
+        session.add(ReminderOptOut(team_id=team_id, user_id=user_id, created_at=now))
     elif not out and existing is not None:
         session.delete(existing)
     session.commit()

@@ -275,10 +275,16 @@ def unsent_summaries(session: Session, *, completed_before: datetime, limit: int
     return session.exec(query).all()
 
 
-def record_snapshot(session: Session, *, protocol_id: str, version: int, definition: dict) -> None:
+def record_snapshot(
+    session: Session, *, protocol_id: str, version: int, definition: dict, now: datetime
+) -> None:
     if session.get(ProtocolSnapshot, (protocol_id, version)) is not None:
         return
-    session.add(ProtocolSnapshot(protocol_id=protocol_id, version=version, definition=json.dumps(definition)))
+    session.add(
+        ProtocolSnapshot(
+            protocol_id=protocol_id, version=version, definition=json.dumps(definition), recorded_at=now
+        )
+    )
     try:
         session.commit()
     except IntegrityError:
