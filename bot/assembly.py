@@ -70,7 +70,7 @@ def build_bot(
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
-    runs = RunService(engine=engine, catalog=Catalog.load(settings.protocols_dir), clock=clock)
+    runs = RunService(engine=engine, catalog=Catalog.installed(settings.protocols_dir), clock=clock)
     runs.record_catalog()
     clients = ClientService(engine=engine, catalog=runs.catalog, runs=runs, clock=clock)
     client = make_client(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)

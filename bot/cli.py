@@ -10,12 +10,23 @@ import click
 from slack_bolt.error import BoltError
 
 from bot import logs
-from bot.config import MissingSetting, Settings
-from bot.protocols.catalog import InvalidProtocol, load_file, protocol_files
+from bot.config import MissingSetting, Settings, SetupError
+from bot.protocols.catalog import Catalog, InvalidProtocol, installed_files, load_file, protocol_files
 from bot.storage.db import make_engine, upgrade
 
 
-@click.group()
+class SetupAwareGroup(click.Group):
+    """Any command that meets a setup mistake ends with its one line and exit code 1, never a
+    traceback: the operator reads what to fix, not where in the code it was noticed."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except SetupError as mistake:
+            raise click.ClickException(str(mistake)) from None
+
+
+@click.group(cls=SetupAwareGroup)
 def main() -> None:
     """A Slack companion for equity coaches."""
 
@@ -53,20 +64,17 @@ def protocols() -> None:
     """List, show and validate protocol files."""
 
 
-def _directory() -> Path:
-    return Settings().protocols_dir
+def _catalog() -> Catalog:
+    try:
+        return Catalog.installed(Settings().protocols_dir)
+    except InvalidProtocol as invalid:
+        raise click.ClickException(f"a protocol file is invalid:\n{invalid}") from None
 
 
 @protocols.command("list")
 def protocols_list() -> None:
-    """Every protocol in the protocols directory."""
-    from bot.protocols.catalog import Catalog
-
-    try:
-        catalog = Catalog.load(_directory())
-    except InvalidProtocol as invalid:
-        raise click.ClickException(f"a protocol file is invalid:\n{invalid}") from None
-    for protocol in catalog:
+    """Every protocol this installation offers: the shipped ones and PROTOCOLS_DIR's."""
+    for protocol in _catalog():
         click.echo(f"{protocol.id:24} v{protocol.version:<3} {protocol.minutes:>3} min  {protocol.title}")
 
 
@@ -74,13 +82,11 @@ def protocols_list() -> None:
 @click.argument("protocol_id")
 def protocols_show(protocol_id: str) -> None:
     """One protocol's pages and steps."""
-    path = _directory() / f"{protocol_id}.yaml"
-    if not path.exists():
-        raise click.ClickException(f"no protocol '{protocol_id}' in {_directory()}")
-    try:
-        protocol = load_file(path)
-    except InvalidProtocol as invalid:
-        raise click.ClickException(str(invalid)) from None
+    catalog = _catalog()
+    protocol = catalog.get(protocol_id)
+    if protocol is None:
+        known = ", ".join(p.id for p in catalog)
+        raise click.ClickException(f"no protocol '{protocol_id}'; known: {known}")
     click.echo(f"{protocol.title} ({protocol.id} v{protocol.version}, about {protocol.minutes} min)")
     click.echo(protocol.purpose)
     for source in protocol.sources:
@@ -101,10 +107,12 @@ def protocols_show(protocol_id: str) -> None:
 @protocols.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def protocols_validate(paths: tuple[Path, ...]) -> None:
-    """Check protocol files (default: every file in the protocols directory)."""
-    files: list[Path] = []
-    for path in paths or (_directory(),):
+    """Check protocol files (default: the shipped ones and PROTOCOLS_DIR's)."""
+    files: list = []
+    for path in paths:
         files.extend(protocol_files(path) if path.is_dir() else [path])
+    if not paths:
+        files = installed_files(Settings().protocols_dir)
     if not files:
         raise click.ClickException("no protocol files found")
     failed = 0

@@ -14,8 +14,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 README_SETUP = "README.md, section 'Create the Slack app'"
 
 
-class MissingSetting(Exception):
-    """A variable the chosen mode needs is unset; the message is the one line the operator sees."""
+class SetupError(Exception):
+    """A mistake in how the bot is set up (a variable, a token, the database, the protocols). The
+    message is the one line the operator sees: what is wrong, naming the variable, and what to do."""
+
+
+class MissingSetting(SetupError):
+    """A variable the chosen mode needs is unset."""
 
 
 class Settings(BaseSettings):
@@ -27,7 +32,7 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     database_url: str = f"sqlite:///{Path('data') / 'coachbot.db'}"
     port: int = 3000
-    protocols_dir: Path = REPO_ROOT / "protocols"
+    protocols_dir: Path | None = None
 
     @property
     def socket_mode(self) -> bool:

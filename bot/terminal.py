@@ -53,7 +53,7 @@ def _ask(step: Step, previous: rules.Value | None) -> rules.Raw:
 def run_in_terminal(settings, protocol_id: str) -> None:
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    runs = RunService(engine=engine, catalog=Catalog.load(settings.protocols_dir))
+    runs = RunService(engine=engine, catalog=Catalog.installed(settings.protocols_dir))
     runs.record_catalog()
     coach = Coach(team_id=TERMINAL_TEAM, user_id=getpass.getuser())
     try:

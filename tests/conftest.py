@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
 from bot.assembly import Bot, build_bot
-from bot.config import REPO_ROOT, Settings
+from bot.config import Settings
 from bot.server import bot_asgi
 from bot.storage.db import make_engine, upgrade
 from tests import slack_requests
@@ -137,7 +137,6 @@ def make_settings(database_url: str, slack: FakeSlack, **overrides) -> Settings:
         "slack_app_token": None,
         "slack_api_url": slack.url,
         "database_url": database_url,
-        "protocols_dir": REPO_ROOT / "protocols",
         **overrides,
     }
     return Settings(_env_file=None, **values)
