@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 import click
-from slack_bolt.error import BoltError
 
 from bot import logs
-from bot.config import MissingSetting, Settings, SetupError
+from bot.config import SetupError, load_settings
 from bot.protocols.catalog import Catalog, InvalidProtocol, installed_files, load_file, protocol_files
-from bot.storage.db import make_engine, upgrade
+from bot.storage.db import open_database, upgrade
 
 
 class SetupAwareGroup(click.Group):
@@ -27,6 +25,7 @@ class SetupAwareGroup(click.Group):
 
 
 @click.group(cls=SetupAwareGroup)
+@click.version_option(package_name="coachbot", message="coachbot %(version)s")
 def main() -> None:
     """A Slack companion for equity coaches."""
 
@@ -37,22 +36,9 @@ def serve() -> None:
     from bot.assembly import build_bot
     from bot.server import serve_http, serve_socket_mode
 
+    settings = load_settings()
     logs.configure()
-    settings = Settings()
-    try:
-        bot = build_bot(settings)
-    except MissingSetting as missing:
-        raise click.ClickException(str(missing)) from None
-    except InvalidProtocol as invalid:
-        raise click.ClickException(f"a protocol file is invalid:\n{invalid}") from None
-    except BoltError as refused:  # bolt checks the token with auth.test as it starts
-        found = re.search(r"'error': '(\w+)'", str(refused))
-        reason = found.group(1) if found else "not accepted"
-        raise click.ClickException(
-            f"Slack refused SLACK_BOT_TOKEN ({reason}); see README.md, section 'Create the Slack app'."
-        ) from None
-    except OSError as unreachable:
-        raise click.ClickException(f"cannot reach Slack at {settings.slack_api_url}: {unreachable}") from None
+    bot = build_bot(settings)
     if settings.socket_mode:
         serve_socket_mode(bot)
     else:
@@ -66,7 +52,7 @@ def protocols() -> None:
 
 def _catalog() -> Catalog:
     try:
-        return Catalog.installed(Settings().protocols_dir)
+        return Catalog.installed(load_settings().protocols_dir)
     except InvalidProtocol as invalid:
         raise click.ClickException(f"a protocol file is invalid:\n{invalid}") from None
 
@@ -112,7 +98,7 @@ def protocols_validate(paths: tuple[Path, ...]) -> None:
     for path in paths:
         files.extend(protocol_files(path) if path.is_dir() else [path])
     if not paths:
-        files = installed_files(Settings().protocols_dir)
+        files = installed_files(load_settings().protocols_dir)
     if not files:
         raise click.ClickException("no protocol files found")
     failed = 0
@@ -137,9 +123,14 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply every migration not yet applied (serve does this on start, too)."""
-    settings = Settings()
-    upgrade(make_engine(settings.database_url))
-    click.echo("database is up to date")
+    engine = open_database(load_settings().database_url)
+    applied = upgrade(engine)
+    engine.dispose()
+    for migration in applied:
+        click.echo(f"applied {migration}")
+    click.echo(
+        f"database is up to date ({len(applied) or 'no'} migration{'' if len(applied) == 1 else 's'} applied)"
+    )
 
 
 @main.group()
@@ -153,8 +144,8 @@ def schedule_list(days: int) -> None:
     """Upcoming check-ins, in UTC and in each recipient's own time."""
     from bot.scheduling.listing import upcoming
 
-    settings = Settings()
-    engine = make_engine(settings.database_url)
+    settings = load_settings()
+    engine = open_database(settings.database_url)
     upgrade(engine)
     rows = upcoming(engine, days=days)
     if not rows:
@@ -186,12 +177,9 @@ def schedule_dispatch(stale_after: int, pace: float) -> None:
     from bot.assembly import build_bot
 
     logs.configure()
-    try:
-        bot = build_bot(
-            Settings(), claim_timeout=timedelta(seconds=stale_after), pace_per_second=pace or None
-        )
-    except MissingSetting as missing:
-        raise click.ClickException(str(missing)) from None
+    bot = build_bot(
+        load_settings(), claim_timeout=timedelta(seconds=stale_after), pace_per_second=pace or None
+    )
     bot.checkins.materialize()
     report = bot.dispatcher.run_once()
     click.echo(
@@ -205,4 +193,4 @@ def try_protocol(protocol_id: str) -> None:
     """Run a protocol in the terminal, with the same engine and database as Slack."""
     from bot.terminal import run_in_terminal
 
-    run_in_terminal(Settings(), protocol_id)
+    run_in_terminal(load_settings(), protocol_id)

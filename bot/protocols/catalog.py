@@ -39,7 +39,9 @@ class Problem:
         return f"{self.path}: {self.field}: {self.message}"
 
 
-class InvalidProtocol(Exception):
+class InvalidProtocol(SetupError):
+    """One line per problem: file, field, what is wrong."""
+
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
