@@ -15,7 +15,9 @@ from bot.config import Settings, SetupError
 from bot.handlers import register_all
 from bot.handlers.deps import Deps
 from bot.logs import slack_library_logger
+from bot.metrics import Metrics
 from bot.protocols.catalog import Catalog
+from bot.request_log import ObservedApp
 from bot.scheduling.dispatch import CLAIM_TIMEOUT, PACE_PER_SECOND, Dispatcher
 from bot.scheduling.rounds import RoundKeeper
 from bot.scheduling.scheduler import IntervalJob, build_scheduler
@@ -52,6 +54,7 @@ class Bot:
     gateway: SlackGateway
     app: App
     scheduler: BackgroundScheduler
+    metrics: Metrics
 
 
 def build_bot(
@@ -87,14 +90,16 @@ def build_bot(
     runs.record_catalog()
     clients = ClientService(engine=engine, catalog=runs.catalog, runs=runs, clock=clock)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    app = App(
+    app = ObservedApp(
         client=client,
         signing_secret=secret,
         logger=slack_library_logger(),
         listener_executor=listener_executor
         or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
     )
-    gateway = SlackGateway(client)
+    metrics = Metrics(engine, clock)
+    app.metrics = metrics
+    gateway = SlackGateway(client, metrics)
     checkins = CheckinService(engine=engine, clock=clock)
     dispatcher = Dispatcher(
         engine=engine,
@@ -104,6 +109,7 @@ def build_bot(
         clock=clock,
         claim_timeout=claim_timeout,
         pace_per_second=pace_per_second,
+        metrics=metrics,
     )
     rounds = RoundService(engine=engine, runs=runs, clock=clock)
     round_schedules = RoundScheduleService(engine=engine, clock=clock)
@@ -120,16 +126,15 @@ def build_bot(
             keeper=keeper,
         ),
     )
+    jobs = [
+        IntervalJob("retry-summaries", partial(retry_unsent_summaries, runs, gateway), SUMMARY_RETRY_SECONDS),
+        IntervalJob("materialize-checkins", checkins.materialize, materialize_seconds),
+        IntervalJob("dispatch-checkins", dispatcher.run_once, dispatch_seconds),
+        IntervalJob("keep-rounds", keeper.run_once, ROUNDS_SECONDS),
+    ]
     scheduler = build_scheduler(
-        [
-            IntervalJob(
-                "retry-summaries", partial(retry_unsent_summaries, runs, gateway), SUMMARY_RETRY_SECONDS
-            ),
-            IntervalJob("materialize-checkins", checkins.materialize, materialize_seconds),
-            IntervalJob("dispatch-checkins", dispatcher.run_once, dispatch_seconds),
-            IntervalJob("keep-rounds", keeper.run_once, ROUNDS_SECONDS),
-        ],
-        at_start={"catch-up-rounds": keeper.catch_up},
+        [IntervalJob(job.id, metrics.timed(job.id, job.func), job.seconds) for job in jobs],
+        at_start={"catch-up-rounds": metrics.timed("catch-up-rounds", keeper.catch_up)},
     )
     return Bot(
         settings=settings,
@@ -143,4 +148,5 @@ def build_bot(
         gateway=gateway,
         app=app,
         scheduler=scheduler,
+        metrics=metrics,
     )

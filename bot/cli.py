@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
 import click
+from sqlalchemy.engine import make_url
 
 from bot import logs
 from bot.config import SetupError, load_settings
 from bot.protocols.catalog import Catalog, InvalidProtocol, installed_files, load_file, protocol_files
 from bot.storage.db import open_database, upgrade
+
+log = logging.getLogger("coachbot")
 
 
 class SetupAwareGroup(click.Group):
@@ -37,8 +41,9 @@ def serve() -> None:
     from bot.server import serve_http, serve_socket_mode
 
     settings = load_settings()
-    logs.configure()
+    logs.configure(settings.log_level, settings.log_format)
     bot = build_bot(settings)
+    log.info("database %s", make_url(settings.database_url).render_as_string(hide_password=True))
     if settings.socket_mode:
         serve_socket_mode(bot)
     else:

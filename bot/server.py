@@ -28,7 +28,8 @@ from starlette.routing import Route
 
 from bot.assembly import Bot
 from bot.logs import slack_library_logger
-from bot.storage.db import ping
+from bot.metrics import CONTENT_TYPE
+from bot.storage.db import check_writable
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +38,38 @@ MAX_BODY_BYTES = 1_000_000
 REQUEST_THREADS = 100
 
 
+def operator_routes(*, health: Callable[[], None], metrics: Callable[[], bytes] | None) -> list[Route]:
+    """`GET /healthz`: 200 while `health` passes (the bot writes to its database there), else
+    503; `GET /metrics`: Prometheus' text format."""
+
+    async def healthz(_: Request) -> Response:
+        try:
+            await run_in_threadpool(health)
+        except Exception as error:  # any failure to write the database is "unhealthy"
+            log.warning("health check failed: %s", type(error).__name__)
+            return JSONResponse({"ok": False, "database": "not writable"}, status_code=503)
+        return JSONResponse({"ok": True})
+
+    routes = [Route("/healthz", healthz, methods=["GET"])]
+    if metrics is not None:
+
+        async def exposition(_: Request) -> Response:
+            return Response(await run_in_threadpool(metrics), media_type=CONTENT_TYPE)
+
+        routes.append(Route("/metrics", exposition, methods=["GET"]))
+    return routes
+
+
 def create_asgi(
     bolt_app: App,
     *,
     health: Callable[[], None] = lambda: None,
+    metrics: Callable[[], bytes] | None = None,
     on_start: Sequence[Callable[[], object]] = (),
     on_stop: Sequence[Callable[[], object]] = (),
 ) -> Starlette:
-    """`POST /slack/events` for commands, interactivity and events alike; `GET /healthz` answers
-    200 while `health` passes (the bot checks its database there)."""
+    """`POST /slack/events` for commands, interactivity and events alike, beside the operator's
+    `/healthz` and `/metrics`."""
 
     async def slack_events(request: Request) -> Response:
         body = await request.body()
@@ -60,14 +84,6 @@ def create_asgi(
             return PlainTextResponse("malformed payload", status_code=400)
         bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
-
-    async def healthz(_: Request) -> Response:
-        try:
-            await run_in_threadpool(health)
-        except Exception as error:  # any failure to reach the database is "unhealthy"
-            log.warning("health check failed: %s", type(error).__name__)
-            return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
-        return JSONResponse({"ok": True})
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -84,7 +100,7 @@ def create_asgi(
     return Starlette(
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
+            *operator_routes(health=health, metrics=metrics),
         ],
         lifespan=lifespan,
     )
@@ -94,7 +110,11 @@ def bot_asgi(bot: Bot, *, run_scheduler: bool = True) -> Starlette:
     starts = [bot.scheduler.start] if run_scheduler else []
     stops = [partial(bot.scheduler.shutdown, wait=True)] if run_scheduler else []
     return create_asgi(
-        bot.app, health=partial(ping, bot.engine), on_start=starts, on_stop=[*stops, bot.engine.dispose]
+        bot.app,
+        health=partial(check_writable, bot.engine),
+        metrics=bot.metrics.exposition,
+        on_start=starts,
+        on_stop=[*stops, bot.engine.dispose],
     )
 
 
@@ -107,13 +127,24 @@ def settle_heap() -> None:
 
 def run_http(asgi: Starlette, *, port: int, host: str = "0.0.0.0") -> None:
     """uvicorn stops on SIGTERM/SIGINT by finishing open requests, then runs the lifespan exit."""
-    log.info("serving HTTP on port %d at /slack/events", port)
+    log.info("serving HTTP on %s port %d at /slack/events, /healthz and /metrics", host, port)
     settle_heap()
     uvicorn.run(asgi, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
 
 
 def serve_http(bot: Bot) -> None:
-    run_http(bot_asgi(bot), port=bot.settings.port)
+    run_http(bot_asgi(bot), port=bot.settings.port, host=bot.settings.host)
+
+
+def health_server(bot: Bot) -> uvicorn.Server:
+    """Socket Mode has no HTTP endpoint of its own: `/healthz` and `/metrics` get one on HEALTH_PORT."""
+    asgi = Starlette(
+        routes=operator_routes(health=partial(check_writable, bot.engine), metrics=bot.metrics.exposition)
+    )
+    config = uvicorn.Config(
+        asgi, host=bot.settings.host, port=bot.settings.health_port, log_level="warning", access_log=False
+    )
+    return uvicorn.Server(config)
 
 
 def serve_socket_mode(bot: Bot) -> None:
@@ -126,12 +157,19 @@ def serve_socket_mode(bot: Bot) -> None:
         logger=slack_library_logger(),
         web_client=bot.app.client,
     )
+    health = health_server(bot) if bot.settings.health_port else None
+    if health is not None:
+        # Off the main thread uvicorn leaves the signals alone: the main thread waits on `stop`.
+        threading.Thread(target=health.run, name="health", daemon=True).start()
+        log.info("serving /healthz and /metrics on %s port %d", bot.settings.host, bot.settings.health_port)
     bot.scheduler.start()
     settle_heap()
     handler.connect()
     log.info("connected to Slack in Socket Mode")
     stop.wait()
     handler.close()
+    if health is not None:
+        health.should_exit = True
     bot.scheduler.shutdown(wait=True)
     bot.engine.dispose()
     log.info("stopped cleanly")

@@ -111,3 +111,10 @@ def upgrade(engine: Engine) -> list[str]:
 def ping(engine: Engine) -> None:
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
+
+
+def check_writable(engine: Engine) -> None:
+    """Commit a write that changes nothing: a database that answers reads but refuses writes
+    (read-only, locked past the busy timeout, full) fails here as it would for the next answer."""
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
