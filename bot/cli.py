@@ -50,6 +50,19 @@ def serve() -> None:
         serve_http(bot)
 
 
+@main.command()
+def doctor() -> None:
+    """Check the setup: Slack tokens and scopes, mode, database, protocols, time zones."""
+    from bot.doctor import examine
+
+    failed = 0
+    for finding in examine(load_settings()):
+        failed += not finding.ok
+        click.echo(f"{'ok  ' if finding.ok else 'FAIL'}  {finding.check:12} {finding.detail}")
+    if failed:
+        raise click.ClickException(f"{failed} check{'s' if failed > 1 else ''} failed")
+
+
 @main.group()
 def protocols() -> None:
     """List, show and validate protocol files."""
