@@ -151,6 +151,16 @@ def db_upgrade() -> None:
     )
 
 
+@db.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(destination: Path) -> None:
+    """Copy the SQLite database to DESTINATION while the bot runs (SQLite's online backup)."""
+    from bot.storage.backup import backup_sqlite
+
+    backup_sqlite(load_settings().database_url, destination)
+    click.echo(f"backed up to {destination}")
+
+
 @main.group()
 def schedule() -> None:
     """Scheduled check-ins: what is due, and sending it."""
