@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
 import click
-from sqlalchemy.engine import make_url
 
 from bot import logs
 from bot.config import SetupError, load_settings
 from bot.protocols.catalog import Catalog, InvalidProtocol, installed_files, load_file, protocol_files
 from bot.storage.db import open_database, upgrade
-
-log = logging.getLogger("coachbot")
 
 
 class SetupAwareGroup(click.Group):
@@ -43,7 +39,6 @@ def serve() -> None:
     settings = load_settings()
     logs.configure(settings.log_level, settings.log_format)
     bot = build_bot(settings)
-    log.info("database %s", make_url(settings.database_url).render_as_string(hide_password=True))
     if settings.socket_mode:
         serve_socket_mode(bot)
     else:

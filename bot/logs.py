@@ -6,7 +6,8 @@ DEBUG for the process (or the root logger) cannot bring reflection text into the
 Our own modules log ids and counts, never answers.
 
 Libraries that log every routine step (APScheduler a line per job run, alembic a line per
-migration context) are held at WARNING too: what they did is in our own lines and in /metrics.
+migration context) are held at WARNING unless LOG_LEVEL is DEBUG: what they did is in our own
+lines and in /metrics.
 
 `LOG_FORMAT=json` writes one JSON object a line. A record's structured fields (passed as
 `extra={"fields": {...}}`) become keys of that object, and `key=value` pairs in the text format.
@@ -83,5 +84,5 @@ def configure(level: int | str = logging.INFO, log_format: str = "text") -> None
     root.handlers[:] = [handler]
     root.setLevel(level)
     slack_library_logger()
-    for name in ROUTINE_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+    for name in ROUTINE_LOGGERS:  # their routine lines are for debugging only
+        logging.getLogger(name).setLevel(logging.NOTSET if root.level <= logging.DEBUG else logging.WARNING)

@@ -45,7 +45,13 @@ def record(metrics: Metrics, req: BoltRequest, resp: BoltResponse, seconds: floa
     if resp.status == 401:
         return  # a refused signature: counted, and logged (rate limited) where it is refused
     team, user = _ids(req.body)
-    fields = {"kind": kind, "team": team, "user": user, "outcome": outcome, "ms": round(seconds * 1000, 1)}
+    fields = {
+        "kind": kind,
+        "team": team,
+        "user": user,
+        "outcome": outcome,
+        "duration_ms": round(seconds * 1000, 1),
+    }
     log.info("request", extra={"fields": fields})
 
 

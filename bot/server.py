@@ -11,6 +11,7 @@ import contextlib
 import gc
 import logging
 import signal
+import socket
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from functools import partial
@@ -27,6 +28,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.assembly import Bot
+from bot.config import SetupError
 from bot.logs import slack_library_logger
 from bot.metrics import CONTENT_TYPE
 from bot.storage.db import check_writable
@@ -125,15 +127,23 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-def run_http(asgi: Starlette, *, port: int, host: str = "0.0.0.0") -> None:
+def run_http(asgi: Starlette, *, listener: socket.socket) -> None:
     """uvicorn stops on SIGTERM/SIGINT by finishing open requests, then runs the lifespan exit."""
+    host, port = listener.getsockname()[:2]
     log.info("serving HTTP on %s port %d at /slack/events, /healthz and /metrics", host, port)
     settle_heap()
-    uvicorn.run(asgi, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
+    server = uvicorn.Server(uvicorn.Config(asgi, log_level="warning", access_log=False, lifespan="on"))
+    server.run(sockets=[listener])
+
+
+def announce_database(bot: Bot) -> None:
+    log.info("database %s", bot.engine.url.render_as_string(hide_password=True))
 
 
 def serve_http(bot: Bot) -> None:
-    run_http(bot_asgi(bot), port=bot.settings.port, host=bot.settings.host)
+    listener = bind_port(bot.settings.host, bot.settings.port, "PORT")
+    announce_database(bot)
+    run_http(bot_asgi(bot), listener=listener)
 
 
 def health_server(bot: Bot) -> uvicorn.Server:
@@ -141,10 +151,22 @@ def health_server(bot: Bot) -> uvicorn.Server:
     asgi = Starlette(
         routes=operator_routes(health=partial(check_writable, bot.engine), metrics=bot.metrics.exposition)
     )
-    config = uvicorn.Config(
-        asgi, host=bot.settings.host, port=bot.settings.health_port, log_level="warning", access_log=False
-    )
-    return uvicorn.Server(config)
+    return uvicorn.Server(uvicorn.Config(asgi, log_level="warning", access_log=False, lifespan="off"))
+
+
+def bind_port(host: str, port: int, variable: str) -> socket.socket:
+    """The port, bound before anything starts: taken or not allowed is a setup mistake."""
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        raise SetupError(
+            f"{variable} {port} on HOST {host} cannot be used ({error.strerror}): choose a free port, "
+            "or another HOST."
+        ) from None
+    return listener
 
 
 def serve_socket_mode(bot: Bot) -> None:
@@ -159,9 +181,13 @@ def serve_socket_mode(bot: Bot) -> None:
     )
     health = health_server(bot) if bot.settings.health_port else None
     if health is not None:
+        listener = bind_port(bot.settings.host, bot.settings.health_port, "HEALTH_PORT")
         # Off the main thread uvicorn leaves the signals alone: the main thread waits on `stop`.
-        threading.Thread(target=health.run, name="health", daemon=True).start()
+        threading.Thread(
+            target=health.run, kwargs={"sockets": [listener]}, name="health", daemon=True
+        ).start()
         log.info("serving /healthz and /metrics on %s port %d", bot.settings.host, bot.settings.health_port)
+    announce_database(bot)
     bot.scheduler.start()
     settle_heap()
     handler.connect()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import httpx2 as httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.server import health_server
+from bot.config import SetupError
+from bot.server import bind_port, health_server
 from tests import slack_requests as sr
 from tests.checkin_setup import schedule_for
 from tests.test_serve import free_port
@@ -61,11 +64,13 @@ def test_owed_check_ins_their_age_sends_429s_and_job_durations(slack_http, bot, 
 
 
 def test_the_health_port_serves_healthz_and_metrics_beside_socket_mode(bot):
-    bot.settings.host, bot.settings.health_port = "127.0.0.1", free_port()
+    port = free_port()
     server = health_server(bot)
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [bind_port("127.0.0.1", port, "HEALTH_PORT")]}
+    )
     thread.start()
-    base = f"http://127.0.0.1:{bot.settings.health_port}"
+    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 10
         while not server.started and time.monotonic() < deadline:
@@ -76,3 +81,12 @@ def test_the_health_port_serves_healthz_and_metrics_beside_socket_mode(bot):
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_a_health_port_in_use_is_a_setup_mistake():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SetupError, match=rf"^HEALTH_PORT {port} on HOST 127.0.0.1 cannot be used \("):
+            bind_port("127.0.0.1", port, "HEALTH_PORT")

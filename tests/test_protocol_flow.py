@@ -178,9 +178,10 @@ def test_no_reflection_text_in_logs_at_any_level(slack_http, slack, bot, caplog,
         requests = [r for r in records if r["logger"] == "coachbot.requests"]
         submitted = next(r for r in requests if r["kind"] == "view_submission")
         assert {"team": sr.TEAM, "user": sr.COACH, "outcome": "ok"}.items() <= submitted.items()
-        assert isinstance(submitted["ms"], float)
+        assert isinstance(submitted["duration_ms"], float)
         assert {r["kind"] for r in requests} >= {"command", "view_submission", "view_closed"}
     else:
         assert any(
-            f"request kind=command team={sr.TEAM} user={sr.COACH} outcome=ok ms=" in line for line in lines
+            f"request kind=command team={sr.TEAM} user={sr.COACH} outcome=ok duration_ms=" in line
+            for line in lines
         )

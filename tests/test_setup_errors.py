@@ -4,6 +4,7 @@ variable and what to do, with exit code 1 and no traceback, before anything has 
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -166,3 +167,12 @@ def test_a_wrong_app_token_is_named_before_anything_starts(tmp_path, slack: Fake
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT name FROM sqlite_master").fetchall() == []
     assert [c.method for c in slack.calls] == ["auth.test", "apps.connections.open"]
+
+
+def test_a_port_in_use_is_named(tmp_path, slack: FakeSlack):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = one_line(serve(tmp_path, slack, HOST="127.0.0.1", PORT=str(port)))
+    assert line.startswith(f"PORT {port} on HOST 127.0.0.1 cannot be used (Address already in use)")
