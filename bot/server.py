@@ -191,7 +191,7 @@ def serve_socket_mode(bot: Bot) -> None:
     bot.scheduler.start()
     settle_heap()
     handler.connect()
-    log.info("connected to Slack in Socket Mode")
+    log.info("Socket Mode started; the connection to Slack keeps itself open")
     stop.wait()
     handler.close()
     if health is not None:

@@ -79,3 +79,43 @@ def test_http_mode_answers_signed_commands_and_stops_cleanly_on_sigterm(served, 
     # It says where its database is; and neither bolt's misleading token warning nor a line per
     # scheduler run.
     assert "database " in logged and "will be unused" not in logged and "executed successfully" not in logged
+
+
+def test_socket_mode_serves_healthz_and_metrics_on_the_health_port(database_url, slack, tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env |= {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_APP_TOKEN": slack.app_token,
+        "SLACK_API_URL": slack.url,
+        "DATABASE_URL": database_url,
+        "HOST": "127.0.0.1",
+        "HEALTH_PORT": str(port),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"{base}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(
+                        f"no health port: {process.stderr.read().decode()[-2000:]}"
+                    ) from None
+                time.sleep(0.05)
+        assert health.status_code == 200 and health.json() == {"ok": True}
+        assert "coachbot_owed_messages" in httpx.get(f"{base}/metrics").text
+        # The app token was checked, and Socket Mode asked for its connection.
+        slack.wait_for("apps.connections.open", count=2, timeout=15)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
