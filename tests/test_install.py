@@ -3,6 +3,7 @@ bot reads them from inside its package, wherever it is started from."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -11,13 +12,36 @@ from pathlib import Path
 
 from bot.config import REPO_ROOT
 
+# The files a build needs, as the Dockerfile copies them.
+COPIED = ["pyproject.toml", "setup.py", "README.md", "LICENSE", "bot", "protocols"]
 SHIPPED = sorted(p.stem for p in (REPO_ROOT / "protocols").glob("*.yaml"))
+
+
+def copy_sources(destination: Path) -> Path:
+    """What the Dockerfile copies into the image, and nothing else (no build/ left from before)."""
+    destination.mkdir()
+    for name in COPIED:
+        source = REPO_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, destination / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, destination / name)
+    return destination
+
+
+def test_the_dockerfile_copies_what_the_build_needs():
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text()
+    copied = [
+        word for line in dockerfile.splitlines() if line.startswith("COPY ") for word in line.split()[1:-1]
+    ]
+    assert sorted(copied) == sorted(COPIED)
 
 
 def test_a_built_wheel_installed_in_a_fresh_venv_lists_the_shipped_protocols(tmp_path: Path):
     wheels = tmp_path / "wheels"
+    sources = copy_sources(tmp_path / "src")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(REPO_ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(sources)],
         check=True,
         capture_output=True,
         timeout=300,
