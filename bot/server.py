@@ -132,7 +132,9 @@ def run_http(asgi: Starlette, *, listener: socket.socket) -> None:
     host, port = listener.getsockname()[:2]
     log.info("serving HTTP on %s port %d at /slack/events, /healthz and /metrics", host, port)
     settle_heap()
-    server = uvicorn.Server(uvicorn.Config(asgi, log_level="warning", access_log=False, lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(asgi, log_config=None, log_level="warning", access_log=False, lifespan="on")
+    )
     server.run(sockets=[listener])
 
 
@@ -151,7 +153,9 @@ def health_server(bot: Bot) -> uvicorn.Server:
     asgi = Starlette(
         routes=operator_routes(health=partial(check_writable, bot.engine), metrics=bot.metrics.exposition)
     )
-    return uvicorn.Server(uvicorn.Config(asgi, log_level="warning", access_log=False, lifespan="off"))
+    return uvicorn.Server(
+        uvicorn.Config(asgi, log_config=None, log_level="warning", access_log=False, lifespan="off")
+    )
 
 
 def bind_port(host: str, port: int, variable: str) -> socket.socket:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -32,6 +33,7 @@ def served(database_url, slack, tmp_path):
         "SLACK_API_URL": slack.url,
         "DATABASE_URL": database_url,
         "PORT": str(port),
+        "LOG_FORMAT": "json",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve"],
@@ -75,7 +77,11 @@ def test_http_mode_answers_signed_commands_and_stops_cleanly_on_sigterm(served, 
     # uvicorn shuts down gracefully, then re-raises the signal so supervisors see how it ended.
     assert process.wait(timeout=20) in (0, -signal.SIGTERM)
     logged = process.stderr.read().decode()
-    assert "stopped cleanly" in logged
+    records = [json.loads(line) for line in logged.splitlines()]  # LOG_FORMAT=json: every line
+    assert records[-1]["message"] == "stopped cleanly"
+    assert {"kind": "command", "team": sr.TEAM, "user": sr.COACH, "outcome": "ok"}.items() <= next(
+        r for r in records if r["logger"] == "coachbot.requests"
+    ).items()
     # It says where its database is; and neither bolt's misleading token warning nor a line per
     # scheduler run.
     assert "database " in logged and "will be unused" not in logged and "executed successfully" not in logged
