@@ -87,6 +87,7 @@ def test_http_mode_answers_signed_commands_and_stops_cleanly_on_sigterm(served, 
     assert "database " in logged and "will be unused" not in logged and "executed successfully" not in logged
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the port, not the database, is tested
 def test_socket_mode_serves_healthz_and_metrics_on_the_health_port(database_url, slack, tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
