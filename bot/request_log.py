@@ -27,10 +27,18 @@ def kind_of(body: dict) -> str:
     return kind
 
 
+def _id(value: object) -> str | None:
+    """Slack gives a team or user as an id, or as an object with one."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) else None
+
+
 def _ids(body: dict) -> tuple[str | None, str | None]:
-    team = body.get("team_id") or (body.get("team") or {}).get("id")
-    user = body.get("user_id") or (body.get("user") or {}).get("id") or (body.get("event") or {}).get("user")
-    return team, user if isinstance(user, str) else None
+    event = body.get("event") if isinstance(body.get("event"), dict) else {}
+    team = _id(body.get("team_id")) or _id(body.get("team")) or _id(event.get("team"))
+    user = _id(body.get("user_id")) or _id(body.get("user")) or _id(event.get("user"))
+    return team, user
 
 
 def _outcome(status: int) -> str:
@@ -43,7 +51,7 @@ def record(metrics: Metrics, req: BoltRequest, resp: BoltResponse, seconds: floa
     metrics.requests.labels(kind=kind, outcome=outcome).inc()
     metrics.ack_seconds.labels(kind=kind).observe(seconds)
     if resp.status == 401:
-        return  # a refused signature: counted, and logged (rate limited) where it is refused
+        return  # a refused signature is only counted: refusals are logged where they are made
     team, user = _ids(req.body)
     fields = {
         "kind": kind,
