@@ -20,7 +20,7 @@ if not __package__:  # run as a script: make `bot` importable from a checkout, i
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.server import create_asgi, run_http
+from bot.server import bind_port, create_asgi, run_http
 
 
 def build_app(*, token: str, signing_secret: str, api_url: str) -> App:
@@ -43,7 +43,7 @@ def main() -> None:
         signing_secret=os.environ["SLACK_SIGNING_SECRET"],
         api_url=os.environ.get("SLACK_API_URL", "https://slack.com/api/"),
     )
-    run_http(create_asgi(app), port=int(os.environ.get("PORT", "3000")))
+    run_http(create_asgi(app), listener=bind_port("0.0.0.0", int(os.environ.get("PORT", "3000")), "PORT"))
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ if not __package__:  # run as a script: `tests` (the fake Slack, check-in helper
 from sqlmodel import Session, col, func, select
 
 from bot.assembly import DISPATCH_SECONDS, build_bot
-from bot.config import REPO_ROOT, Settings
+from bot.config import Settings
 from bot.storage.models import Delivery, DeliveryStatus, utcnow
 from tests import fake_slack
 from tests.checkin_setup import due_rows, schedule_for
@@ -190,7 +190,6 @@ def settings_for(url: str, database_url: str) -> Settings:
         slack_app_token=None,
         slack_api_url=url,
         database_url=database_url,
-        protocols_dir=REPO_ROOT / "protocols",
     )
 
 

@@ -11,11 +11,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from sqlalchemy import Engine
 
-from bot.config import Settings
+from bot.config import Settings, SetupError
 from bot.handlers import register_all
 from bot.handlers.deps import Deps
 from bot.logs import slack_library_logger
+from bot.metrics import Metrics
 from bot.protocols.catalog import Catalog
+from bot.request_log import ObservedApp
 from bot.scheduling.dispatch import CLAIM_TIMEOUT, PACE_PER_SECOND, Dispatcher
 from bot.scheduling.rounds import RoundKeeper
 from bot.scheduling.scheduler import IntervalJob, build_scheduler
@@ -25,8 +27,9 @@ from bot.services.clients import ClientService
 from bot.services.round_schedules import RoundScheduleService
 from bot.services.rounds import RoundService
 from bot.services.runs import Clock, RunService
+from bot.slack_checks import check_app_token, check_bot_token
 from bot.slack_gateway import SlackGateway, make_client
-from bot.storage.db import make_engine, upgrade
+from bot.storage.db import open_database, upgrade
 from bot.storage.models import utcnow
 
 # Listener threads do the work after ack (open a modal, write answers, send a DM). Slack waits
@@ -51,6 +54,7 @@ class Bot:
     gateway: SlackGateway
     app: App
     scheduler: BackgroundScheduler
+    metrics: Metrics
 
 
 def build_bot(
@@ -64,25 +68,38 @@ def build_bot(
     materialize_seconds: float = MATERIALIZE_SECONDS,
     dispatch_seconds: float = DISPATCH_SECONDS,
 ) -> Bot:
-    """Everything one process runs. The job intervals are parameters so that a test moving an
-    injected clock through days can have the jobs keep up in seconds."""
+    """Everything one process runs, once every part of its setup has been checked (settings,
+    protocols, database, tokens): a mistake is a SetupError before anything has started. The job
+    intervals are parameters so that a test moving an injected clock through days can have the
+    jobs keep up in seconds."""
     settings.require_serving()
-    engine = make_engine(settings.database_url)
+    catalog = Catalog.installed(settings.protocols_dir)
+    engine = open_database(settings.database_url)
+    token = settings.slack_bot_token.get_secret_value()
+    try:
+        check_bot_token(token, settings.slack_api_url)
+        if settings.socket_mode:
+            check_app_token(settings.slack_app_token.get_secret_value(), settings.slack_api_url)
+    except SetupError:
+        engine.dispose()
+        raise
     if migrate:
         upgrade(engine)
-    runs = RunService(engine=engine, catalog=Catalog.load(settings.protocols_dir), clock=clock)
+    client = make_client(token=token, base_url=settings.slack_api_url)
+    runs = RunService(engine=engine, catalog=catalog, clock=clock)
     runs.record_catalog()
     clients = ClientService(engine=engine, catalog=runs.catalog, runs=runs, clock=clock)
-    client = make_client(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    app = App(
+    app = ObservedApp(
         client=client,
         signing_secret=secret,
         logger=slack_library_logger(),
         listener_executor=listener_executor
         or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
     )
-    gateway = SlackGateway(client)
+    metrics = Metrics(engine, clock)
+    app.metrics = metrics
+    gateway = SlackGateway(client, metrics)
     checkins = CheckinService(engine=engine, clock=clock)
     dispatcher = Dispatcher(
         engine=engine,
@@ -92,6 +109,7 @@ def build_bot(
         clock=clock,
         claim_timeout=claim_timeout,
         pace_per_second=pace_per_second,
+        metrics=metrics,
     )
     rounds = RoundService(engine=engine, runs=runs, clock=clock)
     round_schedules = RoundScheduleService(engine=engine, clock=clock)
@@ -108,16 +126,15 @@ def build_bot(
             keeper=keeper,
         ),
     )
+    jobs = [
+        IntervalJob("retry-summaries", partial(retry_unsent_summaries, runs, gateway), SUMMARY_RETRY_SECONDS),
+        IntervalJob("materialize-checkins", checkins.materialize, materialize_seconds),
+        IntervalJob("dispatch-checkins", dispatcher.run_once, dispatch_seconds),
+        IntervalJob("keep-rounds", keeper.run_once, ROUNDS_SECONDS),
+    ]
     scheduler = build_scheduler(
-        [
-            IntervalJob(
-                "retry-summaries", partial(retry_unsent_summaries, runs, gateway), SUMMARY_RETRY_SECONDS
-            ),
-            IntervalJob("materialize-checkins", checkins.materialize, materialize_seconds),
-            IntervalJob("dispatch-checkins", dispatcher.run_once, dispatch_seconds),
-            IntervalJob("keep-rounds", keeper.run_once, ROUNDS_SECONDS),
-        ],
-        at_start={"catch-up-rounds": keeper.catch_up},
+        [IntervalJob(job.id, metrics.timed(job.id, job.func), job.seconds) for job in jobs],
+        at_start={"catch-up-rounds": metrics.timed("catch-up-rounds", keeper.catch_up)},
     )
     return Bot(
         settings=settings,
@@ -131,4 +148,5 @@ def build_bot(
         gateway=gateway,
         app=app,
         scheduler=scheduler,
+        metrics=metrics,
     )

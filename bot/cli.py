@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 import click
-from slack_bolt.error import BoltError
 
 from bot import logs
-from bot.config import MissingSetting, Settings
-from bot.protocols.catalog import InvalidProtocol, load_file, protocol_files
-from bot.storage.db import make_engine, upgrade
+from bot.config import SetupError, load_settings
+from bot.protocols.catalog import Catalog, InvalidProtocol, installed_files, load_file, protocol_files
+from bot.storage.db import open_database, upgrade
 
 
-@click.group()
+class SetupAwareGroup(click.Group):
+    """Any command that meets a setup mistake ends with its one line and exit code 1, never a
+    traceback: the operator reads what to fix, not where in the code it was noticed."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except SetupError as mistake:
+            raise click.ClickException(str(mistake)) from None
+
+
+@click.group(cls=SetupAwareGroup)
+@click.version_option(package_name="coachbot", message="coachbot %(version)s")
 def main() -> None:
     """A Slack companion for equity coaches."""
 
@@ -26,26 +36,26 @@ def serve() -> None:
     from bot.assembly import build_bot
     from bot.server import serve_http, serve_socket_mode
 
-    logs.configure()
-    settings = Settings()
-    try:
-        bot = build_bot(settings)
-    except MissingSetting as missing:
-        raise click.ClickException(str(missing)) from None
-    except InvalidProtocol as invalid:
-        raise click.ClickException(f"a protocol file is invalid:\n{invalid}") from None
-    except BoltError as refused:  # bolt checks the token with auth.test as it starts
-        found = re.search(r"'error': '(\w+)'", str(refused))
-        reason = found.group(1) if found else "not accepted"
-        raise click.ClickException(
-            f"Slack refused SLACK_BOT_TOKEN ({reason}); see README.md, section 'Create the Slack app'."
-        ) from None
-    except OSError as unreachable:
-        raise click.ClickException(f"cannot reach Slack at {settings.slack_api_url}: {unreachable}") from None
+    settings = load_settings()
+    logs.configure(settings.log_level, settings.log_format)
+    bot = build_bot(settings)
     if settings.socket_mode:
         serve_socket_mode(bot)
     else:
         serve_http(bot)
+
+
+@main.command()
+def doctor() -> None:
+    """Check the setup: Slack tokens and scopes, mode, database, protocols, time zones."""
+    from bot.doctor import examine
+
+    failed = 0
+    for finding in examine(load_settings()):
+        failed += not finding.ok
+        click.echo(f"{'ok  ' if finding.ok else 'FAIL'}  {finding.check:12} {finding.detail}")
+    if failed:
+        raise click.ClickException(f"{failed} check{'s' if failed > 1 else ''} failed")
 
 
 @main.group()
@@ -53,20 +63,17 @@ def protocols() -> None:
     """List, show and validate protocol files."""
 
 
-def _directory() -> Path:
-    return Settings().protocols_dir
+def _catalog() -> Catalog:
+    try:
+        return Catalog.installed(load_settings().protocols_dir)
+    except InvalidProtocol as invalid:
+        raise click.ClickException(f"a protocol file is invalid:\n{invalid}") from None
 
 
 @protocols.command("list")
 def protocols_list() -> None:
-    """Every protocol in the protocols directory."""
-    from bot.protocols.catalog import Catalog
-
-    try:
-        catalog = Catalog.load(_directory())
-    except InvalidProtocol as invalid:
-        raise click.ClickException(f"a protocol file is invalid:\n{invalid}") from None
-    for protocol in catalog:
+    """Every protocol this installation offers: the shipped ones and PROTOCOLS_DIR's."""
+    for protocol in _catalog():
         click.echo(f"{protocol.id:24} v{protocol.version:<3} {protocol.minutes:>3} min  {protocol.title}")
 
 
@@ -74,13 +81,11 @@ def protocols_list() -> None:
 @click.argument("protocol_id")
 def protocols_show(protocol_id: str) -> None:
     """One protocol's pages and steps."""
-    path = _directory() / f"{protocol_id}.yaml"
-    if not path.exists():
-        raise click.ClickException(f"no protocol '{protocol_id}' in {_directory()}")
-    try:
-        protocol = load_file(path)
-    except InvalidProtocol as invalid:
-        raise click.ClickException(str(invalid)) from None
+    catalog = _catalog()
+    protocol = catalog.get(protocol_id)
+    if protocol is None:
+        known = ", ".join(p.id for p in catalog)
+        raise click.ClickException(f"no protocol '{protocol_id}'; known: {known}")
     click.echo(f"{protocol.title} ({protocol.id} v{protocol.version}, about {protocol.minutes} min)")
     click.echo(protocol.purpose)
     for source in protocol.sources:
@@ -101,10 +106,12 @@ def protocols_show(protocol_id: str) -> None:
 @protocols.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def protocols_validate(paths: tuple[Path, ...]) -> None:
-    """Check protocol files (default: every file in the protocols directory)."""
-    files: list[Path] = []
-    for path in paths or (_directory(),):
+    """Check protocol files (default: the shipped ones and PROTOCOLS_DIR's)."""
+    files: list = []
+    for path in paths:
         files.extend(protocol_files(path) if path.is_dir() else [path])
+    if not paths:
+        files = installed_files(load_settings().protocols_dir)
     if not files:
         raise click.ClickException("no protocol files found")
     failed = 0
@@ -129,9 +136,24 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply every migration not yet applied (serve does this on start, too)."""
-    settings = Settings()
-    upgrade(make_engine(settings.database_url))
-    click.echo("database is up to date")
+    engine = open_database(load_settings().database_url)
+    applied = upgrade(engine)
+    engine.dispose()
+    for migration in applied:
+        click.echo(f"applied {migration}")
+    click.echo(
+        f"database is up to date ({len(applied) or 'no'} migration{'' if len(applied) == 1 else 's'} applied)"
+    )
+
+
+@db.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(destination: Path) -> None:
+    """Copy the SQLite database to DESTINATION while the bot runs (SQLite's online backup)."""
+    from bot.storage.backup import backup_sqlite
+
+    backup_sqlite(load_settings().database_url, destination)
+    click.echo(f"backed up to {destination}")
 
 
 @main.group()
@@ -146,8 +168,8 @@ def schedule_list(days: int) -> None:
     from bot.scheduling.listing import upcoming
     from bot.storage.models import utcnow
 
-    settings = Settings()
-    engine = make_engine(settings.database_url)
+    settings = load_settings()
+    engine = open_database(settings.database_url)
     upgrade(engine)
     rows = upcoming(engine, days=days, now=utcnow())
     if not rows:
@@ -179,12 +201,9 @@ def schedule_dispatch(stale_after: int, pace: float) -> None:
     from bot.assembly import build_bot
 
     logs.configure()
-    try:
-        bot = build_bot(
-            Settings(), claim_timeout=timedelta(seconds=stale_after), pace_per_second=pace or None
-        )
-    except MissingSetting as missing:
-        raise click.ClickException(str(missing)) from None
+    bot = build_bot(
+        load_settings(), claim_timeout=timedelta(seconds=stale_after), pace_per_second=pace or None
+    )
     bot.checkins.materialize()
     report = bot.dispatcher.run_once()
     click.echo(
@@ -198,4 +217,4 @@ def try_protocol(protocol_id: str) -> None:
     """Run a protocol in the terminal, with the same engine and database as Slack."""
     from bot.terminal import run_in_terminal
 
-    run_in_terminal(Settings(), protocol_id)
+    run_in_terminal(load_settings(), protocol_id)

@@ -1,21 +1,52 @@
-"""Configuration from the environment (and `.env`), exactly the variables DESIGN.md lists.
+"""Configuration from the environment (and `.env`), the variables README.md lists.
 
-Secrets are `SecretStr` so that printing or logging the settings never shows them.
+Secrets are `SecretStr` so that printing or logging the settings never shows them. A value that
+cannot be right (a port that is not a number, a bot token that is not `xoxb-`, a database URL
+that is not one) is refused as the settings are read, with one line naming the variable.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
+from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 README_SETUP = "README.md, section 'Create the Slack app'"
+README_CONFIG = "README.md, section 'Configuration'"
+DATABASE_EXAMPLES = (
+    "sqlite:////var/lib/coachbot/coachbot.db or postgresql+psycopg://user:password@host/coachbot"
+)
 
 
-class MissingSetting(Exception):
-    """A variable the chosen mode needs is unset; the message is the one line the operator sees."""
+class SetupError(Exception):
+    """A mistake in how the bot is set up (a variable, a token, the database, the protocols). The
+    message is the one line the operator sees: what is wrong, naming the variable, and what to do."""
+
+
+class MissingSetting(SetupError):
+    """A variable the chosen mode needs is unset."""
+
+
+def data_dir() -> Path:
+    """Where the default SQLite database lives: one per-user folder, the same whichever folder the
+    bot is started from (XDG on Linux and BSD, the platform's own elsewhere)."""
+    home = Path.home()
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA", home / "AppData" / "Local")) / "coachbot"
+    if sys.platform == "darwin":
+        return home / "Library" / "Application Support" / "coachbot"
+    return Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share") / "coachbot"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{data_dir() / 'coachbot.db'}"
 
 
 class Settings(BaseSettings):
@@ -25,9 +56,89 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
-    database_url: str = f"sqlite:///{Path('data') / 'coachbot.db'}"
+    database_url: str = ""
+    host: str = "0.0.0.0"
     port: int = 3000
-    protocols_dir: Path = REPO_ROOT / "protocols"
+    health_port: int | None = None
+    protocols_dir: Path | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator(
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "health_port",
+        "protocols_dir",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """`VAR=` in a .env or compose file means "not set", not "set to nothing"."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_any_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_any_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError(
+                "is not a bot token (those start with xoxb-): copy the Bot User OAuth Token from your "
+                f"app's 'OAuth & Permissions' page; see {README_SETUP}."
+            )
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError(
+                "is not an app-level token (those start with xapp-): create one with the "
+                f"connections:write scope under 'Basic Information' > App-Level Tokens; see {README_SETUP}."
+            )
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/; unset it to use Slack's")
+        return value if value.endswith("/") else f"{value}/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.strip():
+            return default_database_url()
+        try:
+            url = make_url(value.strip())
+        except ArgumentError:
+            raise ValueError(f"is not a database URL: write one like {DATABASE_EXAMPLES}") from None
+        if url.drivername in ("postgresql", "postgres"):
+            url = url.set(drivername="postgresql+psycopg")  # the driver this package installs
+        if url.drivername not in ("sqlite", "postgresql+psycopg"):
+            raise ValueError(
+                f"uses {url.drivername}, which this bot does not run on: write one like {DATABASE_EXAMPLES}"
+            )
+        if url.drivername == "sqlite" and not url.database:
+            raise ValueError(f"names no SQLite file: write one like {DATABASE_EXAMPLES}")
+        return url.render_as_string(hide_password=False)
+
+    @field_validator("port", "health_port")
+    @classmethod
+    def _port(cls, value: int | None) -> int | None:
+        if value is not None and not 1 <= value <= 65535:
+            raise ValueError("must be a port number from 1 to 65535")
+        return value
 
     @property
     def socket_mode(self) -> bool:
@@ -46,3 +157,27 @@ class Settings(BaseSettings):
                 "'Basic Information' > App-Level Tokens) for Socket Mode, or SLACK_SIGNING_SECRET "
                 f"('Basic Information' > Signing Secret) to serve HTTP; see {README_SETUP}."
             )
+
+
+SECRET_FIELDS = {"slack_bot_token", "slack_signing_secret", "slack_app_token", "database_url"}
+
+
+def load_settings() -> Settings:
+    """The settings, or a SetupError naming the first variable whose value cannot be right. A
+    secret's value (or a database URL, which may carry a password) is never repeated."""
+    try:
+        return Settings()
+    except ValidationError as invalid:
+        error = invalid.errors()[0]
+        name = str(error["loc"][0]).upper() if error["loc"] else "a setting"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "literal_error":
+            message = message.replace("Input should be", "must be")
+        elif error["type"] in ("int_parsing", "int_type"):
+            message = "must be a whole number"
+        line = (
+            f"{name} {message}"
+            if name.lower() in SECRET_FIELDS
+            else f"{name} is {error['input']!r}: {message}"
+        )
+        raise SetupError(line if "README" in line else f"{line}; see {README_CONFIG}.") from None

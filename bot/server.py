@@ -11,6 +11,7 @@ import contextlib
 import gc
 import logging
 import signal
+import socket
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from functools import partial
@@ -27,8 +28,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.assembly import Bot
+from bot.config import SetupError
 from bot.logs import slack_library_logger
-from bot.storage.db import ping
+from bot.metrics import CONTENT_TYPE
+from bot.storage.db import check_writable
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +40,38 @@ MAX_BODY_BYTES = 1_000_000
 REQUEST_THREADS = 100
 
 
+def operator_routes(*, health: Callable[[], None], metrics: Callable[[], bytes] | None) -> list[Route]:
+    """`GET /healthz`: 200 while `health` passes (the bot writes to its database there), else
+    503; `GET /metrics`: Prometheus' text format."""
+
+    async def healthz(_: Request) -> Response:
+        try:
+            await run_in_threadpool(health)
+        except Exception as error:  # any failure to write the database is "unhealthy"
+            log.warning("health check failed: %s", type(error).__name__)
+            return JSONResponse({"ok": False, "database": "not writable"}, status_code=503)
+        return JSONResponse({"ok": True})
+
+    routes = [Route("/healthz", healthz, methods=["GET"])]
+    if metrics is not None:
+
+        async def exposition(_: Request) -> Response:
+            return Response(await run_in_threadpool(metrics), media_type=CONTENT_TYPE)
+
+        routes.append(Route("/metrics", exposition, methods=["GET"]))
+    return routes
+
+
 def create_asgi(
     bolt_app: App,
     *,
     health: Callable[[], None] = lambda: None,
+    metrics: Callable[[], bytes] | None = None,
     on_start: Sequence[Callable[[], object]] = (),
     on_stop: Sequence[Callable[[], object]] = (),
 ) -> Starlette:
-    """`POST /slack/events` for commands, interactivity and events alike; `GET /healthz` answers
-    200 while `health` passes (the bot checks its database there)."""
+    """`POST /slack/events` for commands, interactivity and events alike, beside the operator's
+    `/healthz` and `/metrics`."""
 
     async def slack_events(request: Request) -> Response:
         body = await request.body()
@@ -60,14 +86,6 @@ def create_asgi(
             return PlainTextResponse("malformed payload", status_code=400)
         bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
-
-    async def healthz(_: Request) -> Response:
-        try:
-            await run_in_threadpool(health)
-        except Exception as error:  # any failure to reach the database is "unhealthy"
-            log.warning("health check failed: %s", type(error).__name__)
-            return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
-        return JSONResponse({"ok": True})
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -84,7 +102,7 @@ def create_asgi(
     return Starlette(
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
+            *operator_routes(health=health, metrics=metrics),
         ],
         lifespan=lifespan,
     )
@@ -94,7 +112,11 @@ def bot_asgi(bot: Bot, *, run_scheduler: bool = True) -> Starlette:
     starts = [bot.scheduler.start] if run_scheduler else []
     stops = [partial(bot.scheduler.shutdown, wait=True)] if run_scheduler else []
     return create_asgi(
-        bot.app, health=partial(ping, bot.engine), on_start=starts, on_stop=[*stops, bot.engine.dispose]
+        bot.app,
+        health=partial(check_writable, bot.engine),
+        metrics=bot.metrics.exposition,
+        on_start=starts,
+        on_stop=[*stops, bot.engine.dispose],
     )
 
 
@@ -105,15 +127,50 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-def run_http(asgi: Starlette, *, port: int, host: str = "0.0.0.0") -> None:
+def run_http(asgi: Starlette, *, listener: socket.socket) -> None:
     """uvicorn stops on SIGTERM/SIGINT by finishing open requests, then runs the lifespan exit."""
-    log.info("serving HTTP on port %d at /slack/events", port)
+    host, port = listener.getsockname()[:2]
+    log.info("serving HTTP on %s port %d at /slack/events, /healthz and /metrics", host, port)
     settle_heap()
-    uvicorn.run(asgi, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
+    server = uvicorn.Server(
+        uvicorn.Config(asgi, log_config=None, log_level="warning", access_log=False, lifespan="on")
+    )
+    server.run(sockets=[listener])
+
+
+def announce_database(bot: Bot) -> None:
+    log.info("database %s", bot.engine.url.render_as_string(hide_password=True))
 
 
 def serve_http(bot: Bot) -> None:
-    run_http(bot_asgi(bot), port=bot.settings.port)
+    listener = bind_port(bot.settings.host, bot.settings.port, "PORT")
+    announce_database(bot)
+    run_http(bot_asgi(bot), listener=listener)
+
+
+def health_server(bot: Bot) -> uvicorn.Server:
+    """Socket Mode has no HTTP endpoint of its own: `/healthz` and `/metrics` get one on HEALTH_PORT."""
+    asgi = Starlette(
+        routes=operator_routes(health=partial(check_writable, bot.engine), metrics=bot.metrics.exposition)
+    )
+    return uvicorn.Server(
+        uvicorn.Config(asgi, log_config=None, log_level="warning", access_log=False, lifespan="off")
+    )
+
+
+def bind_port(host: str, port: int, variable: str) -> socket.socket:
+    """The port, bound before anything starts: taken or not allowed is a setup mistake."""
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        raise SetupError(
+            f"{variable} {port} on HOST {host} cannot be used ({error.strerror}): choose a free port, "
+            "or another HOST."
+        ) from None
+    return listener
 
 
 def serve_socket_mode(bot: Bot) -> None:
@@ -126,12 +183,23 @@ def serve_socket_mode(bot: Bot) -> None:
         logger=slack_library_logger(),
         web_client=bot.app.client,
     )
+    health = health_server(bot) if bot.settings.health_port else None
+    if health is not None:
+        listener = bind_port(bot.settings.host, bot.settings.health_port, "HEALTH_PORT")
+        # Off the main thread uvicorn leaves the signals alone: the main thread waits on `stop`.
+        threading.Thread(
+            target=health.run, kwargs={"sockets": [listener]}, name="health", daemon=True
+        ).start()
+        log.info("serving /healthz and /metrics on %s port %d", bot.settings.host, bot.settings.health_port)
+    announce_database(bot)
     bot.scheduler.start()
     settle_heap()
     handler.connect()
-    log.info("connected to Slack in Socket Mode")
+    log.info("Socket Mode started; the connection to Slack keeps itself open")
     stop.wait()
     handler.close()
+    if health is not None:
+        health.should_exit = True
     bot.scheduler.shutdown(wait=True)
     bot.engine.dispose()
     log.info("stopped cleanly")

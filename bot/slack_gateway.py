@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -18,6 +19,9 @@ from slack_sdk.webhook import WebhookClient
 from bot.blocks.messages import Message
 from bot.logs import slack_library_logger
 from bot.slack_http import KeepAliveWebClient
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +100,16 @@ def _retry_after(error: SlackApiError) -> float | None:
 
 
 class SlackGateway:
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, metrics: Metrics | None = None) -> None:
         self._client = client
+        self._metrics = metrics
         self._bot_user_id: str | None = None
+
+    def _count(self, outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.sends.labels(outcome=outcome).inc()
+            if outcome == "rate_limited":
+                self._metrics.rate_limited.inc()
 
     def open_view(self, *, trigger_id: str, view: dict) -> str:
         """Open a modal and return its view id."""
@@ -137,14 +148,17 @@ class SlackGateway:
                 log.warning("chat.postMessage failed: %s", code)
                 posted = Posted(channel, sent)
                 transient = code not in PERMANENT_ERRORS
+                self._count("rate_limited" if error.response.status_code == 429 else "failed")
                 raise DeliveryFailed(
                     code, transient=transient, posted=posted, retry_after=_retry_after(error)
                 ) from error
             except SlackClientError as error:
                 log.warning("chat.postMessage failed: %s", type(error).__name__)
+                self._count("unanswered")
                 raise DeliveryFailed(
                     type(error).__name__, transient=True, posted=Posted(channel, sent), unanswered=True
                 ) from error
+            self._count("sent")
             sent.append(response["ts"])
             channel = response.get("channel") or channel
         return Posted(channel=channel, ts=sent)

@@ -14,7 +14,7 @@ from bot.protocols import engine as rules
 from bot.protocols.catalog import Catalog
 from bot.protocols.schema import CHOICE_TYPES, InputType, Step
 from bot.services.runs import Coach, Completed, PageAnswers, PageToShow, RunService, UnknownProtocol
-from bot.storage.db import make_engine, upgrade
+from bot.storage.db import open_database, upgrade
 from bot.storage.models import utcnow
 
 TERMINAL_TEAM = "terminal"
@@ -52,9 +52,10 @@ def _ask(step: Step, previous: rules.Value | None) -> rules.Raw:
 
 
 def run_in_terminal(settings, protocol_id: str) -> None:
-    engine = make_engine(settings.database_url)
+    catalog = Catalog.installed(settings.protocols_dir)
+    engine = open_database(settings.database_url)
     upgrade(engine)
-    runs = RunService(engine=engine, catalog=Catalog.load(settings.protocols_dir), clock=utcnow)
+    runs = RunService(engine=engine, catalog=catalog, clock=utcnow)
     runs.record_catalog()
     coach = Coach(team_id=TERMINAL_TEAM, user_id=getpass.getuser())
     try:

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
 from bot.assembly import Bot, build_bot
-from bot.config import REPO_ROOT, Settings
+from bot.config import Settings
 from bot.server import bot_asgi
 from bot.storage.db import make_engine, upgrade
 from tests import slack_requests
@@ -32,6 +32,16 @@ from tests.postgres import PostgresServer, find_binaries
 
 BOT_TOKEN = "xoxb-test-token"
 _databases = itertools.count(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def default_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The default database lives in the user's data folder; a test that uses the default (or a
+    process it starts) gets a throwaway one instead."""
+    path = tmp_path_factory.mktemp("xdg-data")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_DATA_HOME", str(path))
+        yield path
 
 
 @pytest.fixture(scope="session")
@@ -44,23 +54,29 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_template() -> Iterator[str]:
+def postgres_server() -> Iterator[PostgresServer]:
     binaries = find_binaries()
     if binaries is None:
         if os.environ.get("COACHBOT_REQUIRE_POSTGRES") == "1":
             pytest.fail("COACHBOT_REQUIRE_POSTGRES=1 but no PostgreSQL binaries (initdb) were found")
         pytest.skip("no PostgreSQL binaries on this machine (install postgresql to run these)")
     server = PostgresServer(binaries)
-    admin_url = server.start()
+    server.start()
     try:
-        with psycopg.connect(_libpq(admin_url), autocommit=True) as admin:
-            admin.execute("CREATE DATABASE coachbot_template")
-        engine = make_engine(_with_database(admin_url, "coachbot_template"))
-        upgrade(engine)
-        engine.dispose()
-        yield admin_url
+        yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: PostgresServer) -> str:
+    admin_url = postgres_server.admin_url
+    with psycopg.connect(_libpq(admin_url), autocommit=True) as admin:
+        admin.execute("CREATE DATABASE coachbot_template")
+    engine = make_engine(_with_database(admin_url, "coachbot_template"))
+    upgrade(engine)
+    engine.dispose()
+    return admin_url
 
 
 def _with_database(url: str, name: str) -> str:
@@ -137,7 +153,6 @@ def make_settings(database_url: str, slack: FakeSlack, **overrides) -> Settings:
         "slack_app_token": None,
         "slack_api_url": slack.url,
         "database_url": database_url,
-        "protocols_dir": REPO_ROOT / "protocols",
         **overrides,
     }
     return Settings(_env_file=None, **values)

@@ -44,6 +44,18 @@ TEAM_DOMAIN = "fake-workspace"
 
 TRIGGER_TTL_SECONDS = 3.0  # Slack: a trigger_id expires 3 s after the interaction
 CHANNEL_BURST = 3  # token-bucket size for the optional per-channel rate limit
+# The scopes an installed bot token is granted unless a test says otherwise: manifest.json's.
+GRANTED_SCOPES = (
+    "channels:history",
+    "channels:read",
+    "chat:write",
+    "commands",
+    "files:write",
+    "groups:history",
+    "groups:read",
+    "im:write",
+    "users:read",
+)
 WORKSPACE_BURST = 10  # default token-bucket size for the optional workspace-wide rate limit
 
 MAX_MESSAGE_TEXT = 40_000
@@ -880,6 +892,7 @@ class FakeSlack:
         self,
         *,
         token: str = "xoxb-test-token",
+        app_token: str = "xapp-test-token",
         bot_user_id: str = "UBOT",
         team_id: str = "T0001",
         clock: Callable[[], float] = time.monotonic,
@@ -894,6 +907,13 @@ class FakeSlack:
         if workspace_burst < 1:
             raise ValueError("workspace_burst must be at least 1")
         self.token = token
+        # The app-level token (Socket Mode): it opens connections and calls nothing else, and the
+        # bot token cannot open one, as in Slack.
+        self.app_token = app_token
+        # Scopes the bot token carries, sent as auth.test's x-oauth-scopes header; a test may
+        # narrow them. A revoked token is refused everywhere with token_revoked.
+        self.scopes: tuple[str, ...] = GRANTED_SCOPES
+        self.revoked = False
         self.bot_user_id = bot_user_id
         self.team_id = team_id
         self.per_channel_per_second = per_channel_per_second
@@ -927,6 +947,7 @@ class FakeSlack:
 
         self._methods: dict[str, Callable[[Json], Json]] = {
             "api.test": self._api_test,
+            "apps.connections.open": self._apps_connections_open,
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
@@ -1032,6 +1053,8 @@ class FakeSlack:
             self._pending_uploads.clear()
             self._home_views.clear()
             self._members.clear()
+            self.scopes = GRANTED_SCOPES
+            self.revoked = False
 
     def issue_trigger_id(self) -> str:
         """A trigger id as an interaction payload would carry: valid 3 s of ``clock``, single use."""
@@ -1138,7 +1161,9 @@ class FakeSlack:
     ) -> tuple[int, Json, dict[str, str]]:
         """Auth, injected failures, rate limits, then the method itself.  Caller holds the lock."""
         if method != "api.test":
-            auth_error = self._auth_error(authorization, token_arg)
+            auth_error = self._auth_error(
+                authorization, token_arg, app_level=method == "apps.connections.open"
+            )
             if auth_error:
                 return 200, {"ok": False, "error": auth_error}, {}
         injected = self._take_injected(method, args)
@@ -1153,12 +1178,13 @@ class FakeSlack:
             retry_after = self._take_post_tokens(args)
             if retry_after is not None:
                 return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
+        headers = {"x-oauth-scopes": ",".join(self.scopes)} if method == "auth.test" else {}
         try:
-            return 200, {"ok": True, **handler(args)}, {}
+            return 200, {"ok": True, **handler(args)}, headers
         except _ApiError as exc:
             return 200, exc.payload(), {}
 
-    def _auth_error(self, authorization: str | None, token_arg: Any) -> str | None:
+    def _auth_error(self, authorization: str | None, token_arg: Any, *, app_level: bool) -> str | None:
         if authorization:
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
@@ -1167,7 +1193,12 @@ class FakeSlack:
             token = str(token_arg)  # Slack also accepts a token argument
         else:
             return "not_authed"
-        return None if token.strip() == self.token else "invalid_auth"
+        expected, other = (self.app_token, self.token) if app_level else (self.token, self.app_token)
+        if token.strip() == other:
+            return "not_allowed_token_type"
+        if token.strip() != expected:
+            return "invalid_auth"
+        return "token_revoked" if self.revoked and not app_level else None
 
     def _receive_response_url(self, content_type: str, body: bytes) -> tuple[int, Json]:
         """A webhook-style reply (WebhookClient JSON); needs no token, validated like a message."""
@@ -1369,6 +1400,10 @@ class FakeSlack:
 
     def _api_test(self, args: Json) -> Json:
         return {"args": args} if args else {}
+
+    def _apps_connections_open(self, args: Json) -> Json:
+        # A WebSocket URL nobody listens on: the tests check the token, not the connection.
+        return {"url": f"wss://127.0.0.1:9/link/?ticket={secrets.token_hex(8)}"}
 
     def _auth_test(self, args: Json) -> Json:
         return {

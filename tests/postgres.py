@@ -64,7 +64,15 @@ class PostgresServer:
             str(self.root / "log"),
             "start",
         )
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        self.admin_url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        return self.admin_url
+
+    def require_password(self, user: str) -> None:
+        """Connections as `user` must give its password (every other user is trusted), as a
+        production server asks; the role itself is the caller's to create."""
+        hba = self.root / "data" / "pg_hba.conf"
+        hba.write_text(f"host all {user} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
+        self._run(str(self.binaries / "pg_ctl"), "-D", str(self.root / "data"), "reload")
 
     def stop(self) -> None:
         try:

@@ -115,6 +115,7 @@ def test_try_asks_again_when_a_required_answer_is_missing(tmp_path: Path):
 def serve_with(tmp_path: Path, **slack: str) -> subprocess.CompletedProcess:
     """`coachbot serve` with only the given SLACK_ variables set."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")} | slack
+    env["XDG_DATA_HOME"] = str(tmp_path)  # the default database, never the user's own
     return subprocess.run(
         [sys.executable, "-m", "bot", "serve"],
         cwd=tmp_path,
@@ -180,3 +181,71 @@ def test_validate_checks_a_rounds_phases(tmp_path: Path):
     # A round without its audience is refused, and so is a collaborative protocol without a round.
     bad.write_text(text.replace("audience: [collaborative]", "audience: [coach]"))
     assert "a collaborative protocol needs a round" in run_cli("protocols", "validate", str(bad)).output
+
+
+def test_protocols_dir_adds_protocols_and_overrides_shipped_ones_of_the_same_id(tmp_path: Path):
+    (tmp_path / "five-lenses.yaml").write_text(
+        GOOD.replace("title: Five lenses", "title: Our five lenses", 1)
+    )
+    (tmp_path / "mine.yaml").write_text(GOOD.replace("id: five-lenses", "id: mine", 1))
+    listed = run_cli("protocols", "list", env={"PROTOCOLS_DIR": str(tmp_path)})
+    assert listed.exit_code == 0, listed.output
+    rows = {line.split()[0]: line for line in listed.output.splitlines()}
+    assert rows["five-lenses"].endswith("Our five lenses") and "mine" in rows and "tuning" in rows
+    shown = run_cli("protocols", "show", "mine", env={"PROTOCOLS_DIR": str(tmp_path)})
+    assert shown.exit_code == 0 and "(mine v1" in shown.output
+
+
+def test_a_missing_protocols_dir_fails_in_one_line_naming_it(tmp_path: Path):
+    missing = tmp_path / "nowhere"
+    for command in (["protocols", "list"], ["protocols", "validate"], ["try", "five-lenses"]):
+        env = {"PROTOCOLS_DIR": str(missing), "DATABASE_URL": f"sqlite:///{tmp_path}/unused.db"}
+        result = CliRunner().invoke(main, command, env=env)
+        assert result.exit_code == 1
+        assert result.output.strip().splitlines() == [
+            f"Error: PROTOCOLS_DIR is {missing}, which is not a folder: create it and put your protocol "
+            "files in it, or unset PROTOCOLS_DIR to offer only the shipped protocols."
+        ]
+
+
+def test_an_installation_without_protocols_refuses_to_load_an_empty_catalog(monkeypatch, tmp_path: Path):
+    from bot.protocols import catalog
+
+    monkeypatch.setattr(catalog, "SHIPPED_PACKAGE", "bot.prompts")  # a package with no protocol files
+    result = CliRunner().invoke(main, ["protocols", "list"], env={"PROTOCOLS_DIR": str(tmp_path)})
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: no protocols: PROTOCOLS_DIR ({tmp_path}) has no .yaml files")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_serve_with_a_missing_protocols_dir_refuses_to_start(tmp_path: Path, fake_slack_server):
+    result = serve_with(
+        tmp_path,
+        SLACK_BOT_TOKEN=fake_slack_server.token,
+        SLACK_SIGNING_SECRET="secret",
+        SLACK_API_URL=fake_slack_server.url,
+        PROTOCOLS_DIR=str(tmp_path / "nowhere"),
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Error: PROTOCOLS_DIR is {tmp_path / 'nowhere'}, which is not a folder: create it and put your "
+        "protocol files in it, or unset PROTOCOLS_DIR to offer only the shipped protocols."
+    ]
+
+
+def test_db_upgrade_names_the_migrations_it_applied(tmp_path: Path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/fresh.db"}
+    first = run_cli("db", "upgrade", env=env)
+    assert first.exit_code == 0
+    lines = first.output.splitlines()
+    assert lines[0] == "applied 0001 protocol runs and answers"
+    assert lines[-1] == f"database is up to date ({len(lines) - 1} migrations applied)"
+    again = run_cli("db", "upgrade", env=env)
+    assert again.output == "database is up to date (no migrations applied)\n"
+
+
+def test_version():
+    from importlib.metadata import version
+
+    result = run_cli("--version")
+    assert result.exit_code == 0 and result.output == f"coachbot {version('coachbot')}\n"

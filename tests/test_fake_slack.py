@@ -95,6 +95,29 @@ def test_wrong_token_is_invalid_auth(fake: FakeSlack) -> None:
     assert error.response["error"] == "invalid_auth"
 
 
+def test_auth_test_names_the_token_scopes_in_a_header(fake: FakeSlack, client: WebClient) -> None:
+    assert client.auth_test().headers["x-oauth-scopes"].split(",") == list(fake.scopes)
+    fake.scopes = ("chat:write", "commands")
+    assert client.auth_test().headers["x-oauth-scopes"] == "chat:write,commands"
+
+
+def test_only_the_app_token_opens_a_socket_mode_connection_and_it_calls_nothing_else(fake: FakeSlack) -> None:
+    app = WebClient(token=fake.app_token, base_url=fake.url)
+    assert app.apps_connections_open(app_token=fake.app_token)["url"].startswith("wss://")
+    bot = WebClient(token=TOKEN, base_url=fake.url)
+    assert (
+        slack_error(bot.apps_connections_open, app_token=TOKEN).response["error"] == "not_allowed_token_type"
+    )
+    assert slack_error(app.auth_test).response["error"] == "not_allowed_token_type"
+    wrong = slack_error(app.apps_connections_open, app_token="xapp-wrong").response["error"]
+    assert wrong == "invalid_auth"
+
+
+def test_a_revoked_bot_token_is_refused(fake: FakeSlack, client: WebClient) -> None:
+    fake.revoked = True
+    assert slack_error(client.auth_test).response["error"] == "token_revoked"
+
+
 def test_missing_token_is_not_authed(fake: FakeSlack) -> None:
     bare = WebClient(base_url=fake.url)
     error = slack_error(bare.chat_postMessage, channel="C1", text="hi")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -112,4 +114,30 @@ def test_healthz_is_503_when_the_database_is_not(slack_http, bot, database_url):
     make_database_unreachable(database_url)
     response = slack_http.http.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"ok": False, "database": "unreachable"}
+    assert response.json() == {"ok": False, "database": "not writable"}
+
+
+def refuse_writes(database_url: str) -> Callable[[], None]:
+    """The database still answers reads but takes no writes: on PostgreSQL it is read-only, on
+    SQLite another process holds the write lock past the busy timeout. Returns the undo."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        holder = sqlite3.connect(url.database)
+        holder.execute("BEGIN EXCLUSIVE")
+        return holder.close
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f"ALTER DATABASE {url.database} SET default_transaction_read_only = on")
+    return lambda: None
+
+
+def test_healthz_is_503_when_the_database_answers_but_cannot_be_written(slack_http, bot, database_url):
+    undo = refuse_writes(database_url)
+    bot.engine.dispose()  # new connections see the change
+    try:
+        with bot.engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT 1").scalar() == 1  # reads still work
+        response = slack_http.http.get("/healthz")
+    finally:
+        undo()
+    assert response.status_code == 503 and response.json() == {"ok": False, "database": "not writable"}

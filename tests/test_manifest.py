@@ -62,3 +62,10 @@ def test_home_tab_offers_every_protocol_and_a_click_opens_it(slack_http, slack, 
 def test_every_shortcut_has_a_listener():
     shortcuts = {s["callback_id"] for s in MANIFEST["features"]["shortcuts"]}
     assert shortcuts == {CallbackId.WITHDRAW_REPLY}
+
+
+def test_the_doctor_and_the_fake_slack_know_the_manifest_scopes():
+    from bot.doctor import REQUIRED_SCOPES
+    from tests.fake_slack import GRANTED_SCOPES
+
+    assert set(REQUIRED_SCOPES) == set(GRANTED_SCOPES) == set(MANIFEST["oauth_config"]["scopes"]["bot"])

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import logging
 
+import pytest
 from sqlmodel import Session, select
 
+from bot import logs
 from bot.ids import ActionId, CallbackId
 from bot.services.runs import Coach
 from bot.storage.models import Answer, ProtocolRun, RunStatus
@@ -156,8 +158,10 @@ def test_history_lists_own_runs_with_dates(slack_http, slack, bot):
     assert "completed <!date^" in text and "answers so far" in text
 
 
-def test_no_reflection_text_in_logs_at_any_level(slack_http, slack, bot, caplog):
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_no_reflection_text_in_logs_at_any_level(slack_http, slack, bot, caplog, log_format):
     caplog.set_level(logging.DEBUG)
+    caplog.handler.setFormatter(logs.formatter(log_format))
     secret = "ZQXJ-private-reflection"
     fill_all_pages(slack_http, slack, "five-lenses", marker=secret)
     view = open_modal(slack_http, slack, "five-lenses")
@@ -168,3 +172,16 @@ def test_no_reflection_text_in_logs_at_any_level(slack_http, slack, bot, caplog)
     for record in caplog.records:
         assert secret not in record.getMessage(), record.name
     assert secret not in caplog.text
+    lines = caplog.text.splitlines()
+    if log_format == "json":
+        records = [json.loads(line) for line in lines]
+        requests = [r for r in records if r["logger"] == "coachbot.requests"]
+        submitted = next(r for r in requests if r["kind"] == "view_submission")
+        assert {"team": sr.TEAM, "user": sr.COACH, "outcome": "ok"}.items() <= submitted.items()
+        assert isinstance(submitted["duration_ms"], float)
+        assert {r["kind"] for r in requests} >= {"command", "view_submission", "view_closed"}
+    else:
+        assert any(
+            f"request kind=command team={sr.TEAM} user={sr.COACH} outcome=ok duration_ms=" in line
+            for line in lines
+        )

@@ -1,21 +1,37 @@
-"""Loading protocol files: every problem is reported as file, field and what is wrong."""
+"""Loading protocol files: every problem is reported as file, field and what is wrong.
+
+An installation offers the protocols shipped inside the package (the repository's `protocols/`,
+installed as `bot.shipped_protocols`) and those in `PROTOCOLS_DIR`, where a file replaces the
+shipped one of the same id.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
+from bot.config import SetupError
 from bot.protocols.schema import Protocol
 from bot.protocols.summary import check_summary_template
+
+SHIPPED_PACKAGE = "bot.shipped_protocols"
+SUFFIX = ".yaml"
+
+
+class NoProtocols(SetupError):
+    """PROTOCOLS_DIR names no folder, or there is no protocol at all: a bot that offers nothing
+    would look to coaches like one that lost their protocols."""
 
 
 @dataclass(frozen=True)
 class Problem:
-    path: Path
+    path: Path | Traversable
     field: str
     message: str
 
@@ -23,7 +39,9 @@ class Problem:
         return f"{self.path}: {self.field}: {self.message}"
 
 
-class InvalidProtocol(Exception):
+class InvalidProtocol(SetupError):
+    """One line per problem: file, field, what is wrong."""
+
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
@@ -33,7 +51,7 @@ def _field_path(location: tuple) -> str:
     return ".".join(str(part) for part in location) or "(file)"
 
 
-def load_file(path: Path) -> Protocol:
+def load_file(path: Path | Traversable) -> Protocol:
     """Parse and validate one protocol file, or raise InvalidProtocol listing every problem."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -51,7 +69,7 @@ def load_file(path: Path) -> Protocol:
         problems = [Problem(path, _field_path(e["loc"]), e["msg"]) for e in error.errors()]
         raise InvalidProtocol(problems) from error
     problems = []
-    if path.stem != protocol.id:
+    if path.name.removesuffix(SUFFIX) != protocol.id:
         problems.append(Problem(path, "id", f"is '{protocol.id}' but the file is named '{path.name}'"))
     template_error = check_summary_template(protocol)
     if template_error:
@@ -62,7 +80,26 @@ def load_file(path: Path) -> Protocol:
 
 
 def protocol_files(directory: Path) -> list[Path]:
-    return sorted(directory.glob("*.yaml"))
+    return sorted(directory.glob(f"*{SUFFIX}"))
+
+
+def shipped_files() -> list[Traversable]:
+    shipped = resources.files(SHIPPED_PACKAGE)
+    return sorted((f for f in shipped.iterdir() if f.name.endswith(SUFFIX)), key=lambda f: f.name)
+
+
+def installed_files(protocols_dir: Path | None) -> list[Path | Traversable]:
+    """The shipped files, each replaced by the file of the same name in `protocols_dir`, plus
+    that folder's others. The file name is the protocol's id (`load_file` checks it)."""
+    by_name: dict[str, Path | Traversable] = {f.name: f for f in shipped_files()}
+    if protocols_dir is not None:
+        if not protocols_dir.is_dir():
+            raise NoProtocols(
+                f"PROTOCOLS_DIR is {protocols_dir}, which is not a folder: create it and put your "
+                "protocol files in it, or unset PROTOCOLS_DIR to offer only the shipped protocols."
+            )
+        by_name |= {f.name: f for f in protocol_files(protocols_dir)}
+    return [by_name[name] for name in sorted(by_name)]
 
 
 class Catalog:
@@ -72,12 +109,28 @@ class Catalog:
         self._by_id = {p.id: p for p in protocols}
 
     @classmethod
+    def installed(cls, protocols_dir: Path | None) -> Catalog:
+        """What this installation offers; refuses to be empty."""
+        catalog = cls.from_files(installed_files(protocols_dir))
+        if not catalog:
+            where = f"PROTOCOLS_DIR ({protocols_dir}) has" if protocols_dir else "PROTOCOLS_DIR is unset and"
+            raise NoProtocols(
+                f"no protocols: {where} no .yaml files and this installation ships none; reinstall "
+                "coachbot, or put protocol files in PROTOCOLS_DIR."
+            )
+        return catalog
+
+    @classmethod
     def load(cls, directory: Path) -> Catalog:
+        return cls.from_files(protocol_files(directory))
+
+    @classmethod
+    def from_files(cls, files: list[Path] | list[Path | Traversable]) -> Catalog:
         """Load every file; one broken file stops the start, since a silently missing protocol
         would look like data loss to the coaches who use it."""
         problems: list[Problem] = []
         protocols = []
-        for path in protocol_files(directory):
+        for path in files:
             try:
                 protocols.append(load_file(path))
             except InvalidProtocol as error:

@@ -33,6 +33,7 @@ from bot.blocks.checkins import (
     undeliverable_message,
 )
 from bot.blocks.messages import Message
+from bot.metrics import Metrics
 from bot.scheduling.pace import SharedPace, wait_until
 from bot.services.checkins import CheckinService
 from bot.services.runs import Clock, Coach, RunService
@@ -101,8 +102,10 @@ class Dispatcher:
         clock: Clock,
         claim_timeout: timedelta = CLAIM_TIMEOUT,
         pace_per_second: float | None = PACE_PER_SECOND,
+        metrics: Metrics | None = None,
     ) -> None:
         self._engine = engine
+        self._metrics = metrics
         self._checkins = checkins
         self._runs = runs
         self._gateway = gateway
@@ -170,7 +173,9 @@ class Dispatcher:
                 if item.team_id in held:
                     again.append(item)
                     continue
-                wait_until(moment)
+                waited = wait_until(moment)
+                if self._metrics is not None:
+                    self._metrics.pace_wait_seconds.inc(waited)
                 if not send(item):
                     held.add(item.team_id)
                     again.append(item)

@@ -47,8 +47,10 @@ class SharedPace:
             pace_repo.hold_sends(session, team_id=team_id, seconds=seconds)
 
 
-def wait_until(moment: float) -> None:
-    """Sleep until `moment` on `time.monotonic()`'s clock (at once if it has passed)."""
+def wait_until(moment: float) -> float:
+    """Sleep until `moment` on `time.monotonic()`'s clock (at once if it has passed); returns
+    the seconds slept."""
     delay = moment - time.monotonic()
     if delay > 0:
         time.sleep(delay)
+    return max(0.0, delay)

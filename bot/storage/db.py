@@ -1,4 +1,4 @@
-"""Engine creation and schema upgrades.
+"""Engine creation, the first connection, and schema upgrades.
 
 SQLite is tuned for a single bot process that also runs the scheduler: WAL lets readers go on
 while a writer commits, and the busy timeout makes a second writer wait instead of failing.
@@ -11,16 +11,27 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from bot.config import SetupError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# An unreachable PostgreSQL host fails the start in this many seconds instead of hanging it.
+CONNECT_TIMEOUT_SECONDS = 10
 
 
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=20,
+            connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+        )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False})
@@ -43,11 +54,67 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration; safe to run on every start."""
-    command.upgrade(alembic_config(engine), "head")
+def open_database(url: str) -> Engine:
+    """An engine whose database has answered, or a SetupError saying what DATABASE_URL got wrong."""
+    parsed = make_url(url)
+    try:
+        engine = make_engine(url)
+        ping(engine)
+    except OSError as error:  # the SQLite file's folder cannot be made
+        raise SetupError(_sqlite_unopenable(parsed, error.strerror or str(error))) from None
+    except (OperationalError, DBAPIError) as error:
+        raise SetupError(_explain(parsed, str(error.orig).strip())) from None
+    return engine
+
+
+def _explain(url: URL, reason: str) -> str:
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_unopenable(url, reason)
+    first = reason.splitlines()[0] if reason else "no reason given"
+    where = f"{url.host or 'localhost'}:{url.port or 5432}"
+    if "password authentication failed" in reason or "no password supplied" in reason:
+        return (
+            f"PostgreSQL at {where} refused the user or password in DATABASE_URL ({_gist(first)}): "
+            "correct them in DATABASE_URL, or create that role with that password."
+        )
+    if "does not exist" in reason:
+        return (
+            f"PostgreSQL at {where} has no database {url.database!r} as DATABASE_URL names "
+            f"({_gist(first)}): create it (createdb {url.database}) or correct DATABASE_URL."
+        )
+    return (
+        f"cannot reach PostgreSQL at {where} named in DATABASE_URL ({_gist(first)}): check that it is "
+        "running and that this machine can connect to it."
+    )
+
+
+def _gist(reason: str) -> str:
+    """psycopg's `connection to server at ... failed: FATAL:  what` without where and severity."""
+    return reason.rsplit(":", 1)[-1].strip()
+
+
+def _sqlite_unopenable(url: URL, reason: str) -> str:
+    return (
+        f"cannot open the SQLite database {url.database} named in DATABASE_URL ({reason}): make sure its "
+        "folder can be created and written by this user, or choose another path."
+    )
+
+
+def upgrade(engine: Engine) -> list[str]:
+    """Bring the schema to the newest migration; safe to run on every start, and in several
+    processes at once. Returns the migrations it applied ("0006 coach answer notices")."""
+    config = alembic_config(engine)
+    command.upgrade(config, "head")
+    return config.attributes["applied"]
 
 
 def ping(engine: Engine) -> None:
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
+
+
+def check_writable(engine: Engine) -> None:
+    """Commit a write that changes nothing: a database that answers reads but refuses writes
+    (read-only, locked past the busy timeout, full) fails here as it would for the next answer."""
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = version_num"))

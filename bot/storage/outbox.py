@@ -8,9 +8,10 @@ taking each other's rows. On SQLite the single writer lock gives the same exclus
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Update, update
+from sqlalchemy import Update, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -218,3 +219,39 @@ def claim_coach_notices(session: Session, *, limit: int) -> list[Delivery]:
     )
     claim = update(Delivery).where(col(Delivery.coach_owed_at).is_not(None)).values(coach_owed_at=None)
     return _claim(session, picked=picked, claim=claim)
+
+
+@dataclass(frozen=True)
+class Owed:
+    kind: str
+    count: int
+    oldest: datetime | None
+
+
+def owed(session: Session, *, now: datetime) -> list[Owed]:
+    """What the outbox owes now, by kind: check-ins due (claimed ones included, until settled),
+    reminders whose delay has passed, and answers the coach has not heard of yet."""
+    due = session.exec(
+        select(func.count(), func.min(Delivery.due_at)).where(
+            col(Delivery.status).in_([DeliveryStatus.PENDING, DeliveryStatus.CLAIMED]), Delivery.due_at <= now
+        )
+    ).one()
+    notices = session.exec(
+        select(func.count(), func.min(Delivery.coach_owed_at)).where(col(Delivery.coach_owed_at).is_not(None))
+    ).one()
+    reminders = [
+        _utc(delivery.sent_at) + timedelta(hours=hours)
+        for delivery, hours in awaiting_reminder(session, now=now)
+        if delivery.sent_at is not None
+    ]
+    reminders = [moment for moment in reminders if moment <= _utc(now)]
+    return [
+        Owed("checkin", due[0], _utc(due[1]) if due[1] else None),
+        Owed("reminder", len(reminders), min(reminders, default=None)),
+        Owed("coach_notice", notices[0], _utc(notices[1]) if notices[1] else None),
+    ]
+
+
+def _utc(moment: datetime) -> datetime:
+    """An aggregate over a column comes back naive from SQLite: it is UTC all the same."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
