@@ -43,7 +43,10 @@ def main() -> None:
         signing_secret=os.environ["SLACK_SIGNING_SECRET"],
         api_url=os.environ.get("SLACK_API_URL", "https://slack.com/api/"),
     )
-    run_http(create_asgi(app), port=int(os.environ.get("PORT", "3000")))
+    run_http(
+        create_asgi(app, signing_secret=os.environ["SLACK_SIGNING_SECRET"]),
+        port=int(os.environ.get("PORT", "3000")),
+    )
 
 
 if __name__ == "__main__":

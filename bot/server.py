@@ -12,6 +12,7 @@ import gc
 import logging
 import signal
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from functools import partial
 
@@ -20,6 +21,7 @@ import uvicorn
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_bolt.request.internals import parse_body
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -27,6 +29,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.assembly import Bot
+from bot.edge import Malformed, check_shape, refusal_log, verified
 from bot.logs import slack_library_logger
 from bot.storage.db import ping
 
@@ -40,23 +43,35 @@ REQUEST_THREADS = 100
 def create_asgi(
     bolt_app: App,
     *,
+    signing_secret: str,
+    now: Callable[[], float] = time.time,
     health: Callable[[], None] = lambda: None,
     on_start: Sequence[Callable[[], object]] = (),
     on_stop: Sequence[Callable[[], object]] = (),
 ) -> Starlette:
     """`POST /slack/events` for commands, interactivity and events alike; `GET /healthz` answers
-    200 while `health` passes (the bot checks its database there)."""
+    200 while `health` passes (the bot checks its database there).
+
+    A request is verified here before bolt sees it (bot/edge.py): unsigned or stale is 401
+    whatever the body, a signed payload not shaped as Slack sends it is 400. `now` is the wall
+    clock Slack signs with, not the bot's injected clock."""
 
     async def slack_events(request: Request) -> Response:
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
+            refusal_log.refused(413, "too large")
             return PlainTextResponse("payload too large", status_code=413)
-        timestamp = request.headers.get("x-slack-request-timestamp")
-        if timestamp is not None and not timestamp.isdigit():
-            return PlainTextResponse("malformed timestamp", status_code=400)
+        if not verified(request.headers, body, signing_secret, now()):
+            refusal_log.refused(401, "not signed by Slack, or stale")
+            return PlainTextResponse("invalid request", status_code=401)
         try:
+            check_shape(parse_body(body.decode("utf-8"), request.headers.get("content-type")))
             bolt_request = to_bolt_request(request, body)
-        except (ValueError, UnicodeDecodeError):
+        except Malformed as malformed:
+            refusal_log.refused(400, f"malformed: {malformed}")
+            return PlainTextResponse("malformed payload", status_code=400)
+        except (ValueError, RecursionError):  # not UTF-8, not JSON, numbers too long to read
+            refusal_log.refused(400, "malformed: not readable")
             return PlainTextResponse("malformed payload", status_code=400)
         bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
@@ -93,8 +108,13 @@ def create_asgi(
 def bot_asgi(bot: Bot, *, run_scheduler: bool = True) -> Starlette:
     starts = [bot.scheduler.start] if run_scheduler else []
     stops = [partial(bot.scheduler.shutdown, wait=True)] if run_scheduler else []
+    secret = bot.settings.slack_signing_secret
     return create_asgi(
-        bot.app, health=partial(ping, bot.engine), on_start=starts, on_stop=[*stops, bot.engine.dispose]
+        bot.app,
+        signing_secret=secret.get_secret_value() if secret else "",
+        health=partial(ping, bot.engine),
+        on_start=starts,
+        on_stop=[*stops, bot.engine.dispose],
     )
 
 

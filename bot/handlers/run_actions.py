@@ -39,13 +39,18 @@ def _pair(action: dict) -> tuple[str, str]:
     return ids
 
 
-def _root_view_id(body: dict) -> str:
+def _root_view_id(body: dict) -> str | None:
     view = body.get("view") or {}
-    return view.get("root_view_id") or view.get("id") or ""
+    return view.get("root_view_id") or view.get("id") or None
 
 
-def _refresh(deps: Deps, coach: Coach, run_id: str, view_id: str, note_name: str | None = None) -> None:
-    """Show the run again after a change, with a line saying what happened."""
+def _refresh(
+    deps: Deps, coach: Coach, run_id: str, view_id: str | None, note_name: str | None = None
+) -> None:
+    """Show the run again after a change, with a line saying what happened (a click from a
+    message, not a modal, has no view to show it in)."""
+    if view_id is None:
+        return
     try:
         note = prompts.render(note_name) if note_name else None
         view = run_detail_view(deps.runs.detail(coach, run_id), note=note)
@@ -228,4 +233,6 @@ def register(app: App, deps: Deps) -> None:
             view = notice_view("delete_failed")
         except FramesARound:
             view = notice_view("delete_round_framing")
-        deps.gateway.update_view(view_id=_root_view_id(body), view=view)
+        view_id = _root_view_id(body)
+        if view_id is not None:
+            deps.gateway.update_view(view_id=view_id, view=view)
