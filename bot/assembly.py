@@ -22,6 +22,7 @@ from bot.scheduling.scheduler import IntervalJob, build_scheduler
 from bot.scheduling.summaries import retry_unsent_summaries
 from bot.services.checkins import CheckinService
 from bot.services.clients import ClientService
+from bot.services.guards import Guards
 from bot.services.round_schedules import RoundScheduleService
 from bot.services.rounds import RoundService
 from bot.services.runs import Clock, RunService
@@ -106,6 +107,7 @@ def build_bot(
             rounds=rounds,
             round_schedules=round_schedules,
             keeper=keeper,
+            guards=Guards(engine=engine, clock=clock),
         ),
     )
     scheduler = build_scheduler(

@@ -243,9 +243,7 @@ _INTERACTIVE_COMMON = {
     "callback_id": maybe(text),
 }
 INTERACTIVE = {
-    "block_actions": shape(
-        {"user": USER, "actions": listing(ACTION, at_least=1)}, **_INTERACTIVE_COMMON, view=maybe(VIEW)
-    ),
+    "block_actions": shape({"user": USER, "actions": listing(ACTION, at_least=1)}, **_INTERACTIVE_COMMON),
     "view_submission": shape({"user": USER, "view": VIEW}, **_INTERACTIVE_COMMON),
     "view_closed": shape({"user": USER, "view": VIEW}, **_INTERACTIVE_COMMON, is_cleared=maybe(flag)),
     "message_action": shape(
@@ -282,7 +280,7 @@ EVENTS = {
         **{**_EVENT_COMMON, "user": text, "channel": text},
         inviter=maybe(text),
     ),
-    "user_change": shape({"user": shape({"id": an_id}, tz=maybe(text))}, **_EVENT_COMMON),
+    "user_change": shape({"user": _USER_REF}, **_EVENT_COMMON),
     "app_home_opened": shape({"user": text}, **{**_EVENT_COMMON, "user": text}, tab=maybe(text)),
 }
 _EVENT_ANY = shape({"type": text}, **_EVENT_COMMON)
@@ -331,6 +329,8 @@ def check_shape(body: Any) -> None:
         return
     if "ssl_check" in body:
         return
+    if "view" in body:  # bolt reads it whatever the type, even to log an unhandled request
+        VIEW(body["view"], "view")
     kind = body.get("type")
     if not isinstance(kind, str):
         _fail("the payload", "has no type")
@@ -343,6 +343,10 @@ def check_shape(body: Any) -> None:
     elif kind in INTERACTIVE:
         INTERACTIVE[kind](body, kind)
     else:
-        shape(user=maybe(USER), team=TEAM, enterprise=ENTERPRISE, authorizations=AUTHORIZATIONS)(
-            body, "payload"
-        )
+        shape(
+            user=maybe(USER),
+            team=TEAM,
+            enterprise=ENTERPRISE,
+            authorizations=AUTHORIZATIONS,
+            actions=listing(ACTION),
+        )(body, "payload")

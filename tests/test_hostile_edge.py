@@ -177,7 +177,7 @@ def test_refusals_are_logged_in_one_body_free_line_each_and_a_flood_is_cut_short
     lines = [r.getMessage() for r in caplog.records]
     refused = [line for line in lines if line.startswith("refused request")]
     assert 1 <= len(refused) <= 10
-    assert any(line.startswith("refused request: 400 malformed: view_submission.view") for line in refused)
+    assert any(line.startswith("refused request: 400 malformed: view is not an object") for line in refused)
     assert not any("principal" in line or "Traceback" in line for line in lines)
 
 

@@ -15,7 +15,7 @@ from bot.blocks.messages import notice_message, notice_view
 from bot.blocks.protocol_views import MalformedPayload, PageMeta, read_state, step_errors
 from bot.blocks.run_views import edit_answer_view, run_detail_view, share_form
 from bot.handlers.deps import Deps, coach_from_body
-from bot.handlers.modals import REFUSALS, open_then_fill, show
+from bot.handlers.modals import REFUSALS, open_then_fill, show, update_own
 from bot.ids import ActionId, BlockId, CallbackId, unpair
 from bot.services.export import run_markdown
 from bot.services.runs import Coach, FramesARound, decode_ts
@@ -47,16 +47,13 @@ def _root_view_id(body: dict) -> str | None:
 def _refresh(
     deps: Deps, coach: Coach, run_id: str, view_id: str | None, note_name: str | None = None
 ) -> None:
-    """Show the run again after a change, with a line saying what happened (a click from a
-    message, not a modal, has no view to show it in)."""
-    if view_id is None:
-        return
+    """Show the run again after a change, with a line saying what happened."""
     try:
         note = prompts.render(note_name) if note_name else None
         view = run_detail_view(deps.runs.detail(coach, run_id), note=note)
     except REFUSALS:
         view = notice_view("not_found")
-    deps.gateway.update_view(view_id=view_id, view=view)
+    update_own(deps, coach, view_id, view)
 
 
 def _withdraw(deps: Deps, coach: Coach, run_id: str, *, only: str | None = None) -> None:
@@ -81,7 +78,7 @@ def register(app: App, deps: Deps) -> None:
                 view = notice_view("not_found")
             show(deps, body, view)
             return
-        open_then_fill(deps, body.get("trigger_id", ""), "Your run", build)
+        open_then_fill(deps, coach, body.get("trigger_id", ""), "Your run", build)
 
     @app.action(ActionId.EDIT_ANSWER)
     def on_edit_clicked(ack: Ack, body: dict, action: dict) -> None:
@@ -233,6 +230,4 @@ def register(app: App, deps: Deps) -> None:
             view = notice_view("delete_failed")
         except FramesARound:
             view = notice_view("delete_round_framing")
-        view_id = _root_view_id(body)
-        if view_id is not None:
-            deps.gateway.update_view(view_id=view_id, view=view)
+        update_own(deps, coach, _root_view_id(body), view)
