@@ -16,7 +16,7 @@ from bot.blocks.protocol_views import MalformedPayload, read_state, step_errors
 from bot.blocks.schedules import checkins_view, schedule_form, schedule_saved_view
 from bot.handlers.deps import Deps, coach_from_body
 from bot.handlers.forms import chosen, field, form_values
-from bot.handlers.modals import REFUSALS, show
+from bot.handlers.modals import REFUSALS, release_submission, show, submitted_before
 from bot.ids import ActionId, BlockId, CallbackId, unpair
 from bot.scheduling.recurrence import Cadence
 from bot.services.checkins import CHECKIN_PROTOCOL, NotYourCheckin, ScheduleForm
@@ -115,12 +115,16 @@ def register(app: App, deps: Deps) -> None:
         if errors:
             ack(response_action="errors", errors=errors)
             return
+        if submitted_before(deps, coach, view):
+            ack(response_action="update", view=notice_view("already_saved"))
+            return
         try:
             client = deps.clients.get(coach, view.get("private_metadata") or "")
             schedule = deps.checkins.save_schedule(
                 coach, client.id, form, tz=deps.gateway.user_tz(client.leader_id)
             )
         except REFUSALS:
+            release_submission(deps, view)
             ack(response_action="update", view=notice_view("not_found"))
             return
         ack(response_action="update", view=schedule_saved_view(client, deps.checkins.next_due(schedule)))

@@ -15,7 +15,7 @@ from bot.blocks.rounds import schedule_form
 from bot.handlers.checkins import checkins_or_form
 from bot.handlers.clients import open_client_form, send_client_export
 from bot.handlers.deps import Deps
-from bot.handlers.modals import open_then_fill, open_view_for
+from bot.handlers.modals import open_then_fill, open_view_for, tell
 from bot.handlers.rounds import is_member, open_framing, register_channel
 from bot.ids import COMMAND
 from bot.protocols.schema import Protocol
@@ -67,10 +67,14 @@ def register(app: App, deps: Deps) -> None:
                 if client is None:
                     ephemeral(ack, messages.notice_message("not_a_client", who=_who(leader)))
                     return
+                key = f"export_client:{client.id}"  # a second /coach export at once sends one file
+                if deps.guards.claim(coach, key) is not None:
+                    ephemeral(ack, messages.notice_message("export_already_sent"))
+                    return
                 ephemeral(ack, messages.notice_message("export_coming"))
-                if not send_client_export(deps, coach, client.id) and command.get("response_url"):
-                    failed = messages.notice_message("export_failed")
-                    deps.gateway.respond(response_url=command["response_url"], message=failed)
+                if not send_client_export(deps, coach, client.id):
+                    deps.guards.release(key)
+                    tell(deps, coach, messages.notice_message("export_failed"), command.get("response_url"))
             case commands.Checkins(leader):
                 client = deps.clients.resolve(coach, leader)
                 if client is None:

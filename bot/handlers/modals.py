@@ -101,6 +101,18 @@ def open_then_fill(
     return view_id
 
 
+def submitted_before(deps: Deps, coach: Coach, view: dict) -> bool:
+    """Claim a form's submission by the view's own identity (its id and the hash of the version
+    submitted): a double click or a Slack retry sends the same one again, and finds it taken.
+    A form answered with errors is a new version when fixed, so it is claimed only once valid."""
+    return deps.guards.claim(coach, f"view:{view.get('id')}:{view.get('hash')}") is not None
+
+
+def release_submission(deps: Deps, view: dict) -> None:
+    """The submission did nothing (refused, or it failed): sending it again may act."""
+    deps.guards.release(f"view:{view.get('id')}:{view.get('hash')}")
+
+
 def show(deps: Deps, body: dict, view: dict) -> None:
     """Open a modal for a click in a message; push it for a click inside a modal, so closing it
     returns there (Slack does not open a second modal over the first)."""

@@ -15,7 +15,7 @@ from bot.blocks.messages import notice_message
 from bot.blocks.protocol_views import MalformedPayload, read_state, step_errors
 from bot.handlers.deps import Deps, coach_from_body
 from bot.handlers.forms import chosen, field, form_values
-from bot.handlers.modals import REFUSALS, open_then_fill, show
+from bot.handlers.modals import REFUSALS, open_then_fill, release_submission, show, submitted_before
 from bot.ids import ActionId, BlockId, CallbackId, unpair
 from bot.scheduling.rounds import REPLY_SUBTYPES
 from bot.services.round_schedules import RoundScheduleForm
@@ -231,19 +231,25 @@ def register(app: App, deps: Deps) -> None:
         if not is_member(deps, coach, meta.channel_id):
             ack(response_action="update", view=views.notice("round_not_collaborative"))
             return
+        if submitted_before(deps, coach, view):
+            ack(response_action="update", view=views.notice("already_saved"))
+            return
         opens_at = None
         if meta.invitation_id:
             try:
                 opens_at = deps.round_schedules.setup_for(coach.user_id, meta.invitation_id)[1].opens_at
             except LookupError:  # someone else's invitation, or none: a crafted submission
+                release_submission(deps, view)
                 ack(response_action="update", view=views.notice("round_unknown"))
                 return
         try:
             outcome = deps.runs.submit_page(coach, given)
         except REFUSALS:
+            release_submission(deps, view)
             ack(response_action="update", view=views.notice("round_unknown"))
             return
         if not isinstance(outcome, Completed):
+            release_submission(deps, view)
             ack(
                 response_action="errors",
                 errors=step_errors(outcome.errors or {"": "Please check this page."}),
@@ -261,6 +267,7 @@ def register(app: App, deps: Deps) -> None:
         try:
             round_ = deps.rounds.open_round(coach, outcome.run_id, setup)
         except NotACollaborative:
+            release_submission(deps, view)
             ack(response_action="update", view=views.notice("round_not_collaborative"))
             return
         shown = deps.rounds.get(round_.id)
@@ -418,6 +425,9 @@ def register(app: App, deps: Deps) -> None:
         if not is_member(deps, coach, channel_id):
             ack(response_action="update", view=views.notice("round_not_collaborative"))
             return
+        if submitted_before(deps, coach, view):
+            ack(response_action="update", view=views.notice("already_saved"))
+            return
         try:
             deps.round_schedules.save(
                 team_id=coach.team_id,
@@ -427,6 +437,7 @@ def register(app: App, deps: Deps) -> None:
                 tz=deps.gateway.user_tz(coach.user_id) or "UTC",
             )
         except NotACollaborative:
+            release_submission(deps, view)
             ack(response_action="update", view=views.notice("round_not_collaborative"))
             return
         ack(
