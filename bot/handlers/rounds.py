@@ -282,7 +282,7 @@ def register(app: App, deps: Deps) -> None:
         view, values = form_values(body)
         _, given = _framing(view, values)
         try:
-            deps.runs.save_draft(coach, given)
+            deps.drafts.save(coach, given)
         except REFUSALS as refusal:
             log.warning("round draft refused: %s", type(refusal).__name__)
 
