@@ -9,9 +9,12 @@ import json
 from sqlmodel import Session, select
 
 from bot.ids import ActionId, pair
-from bot.storage.models import CheckinSchedule, Goal, Share
+from bot.storage.models import CheckinSchedule, FeedbackRound, Goal, Share
+from tests import round_flow as rf
 from tests import slack_requests as sr
 from tests.flow import LEADER, LEADER_NAME, add_client
+from tests.test_checkin_answers import LEADER as CHECKIN_LEADER
+from tests.test_checkin_answers import delivered, to_coach
 from tests.test_run_actions import click, finished, open_run  # noqa: F401 (finished: a fixture)
 from tests.test_schedules import open_checkins
 
@@ -110,3 +113,37 @@ def test_the_check_in_form_sent_twice_makes_one_schedule_and_one_goal(slack_http
     with Session(bot.engine) as session:
         assert len(session.exec(select(CheckinSchedule)).all()) == 1
         assert len(session.exec(select(Goal)).all()) == 1
+
+
+def test_pausing_check_ins_twice_tells_the_coach_once(slack_http, slack, bot, clock):
+    delivery_id, message = delivered(bot, slack, clock)
+    for _ in range(2):
+        slack_http.send(
+            sr.block_action(
+                ActionId.CHECKIN_LATER,
+                "",
+                trigger_id=slack.issue_trigger_id(),
+                user=CHECKIN_LEADER,
+                message=message,
+                selected=pair(delivery_id, "pause"),
+                action_type="overflow",
+            )
+        )
+    told = [c for c in to_coach(slack) if "paused their check-ins" in json.dumps(c.args["blocks"])]
+    assert len(told) == 1
+
+
+def test_a_restated_focus_sent_twice_is_said_once_in_the_thread(slack_http, slack, bot, clock):
+    rf.set_up_channel(slack)
+    rf.register(slack_http, slack)
+    rf.frame(slack_http, slack, "consultancy")
+    with Session(bot.engine) as session:
+        round_id = session.exec(select(FeedbackRound)).one().id
+    rf.click(slack_http, slack, ActionId.ROUND_RESTATE, round_id)
+    restate = slack.calls_to("views.open")[-1].response["view"]
+    for _ in range(2):
+        slack_http.send(sr.view_submission(restate, {"round_focus": "How do I invite the team to own it?"}))
+    said = [
+        m for m in slack.messages[rf.CHANNEL] if "invite the team to own it" in json.dumps(m.get("blocks"))
+    ]
+    assert len(said) == 1

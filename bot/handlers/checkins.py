@@ -225,10 +225,12 @@ def register(app: App, deps: Deps) -> None:
                 deps.checkins.pause(leader.user_id, delivery_id)
                 notice = notice_in_place("checkin_paused")
                 checkin = deps.checkins.context(delivery_id)
-                deps.gateway.post(
-                    channel=checkin.coach_id,
-                    messages=[notice_in_place("checkin_paused_coach", checkin=checkin)],
-                )
+                # A second "pause" (a double choice, a retry) does not tell the coach twice.
+                if deps.guards.claim(leader, f"checkin_pause:{delivery_id}") is None:
+                    deps.gateway.post(
+                        channel=checkin.coach_id,
+                        messages=[notice_in_place("checkin_paused_coach", checkin=checkin)],
+                    )
             else:
                 raise MalformedPayload("unknown choice")
         except NotYourCheckin:

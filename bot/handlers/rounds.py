@@ -334,9 +334,13 @@ def register(app: App, deps: Deps) -> None:
         if not text:
             ack(response_action="errors", errors={BlockId.ROUND_FOCUS: "Write your focus question."})
             return
+        if submitted_before(deps, user, view):  # sent twice: restated, and said in the thread, once
+            ack()
+            return
         try:
             deps.rounds.restate(view.get("private_metadata") or "", user.user_id, text)
         except (NotAllowed, RoundNotFound):
+            release_submission(deps, view)
             ack(response_action="update", view=views.notice("round_unknown"))
             return
         ack()
