@@ -22,6 +22,8 @@ from bot.storage.models import ActionDone, OpenedView
 # Long enough to cover a double click, a Slack retry and an impatient second try; short enough
 # that sharing the same run to the same channel next week is a new share.
 REPEAT_WINDOW = timedelta(minutes=10)
+# A modal is not kept open for longer than this; the records of older ones are dropped.
+VIEW_LIFETIME = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Guards:
 
     def opened(self, coach: Coach, view_id: str) -> None:
         with self._session() as session:
+            session.exec(delete(OpenedView).where(OpenedView.opened_at < self._clock() - VIEW_LIFETIME))
             session.merge(
                 OpenedView(
                     view_id=view_id, team_id=coach.team_id, user_id=coach.user_id, opened_at=self._clock()
@@ -65,9 +68,8 @@ class Guards:
         key was claimed within the window, and this is what it did."""
         now = self._clock()
         with self._session() as session:
-            session.exec(
-                delete(ActionDone).where(ActionDone.key == key, ActionDone.done_at < now - self._window)
-            )
+            # Every claim past its window goes, not only this key's: the table stays small.
+            session.exec(delete(ActionDone).where(ActionDone.done_at < now - self._window))
             session.add(ActionDone(key=key, team_id=coach.team_id, user_id=coach.user_id, done_at=now))
             try:
                 session.commit()

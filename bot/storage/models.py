@@ -453,7 +453,7 @@ class OpenedView(SQLModel, table=True):
     view_id: str = Field(primary_key=True, max_length=64)
     team_id: str = Field(max_length=32)
     user_id: str = Field(max_length=32)
-    opened_at: datetime = Field(default_factory=utcnow)
+    opened_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class ActionDone(SQLModel, table=True):

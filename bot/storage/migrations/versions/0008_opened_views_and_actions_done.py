@@ -23,6 +23,8 @@ def upgrade() -> None:
         sa.Column("opened_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("view_id", name=op.f("pk_opened_view")),
     )
+    with op.batch_alter_table("opened_view", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_opened_view_opened_at"), ["opened_at"], unique=False)
     op.create_table(
         "action_done",
         sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
@@ -41,4 +43,6 @@ def downgrade() -> None:
     with op.batch_alter_table("action_done", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_action_done_done_at"))
     op.drop_table("action_done")
+    with op.batch_alter_table("opened_view", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_opened_view_opened_at"))
     op.drop_table("opened_view")
