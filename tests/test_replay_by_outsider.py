@@ -16,7 +16,16 @@ from bot.storage.models import Client, FeedbackRound, ProtocolRun
 from tests import round_flow as rf
 from tests import slack_requests as sr
 from tests.checkin_setup import due_rows, schedule_for
-from tests.flow import LEADER, LEADER_NAME, add_client, fill_pages, open_about, protocol
+from tests.flow import (
+    LEADER,
+    LEADER_NAME,
+    add_client,
+    fill_pages,
+    open_about,
+    open_modal,
+    protocol,
+    sample_answer,
+)
 
 OUTSIDER = "UOUTSIDE"
 CHECKIN_LEADER = "ULEADX1"
@@ -205,3 +214,21 @@ def test_an_outsider_naming_the_coachs_things_changes_nothing_and_touches_nothin
     ]
     assert touching == []
     assert sum(sent.values()) > 600  # every id, with every kind of the coach's ids, was tried
+
+
+def test_naming_a_coachs_fresh_window_does_not_take_it_from_them(slack_http, slack, bot):
+    """A page sent from another person's window id, before its first answer, would start a run
+    on that id: the coach's own answers would then be refused in their own window."""
+    slack.add_user(OUTSIDER, tz="America/Los_Angeles")
+    view = open_modal(slack_http, slack, "five-lenses")
+    page = protocol("five-lenses").pages[0]
+    answers = {s.id: sample_answer(s) for s in page.steps}
+    refused = slack_http.send(sr.view_submission(view, answers, user=OUTSIDER)).json()
+    assert "can't find that protocol" in json.dumps(refused["view"])
+    slack_http.send(sr.view_closed(view, answers, user=OUTSIDER))
+    with Session(bot.engine) as session:
+        assert session.exec(select(ProtocolRun)).all() == []
+    mine = slack_http.send(sr.view_submission(view, answers)).json()
+    assert mine["response_action"] == "update" and mine["view"]["callback_id"] == "protocol_page"
+    with Session(bot.engine) as session:
+        assert [run.user_id for run in session.exec(select(ProtocolRun))] == [sr.COACH]

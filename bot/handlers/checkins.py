@@ -189,6 +189,9 @@ def register(app: App, deps: Deps) -> None:
         except NotYourCheckin:
             ack(response_action="update", view=notice_view("not_found"))
             return
+        if deps.guards.someone_elses(leader, view.get("id") or ""):
+            ack(response_action="update", view=notice_view("not_found"))
+            return
         protocol = deps.runs.protocol(CHECKIN_PROTOCOL)
         given = PageAnswers(
             protocol.id, protocol.pages[0].id, raw, run_id=delivery.run_id, view_id=view.get("id")

@@ -57,6 +57,10 @@ def register(app: App, deps: Deps) -> None:
     def on_page_submitted(ack: Ack, body: dict) -> None:
         coach = coach_from_body(body)
         given = _page_answers(body.get("view"))
+        if deps.guards.someone_elses(coach, given.view_id or ""):
+            log.warning("page submission refused: another person's window")
+            ack(response_action="update", view=messages.notice_view("not_found"))
+            return
         try:
             with short_waits():
                 outcome = deps.runs.submit_page(coach, given)
@@ -82,6 +86,9 @@ def register(app: App, deps: Deps) -> None:
         ack()
         coach = coach_from_body(body)
         given = _page_answers(body.get("view"))
+        if deps.guards.someone_elses(coach, given.view_id or ""):
+            log.warning("draft refused: another person's window")
+            return
         try:
             kept = deps.drafts.save(coach, given)
         except REFUSALS as refusal:

@@ -228,6 +228,9 @@ def register(app: App, deps: Deps) -> None:
         coach = coach_from_body(body)
         view, values = form_values(body)
         meta, given = _framing(view, values)
+        if deps.guards.someone_elses(coach, view.get("id") or ""):  # another person's window
+            ack(response_action="update", view=views.notice("round_unknown"))
+            return
         if not is_member(deps, coach, meta.channel_id):
             ack(response_action="update", view=views.notice("round_not_collaborative"))
             return
@@ -281,6 +284,9 @@ def register(app: App, deps: Deps) -> None:
         coach = coach_from_body(body)
         view, values = form_values(body)
         _, given = _framing(view, values)
+        if deps.guards.someone_elses(coach, view.get("id") or ""):
+            log.warning("round draft refused: another person's window")
+            return
         try:
             deps.drafts.save(coach, given)
         except REFUSALS as refusal:

@@ -61,6 +61,15 @@ class Guards:
             row = session.get(OpenedView, view_id)
         return row is not None and (row.team_id, row.user_id) == (coach.team_id, coach.user_id)
 
+    def someone_elses(self, coach: Coach, view_id: str) -> bool:
+        """Whether the bot opened this view for another person. A submission from a view the
+        bot has no record of (opened before it kept them) is let through; one naming another
+        person's view is not: its first answer would start a run on their window's id and
+        lock them out of their own page."""
+        with self._session() as session:
+            row = session.get(OpenedView, view_id)
+        return row is not None and (row.team_id, row.user_id) != (coach.team_id, coach.user_id)
+
     # Actions
 
     def claim(self, coach: Coach, key: str) -> AlreadyDone | None:
