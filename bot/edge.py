@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import math
 import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 log = logging.getLogger(__name__)
 
@@ -293,6 +295,21 @@ EVENT_ENVELOPE = shape(
     is_ext_shared_channel=maybe(flag),
 )
 COMMAND = shape({"command": text, "user_id": an_id, "team_id": an_id})
+
+
+def read_body(raw: str, content_type: str | None) -> Any:
+    """The body as Slack meant it: JSON (events), or a form whose `payload` field is JSON
+    (interactivity), or a plain form (slash commands). Raises ValueError when unreadable.
+
+    Bolt 1.30 reads any form that merely contains the word "payload" (`/coach payload`, or a
+    command whose text says it) as an interactive payload and finds nothing; the server hands
+    bolt this reading instead."""
+    if not raw:
+        return {}
+    if content_type == "application/json" or raw.startswith("{"):
+        return json.loads(raw)
+    form = dict(parse_qsl(raw, keep_blank_values=True))
+    return json.loads(form["payload"]) if "payload" in form else form
 
 
 def check_values(body: Any) -> None:

@@ -21,7 +21,8 @@ import uvicorn
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
-from slack_bolt.request.internals import parse_body
+from slack_bolt.context import BoltContext
+from slack_bolt.request.internals import build_context
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -29,7 +30,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.assembly import Bot
-from bot.edge import Malformed, check_shape, refusal_log, verified
+from bot.edge import Malformed, check_shape, read_body, refusal_log, verified
 from bot.logs import slack_library_logger
 from bot.storage.db import ping
 
@@ -65,7 +66,8 @@ def create_asgi(
             refusal_log.refused(401, "not signed by Slack, or stale")
             return PlainTextResponse("invalid request", status_code=401)
         try:
-            check_shape(parse_body(body.decode("utf-8"), request.headers.get("content-type")))
+            parsed = read_body(body.decode("utf-8"), request.headers.get("content-type"))
+            check_shape(parsed)
             bolt_request = to_bolt_request(request, body)
         except Malformed as malformed:
             refusal_log.refused(400, f"malformed: {malformed}")
@@ -73,6 +75,9 @@ def create_asgi(
         except (ValueError, RecursionError):  # not UTF-8, not JSON, numbers too long to read
             refusal_log.refused(400, "malformed: not readable")
             return PlainTextResponse("malformed payload", status_code=400)
+        if bolt_request.body != parsed:  # bolt misread a form mentioning "payload" (bot/edge.py)
+            bolt_request.body = parsed
+            bolt_request.context = build_context(BoltContext(), parsed)
         bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
 

@@ -339,3 +339,10 @@ def test_no_payload_of_any_shape_is_a_500(slack_http, caplog, case, sign):
         slack_http.bot.idle()
     assert response.status_code in ((200, 400, 404) if sign else (401,))
     assert not [r for r in caplog.records if r.name == "bot.handlers.errors"]
+
+
+def test_a_command_whose_text_says_payload_is_answered_like_any_other(slack_http, slack):
+    """bolt 1.30 reads a form mentioning "payload" as an interactive payload; the edge reads it
+    as Slack meant it, so an unknown subcommand gets help, not an error."""
+    answer = slack_http.send(sr.command("payload", trigger_id=slack.issue_trigger_id())).json()
+    assert answer["response_type"] == "ephemeral" and "payload" in json.dumps(answer["blocks"])
