@@ -43,7 +43,10 @@ def main() -> None:
         signing_secret=os.environ["SLACK_SIGNING_SECRET"],
         api_url=os.environ.get("SLACK_API_URL", "https://slack.com/api/"),
     )
-    run_http(create_asgi(app), listener=bind_port("0.0.0.0", int(os.environ.get("PORT", "3000")), "PORT"))
+    run_http(
+        create_asgi(app, signing_secret=os.environ["SLACK_SIGNING_SECRET"]),
+        listener=bind_port("0.0.0.0", int(os.environ.get("PORT", "3000")), "PORT"),
+    )
 
 
 if __name__ == "__main__":

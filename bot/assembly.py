@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -11,6 +12,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from sqlalchemy import Engine
 
+from bot.blocks.messages import draft_not_saved_messages
 from bot.config import Settings, SetupError
 from bot.handlers import register_all
 from bot.handlers.deps import Deps
@@ -24,13 +26,17 @@ from bot.scheduling.scheduler import IntervalJob, build_scheduler
 from bot.scheduling.summaries import retry_unsent_summaries
 from bot.services.checkins import CheckinService
 from bot.services.clients import ClientService
+from bot.services.drafts import DraftKeeper
+from bot.services.guards import Guards
 from bot.services.round_schedules import RoundScheduleService
 from bot.services.rounds import RoundService
-from bot.services.runs import Clock, RunService
+from bot.services.runs import Clock, Coach, PageAnswers, RunService
 from bot.slack_checks import check_app_token, check_bot_token
-from bot.slack_gateway import SlackGateway, make_client
+from bot.slack_gateway import DeliveryFailed, SlackGateway, make_client
 from bot.storage.db import open_database, upgrade
 from bot.storage.models import utcnow
+
+log = logging.getLogger(__name__)
 
 # Listener threads do the work after ack (open a modal, write answers, send a DM). Slack waits
 # 3 s for an ack; bolt's default of 5 threads queues acks behind slow work under load.
@@ -39,6 +45,16 @@ SUMMARY_RETRY_SECONDS = 60
 MATERIALIZE_SECONDS = 300
 DISPATCH_SECONDS = 5
 ROUNDS_SECONDS = 15
+DRAFTS_SECONDS = 15
+
+
+def tell_draft_lost(runs: RunService, gateway: SlackGateway, coach: Coach, given: PageAnswers) -> None:
+    """A closed page the database never took: the coach gets it back in their DM."""
+    messages = draft_not_saved_messages(runs.protocol(given.protocol_id), given.raw)
+    try:
+        gateway.post(channel=coach.user_id, messages=messages)
+    except DeliveryFailed as failure:
+        log.warning("coach not told of an unsaved draft: %s", failure.error)
 
 
 @dataclass
@@ -51,6 +67,7 @@ class Bot:
     dispatcher: Dispatcher
     rounds: RoundService
     keeper: RoundKeeper
+    drafts: DraftKeeper
     gateway: SlackGateway
     app: App
     scheduler: BackgroundScheduler
@@ -114,6 +131,7 @@ def build_bot(
     rounds = RoundService(engine=engine, runs=runs, clock=clock)
     round_schedules = RoundScheduleService(engine=engine, clock=clock)
     keeper = RoundKeeper(rounds=rounds, schedules=round_schedules, gateway=gateway)
+    drafts = DraftKeeper(runs=runs, clock=clock)
     register_all(
         app,
         Deps(
@@ -124,6 +142,8 @@ def build_bot(
             rounds=rounds,
             round_schedules=round_schedules,
             keeper=keeper,
+            guards=Guards(engine=engine, clock=clock),
+            drafts=drafts,
         ),
     )
     jobs = [
@@ -131,6 +151,11 @@ def build_bot(
         IntervalJob("materialize-checkins", checkins.materialize, materialize_seconds),
         IntervalJob("dispatch-checkins", dispatcher.run_once, dispatch_seconds),
         IntervalJob("keep-rounds", keeper.run_once, ROUNDS_SECONDS),
+        IntervalJob(
+            "write-kept-drafts",
+            partial(drafts.flush, partial(tell_draft_lost, runs, gateway)),
+            DRAFTS_SECONDS,
+        ),
     ]
     scheduler = build_scheduler(
         [IntervalJob(job.id, metrics.timed(job.id, job.func), job.seconds) for job in jobs],
@@ -145,6 +170,7 @@ def build_bot(
         dispatcher=dispatcher,
         rounds=rounds,
         keeper=keeper,
+        drafts=drafts,
         gateway=gateway,
         app=app,
         scheduler=scheduler,

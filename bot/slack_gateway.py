@@ -121,6 +121,9 @@ class SlackGateway:
                 raise TriggerExpired(code) from error
             log.error("views.open failed: %s", code)
             raise DeliveryFailed(code, transient=code not in PERMANENT_ERRORS) from error
+        except (SlackClientError, OSError) as error:  # no answer: a timeout, a dropped connection
+            log.warning("views.open failed: %s", type(error).__name__)
+            raise DeliveryFailed(type(error).__name__, transient=True, unanswered=True) from error
         return response["view"]["id"]
 
     def post(
@@ -183,20 +186,40 @@ class SlackGateway:
         except SlackApiError as error:
             log.warning("views.publish failed: %s", _error_code(error))
 
-    def update_view(self, *, view_id: str, view: dict) -> None:
+    def update_view(self, *, view_id: str, view: dict) -> bool:
+        """Whether Slack took the new view (a failure is for the caller to tell the person)."""
         try:
             self._client.views_update(view_id=view_id, view=view)
         except SlackApiError as error:
             log.warning("views.update failed: %s", _error_code(error))
+            return False
+        except (SlackClientError, OSError) as error:
+            log.warning("views.update failed: %s", type(error).__name__)
+            return False
+        return True
 
-    def push_view(self, *, trigger_id: str, view: dict) -> None:
+    def push_view(self, *, trigger_id: str, view: dict) -> str | None:
+        """Push a modal over the one open; its view id, or None when Slack refused it."""
         try:
-            self._client.views_push(trigger_id=trigger_id, view=view)
+            response = self._client.views_push(trigger_id=trigger_id, view=view)
         except SlackApiError as error:
             code = _error_code(error)
             if code in TRIGGER_ERRORS:
                 raise TriggerExpired(code) from error
             log.warning("views.push failed: %s", code)
+            return None
+        except (SlackClientError, OSError) as error:
+            log.warning("views.push failed: %s", type(error).__name__)
+            return None
+        return response["view"]["id"]
+
+    def permalink(self, *, channel: str, ts: str) -> str | None:
+        """A link to a message the bot posted (what a repeated share points to); None if gone."""
+        try:
+            return self._client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
+        except SlackApiError as error:
+            log.warning("chat.getPermalink failed: %s", _error_code(error))
+            return None
 
     def retract(self, posted: Posted) -> None:
         """Delete messages the bot posted; one already gone counts as deleted."""
@@ -234,6 +257,9 @@ class SlackGateway:
             code = _error_code(error)
             log.warning("file upload failed: %s", code)
             raise DeliveryFailed(code, transient=code not in PERMANENT_ERRORS) from error
+        except (SlackClientError, OSError) as error:  # the upload timed out or was cut off
+            log.warning("file upload failed: %s", type(error).__name__)
+            raise DeliveryFailed(type(error).__name__, transient=True, unanswered=True) from error
 
     def dm_channel(self, user_id: str) -> str:
         try:

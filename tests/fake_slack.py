@@ -117,6 +117,9 @@ class _Injected:
     error: str
     retry_after: int | None = None
     channel: str | None = None
+    # No answer at all: the connection is closed once the request is read, as when Slack (or
+    # the network) gives up mid-call. The client sees the same as a timeout, only sooner.
+    drop: bool = False
 
 
 # --------------------------------------------------------------------------------------------------
@@ -814,6 +817,10 @@ def _report_internal_error(exc: BaseException) -> None:
     print(f"fake_slack internal error: {type(exc).__name__} at {where}", file=sys.stderr)
 
 
+# The status of a call answered with nothing (see FakeSlack.drop_next).
+DROPPED = 0
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
@@ -861,6 +868,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             status, payload, headers = fake._handle_api(
                 method, url.query, content_type, body, self.headers.get("Authorization")
             )
+            if status == DROPPED:
+                self.close_connection = True
+                return
         except Exception as exc:  # a bug in the fake: answer like Slack's 500 and say where it broke
             _report_internal_error(exc)
             status, payload, headers = 500, {"ok": False, "error": "fatal_error"}, {}
@@ -1119,6 +1129,13 @@ class FakeSlack:
         with self._lock:
             self._injected.setdefault(method, deque()).extend(_Injected(error) for _ in range(times))
 
+    def drop_next(self, method: str, times: int = 4) -> None:
+        """The next `times` requests get no answer (the connection closes). One call of a client
+        can be up to four requests: a keep-alive client sends once more when a reused connection
+        closes on it, and slack_sdk retries a connection error once."""
+        with self._lock:
+            self._injected.setdefault(method, deque()).extend(_Injected("", drop=True) for _ in range(times))
+
     def rate_limit_next(
         self, method: str, retry_after: int = 1, times: int = 1, *, channel: str | None = None
     ) -> None:
@@ -1168,6 +1185,8 @@ class FakeSlack:
                 return 200, {"ok": False, "error": auth_error}, {}
         injected = self._take_injected(method, args)
         if injected is not None:
+            if injected.drop:
+                return DROPPED, {}, {}
             if injected.retry_after is not None:
                 return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(injected.retry_after)}
             return 200, {"ok": False, "error": injected.error}, {}

@@ -96,12 +96,12 @@ def notice_in_place(name: str, **context: object) -> Message:
     return Message(text=body.split("\n", 1)[0][:150], blocks=[section(body)])
 
 
-def checkin_form(shown: PageToShow, delivery_id: str, where: tuple[str, str] | None) -> dict:
-    """The goal-checkin protocol's page as the leader's modal; it carries the check-in's id and
-    the message to update once answered."""
+def checkin_form(shown: PageToShow, delivery_id: str) -> dict:
+    """The goal-checkin protocol's page as the leader's modal; it carries the check-in's id only
+    (the message to update once answered is the one stored for that check-in)."""
     view = page_view(shown)
     view["callback_id"] = CallbackId.CHECKIN_FORM
-    view["private_metadata"] = json.dumps({"d": delivery_id, "m": list(where) if where else None})
+    view["private_metadata"] = json.dumps({"d": delivery_id})
     view["submit"] = plain("Send to my coach")
     view["close"] = plain("Cancel")
     view.pop("notify_on_close", None)

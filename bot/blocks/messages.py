@@ -104,3 +104,17 @@ def shared_messages(completed: Completed, coach_id: str) -> list[Message]:
     """A run's summary as shared by its coach: named as theirs, split to fit, never cut."""
     header = prompts.render("shared_header", protocol=completed.protocol, coach=mrkdwn.mention(coach_id))
     return chunked([header, *split_text(completed.summary)], f"{completed.protocol.title}, shared by a coach")
+
+
+def draft_not_saved_messages(protocol: Protocol, raw: dict[str, object]) -> list[Message]:
+    """A closed page the database never took: said so, with what the coach typed given back
+    (their own DM, like their summaries), so nothing is lost. The notification names only the
+    protocol."""
+    prompts_by_step = {step.id: step.prompt for page in protocol.pages for step in page.steps}
+    pieces = [prompts.render("draft_not_saved", protocol=protocol)]
+    for step_id, value in raw.items():
+        typed = ", ".join(value) if isinstance(value, list) else value
+        if isinstance(typed, str) and typed.strip():
+            prompt = prompts.render("draft_answer", prompt=prompts_by_step.get(step_id, step_id))
+            pieces += [prompt, *split_text(mrkdwn.escape(typed))]
+    return chunked(pieces, f"A page of {protocol.title} was not saved")

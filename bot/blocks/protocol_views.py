@@ -189,7 +189,7 @@ def _read_element(element: dict) -> Raw:
         return element.get("selected_time")
     if kind == "users_select":
         return element.get("selected_user")
-    raise MalformedPayload(f"unexpected element type {kind!r}")
+    raise MalformedPayload("an answer has an element type no step uses")
 
 
 def read_state(state_values: Any) -> dict[str, Raw]:
@@ -203,11 +203,11 @@ def read_state(state_values: Any) -> dict[str, Raw]:
             continue
         element = actions.get(ActionId.ANSWER) if isinstance(actions, dict) else None
         if not isinstance(element, dict):
-            raise MalformedPayload(f"block {block_id!r} has no answer element")
+            raise MalformedPayload("a step block has no answer element")
         value = _read_element(element)
         is_list = isinstance(value, list) and all(isinstance(v, str) for v in value)
         if not (value is None or isinstance(value, str) or is_list):
-            raise MalformedPayload(f"block {block_id!r} carries a malformed value")
+            raise MalformedPayload("a step block carries a malformed value")
         raw[step_id] = value
     return raw
 

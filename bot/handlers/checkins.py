@@ -11,12 +11,12 @@ from datetime import date, time, timedelta
 from slack_bolt import Ack, App
 
 from bot.blocks.checkins import checkin_done_message, checkin_form, notice_in_place
-from bot.blocks.messages import notice_view
+from bot.blocks.messages import Message, notice_view
 from bot.blocks.protocol_views import MalformedPayload, read_state, step_errors
 from bot.blocks.schedules import checkins_view, schedule_form, schedule_saved_view
 from bot.handlers.deps import Deps, coach_from_body
 from bot.handlers.forms import chosen, field, form_values
-from bot.handlers.modals import REFUSALS, show
+from bot.handlers.modals import REFUSALS, release_submission, show, submitted_before
 from bot.ids import ActionId, BlockId, CallbackId, unpair
 from bot.scheduling.recurrence import Cadence
 from bot.services.checkins import CHECKIN_PROTOCOL, NotYourCheckin, ScheduleForm
@@ -27,22 +27,20 @@ RATE = re.compile(rf"^{ActionId.CHECKIN_RATE}:([1-5])$")
 SNOOZES = {"later": 3, "tomorrow": 24}
 
 
-def _message(body: dict) -> tuple[str, str] | None:
-    """The check-in message a click came from: (channel, ts)."""
-    container = body.get("container") or {}
-    channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
-    ts = container.get("message_ts")
-    return (channel, ts) if isinstance(channel, str) and isinstance(ts, str) else None
+def _replace_checkin(deps: Deps, leader_id: str, delivery_id: str, message: Message) -> None:
+    """Change the check-in message the bot recorded sending to this leader, never the one a
+    request names: a container's channel and ts could be any message's."""
+    try:
+        delivery = deps.checkins.delivery_for(leader_id, delivery_id)
+    except NotYourCheckin:
+        return
+    if delivery.channel and delivery.message_ts:
+        deps.gateway.replace(channel=delivery.channel, ts=delivery.message_ts, message=message)
 
 
-def _mark_done(deps: Deps, body: dict, delivery_id: str, rating: int | None) -> None:
-    where = _message(body)
-    if where:
-        deps.gateway.replace(
-            channel=where[0],
-            ts=where[1],
-            message=checkin_done_message(deps.checkins.context(delivery_id), rating),
-        )
+def _mark_done(deps: Deps, leader_id: str, delivery_id: str, rating: int | None) -> None:
+    message = checkin_done_message(deps.checkins.context(delivery_id), rating)
+    _replace_checkin(deps, leader_id, delivery_id, message)
 
 
 def checkins_or_form(deps: Deps, coach: Coach, client_id: str) -> dict:
@@ -117,12 +115,16 @@ def register(app: App, deps: Deps) -> None:
         if errors:
             ack(response_action="errors", errors=errors)
             return
+        if submitted_before(deps, coach, view):
+            ack(response_action="update", view=notice_view("already_saved"))
+            return
         try:
             client = deps.clients.get(coach, view.get("private_metadata") or "")
             schedule = deps.checkins.save_schedule(
                 coach, client.id, form, tz=deps.gateway.user_tz(client.leader_id)
             )
         except REFUSALS:
+            release_submission(deps, view)
             ack(response_action="update", view=notice_view("not_found"))
             return
         ack(response_action="update", view=schedule_saved_view(client, deps.checkins.next_due(schedule)))
@@ -147,11 +149,9 @@ def register(app: App, deps: Deps) -> None:
             log.warning("rating refused")
             return
         if not accepted:
-            where = _message(body)
-            if where:
-                deps.gateway.replace(channel=where[0], ts=where[1], message=notice_in_place("checkin_closed"))
+            _replace_checkin(deps, leader.user_id, delivery_id, notice_in_place("checkin_closed"))
             return
-        _mark_done(deps, body, delivery_id, rating)
+        _mark_done(deps, leader.user_id, delivery_id, rating)
 
     @app.action(ActionId.CHECKIN_ANSWER)
     def on_answer_clicked(ack: Ack, body: dict, action: dict) -> None:
@@ -170,16 +170,16 @@ def register(app: App, deps: Deps) -> None:
             if delivery.run_id
             else deps.runs.first_page(CHECKIN_PROTOCOL)
         )
-        where = _message(body)
-        show(deps, body, checkin_form(shown, delivery.id, where))
+        show(deps, body, checkin_form(shown, delivery.id))
 
     @app.view_submission(CallbackId.CHECKIN_FORM)
     def on_answer_submitted(ack: Ack, body: dict) -> None:
         leader = coach_from_body(body)
         view = body.get("view") or {}
         try:
-            meta = json.loads(view.get("private_metadata") or "")
-            delivery_id, where = meta["d"], meta.get("m")
+            delivery_id = json.loads(view.get("private_metadata") or "")["d"]
+            if not isinstance(delivery_id, str):
+                raise TypeError("not an id")
         except (ValueError, KeyError, TypeError) as error:
             raise MalformedPayload("the check-in form names no check-in") from error
         state = view.get("state")
@@ -187,6 +187,9 @@ def register(app: App, deps: Deps) -> None:
         try:
             delivery = deps.checkins.delivery_for(leader.user_id, delivery_id)
         except NotYourCheckin:
+            ack(response_action="update", view=notice_view("not_found"))
+            return
+        if deps.guards.someone_elses(leader, view.get("id") or ""):
             ack(response_action="update", view=notice_view("not_found"))
             return
         protocol = deps.runs.protocol(CHECKIN_PROTOCOL)
@@ -204,12 +207,7 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="update", view=notice_view("checkin_closed"))
             return
         ack(response_action="clear")
-        if isinstance(where, list) and len(where) == 2:
-            deps.gateway.replace(
-                channel=where[0],
-                ts=where[1],
-                message=checkin_done_message(deps.checkins.context(delivery.id), rating),
-            )
+        _mark_done(deps, leader.user_id, delivery.id, rating)
 
     @app.action(ActionId.CHECKIN_LATER)
     def on_later(ack: Ack, body: dict, action: dict) -> None:
@@ -230,15 +228,15 @@ def register(app: App, deps: Deps) -> None:
                 deps.checkins.pause(leader.user_id, delivery_id)
                 notice = notice_in_place("checkin_paused")
                 checkin = deps.checkins.context(delivery_id)
-                deps.gateway.post(
-                    channel=checkin.coach_id,
-                    messages=[notice_in_place("checkin_paused_coach", checkin=checkin)],
-                )
+                # A second "pause" (a double choice, a retry) does not tell the coach twice.
+                if deps.guards.claim(leader, f"checkin_pause:{delivery_id}") is None:
+                    deps.gateway.post(
+                        channel=checkin.coach_id,
+                        messages=[notice_in_place("checkin_paused_coach", checkin=checkin)],
+                    )
             else:
                 raise MalformedPayload("unknown choice")
         except NotYourCheckin:
             log.warning("check-in choice refused")
             return
-        where = _message(body)
-        if where:
-            deps.gateway.replace(channel=where[0], ts=where[1], message=notice)
+        _replace_checkin(deps, leader.user_id, delivery_id, notice)

@@ -10,12 +10,12 @@ from bot.blocks.clients import client_form, client_saved_view, record_view
 from bot.blocks.messages import notice_view
 from bot.blocks.protocol_views import MalformedPayload
 from bot.handlers.deps import Deps, coach_from_body
-from bot.handlers.modals import REFUSALS, open_then_fill
+from bot.handlers.modals import REFUSALS, open_then_fill, open_view_for, update_own
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.protocols.schema import CyclePhase
 from bot.services.export import client_markdown
 from bot.services.runs import Coach
-from bot.slack_gateway import DeliveryFailed, TriggerExpired
+from bot.slack_gateway import DeliveryFailed
 from bot.storage.models import Domain
 
 log = logging.getLogger(__name__)
@@ -43,11 +43,8 @@ def read_client_form(view: dict) -> tuple[str | None, str, str | None]:
     return leader, organization.strip(), domain
 
 
-def open_client_form(deps: Deps, trigger_id: str, leader_id: str | None) -> None:
-    try:
-        deps.gateway.open_view(trigger_id=trigger_id, view=client_form(leader_id=leader_id))
-    except TriggerExpired:
-        log.warning("client form not opened: trigger expired")
+def open_client_form(deps: Deps, coach: Coach, trigger_id: str, leader_id: str | None) -> None:
+    open_view_for(deps, coach, trigger_id, client_form(leader_id=leader_id))
 
 
 def send_client_export(deps: Deps, coach: Coach, client_id: str) -> bool:
@@ -103,6 +100,7 @@ def register(app: App, deps: Deps) -> None:
             raise MalformedPayload("the button carries no client")
         open_then_fill(
             deps,
+            coach,
             body.get("trigger_id", ""),
             "Client",
             lambda: record_view(deps.clients.record(coach, client_id)),
@@ -123,4 +121,4 @@ def register(app: App, deps: Deps) -> None:
         except REFUSALS:
             log.warning("phase change refused")
             updated = notice_view("not_found")
-        deps.gateway.update_view(view_id=view.get("id", ""), view=updated)
+        update_own(deps, coach, view.get("id"), updated)

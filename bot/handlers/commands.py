@@ -15,14 +15,13 @@ from bot.blocks.rounds import schedule_form
 from bot.handlers.checkins import checkins_or_form
 from bot.handlers.clients import open_client_form, send_client_export
 from bot.handlers.deps import Deps
-from bot.handlers.modals import open_then_fill
-from bot.handlers.rounds import open_framing, register_channel
+from bot.handlers.modals import open_then_fill, open_view_for, tell
+from bot.handlers.rounds import is_member, open_framing, register_channel
 from bot.ids import COMMAND
 from bot.protocols.schema import Protocol
 from bot.services.clients import LeaderRef
 from bot.services.rounds import RoundSetup
 from bot.services.runs import Coach, PageToShow
-from bot.slack_gateway import TriggerExpired
 from bot.storage.models import RunStatus
 
 log = logging.getLogger(__name__)
@@ -44,7 +43,7 @@ def register(app: App, deps: Deps) -> None:
         match commands.parse(command.get("text") or "", deps.runs.coach_protocols, deps.rounds.protocols):
             case commands.Start(protocol_id, None):
                 ack()
-                open_protocol(deps, trigger_id, protocol_id, command.get("response_url"))
+                open_protocol(deps, coach, trigger_id, protocol_id, command.get("response_url"))
             case commands.Start(protocol_id, leader):
                 client = deps.clients.resolve(coach, leader)
                 if client is None:
@@ -53,13 +52,14 @@ def register(app: App, deps: Deps) -> None:
                 ack()
                 open_then_fill(
                     deps,
+                    coach,
                     trigger_id,
                     deps.runs.protocol(protocol_id).title,
                     lambda: page_view(deps.runs.first_page_about(coach, protocol_id, client.id)),
                 )
             case commands.AddClient(leader):
                 ack()
-                open_client_form(deps, trigger_id, leader.user_id if leader else None)
+                open_client_form(deps, coach, trigger_id, leader.user_id if leader else None)
             case commands.Clients():
                 ephemeral(ack, roster_message(deps.clients.roster(coach)))
             case commands.Export(leader):
@@ -67,10 +67,14 @@ def register(app: App, deps: Deps) -> None:
                 if client is None:
                     ephemeral(ack, messages.notice_message("not_a_client", who=_who(leader)))
                     return
+                key = f"export_client:{client.id}"  # a second /coach export at once sends one file
+                if deps.guards.claim(coach, key) is not None:
+                    ephemeral(ack, messages.notice_message("export_already_sent"))
+                    return
                 ephemeral(ack, messages.notice_message("export_coming"))
-                if not send_client_export(deps, coach, client.id) and command.get("response_url"):
-                    failed = messages.notice_message("export_failed")
-                    deps.gateway.respond(response_url=command["response_url"], message=failed)
+                if not send_client_export(deps, coach, client.id):
+                    deps.guards.release(key)
+                    tell(deps, coach, messages.notice_message("export_failed"), command.get("response_url"))
             case commands.Checkins(leader):
                 client = deps.clients.resolve(coach, leader)
                 if client is None:
@@ -78,7 +82,7 @@ def register(app: App, deps: Deps) -> None:
                     return
                 ack()
                 open_then_fill(
-                    deps, trigger_id, "Check-ins", lambda: checkins_or_form(deps, coach, client.id)
+                    deps, coach, trigger_id, "Check-ins", lambda: checkins_or_form(deps, coach, client.id)
                 )
             case commands.Round(protocol_id):
                 ack()
@@ -89,6 +93,7 @@ def register(app: App, deps: Deps) -> None:
                 channel_id = command.get("channel_id", "")
                 open_then_fill(
                     deps,
+                    coach,
                     trigger_id,
                     "Recurring rounds",
                     lambda: (
@@ -98,6 +103,7 @@ def register(app: App, deps: Deps) -> None:
                             today=deps.round_schedules.today(deps.gateway.user_tz(coach.user_id)),
                         )
                         if deps.rounds.is_collaborative(coach.team_id, channel_id)
+                        and is_member(deps, coach, channel_id)
                         else round_notice("round_not_collaborative")
                     ),
                 )
@@ -137,12 +143,11 @@ def _opening_view(protocol: Protocol) -> dict:
     return view
 
 
-def open_protocol(deps: Deps, trigger_id: str, protocol_id: str, response_url: str | None) -> None:
-    """Open the first page at once (a trigger id lives 3 seconds). Nothing is written yet: the
-    run begins with the first answer saved, so a window opened and closed empty leaves nothing."""
-    try:
-        deps.gateway.open_view(trigger_id=trigger_id, view=_opening_view(deps.runs.protocol(protocol_id)))
-    except TriggerExpired:
-        log.warning("modal for %s not opened: trigger expired", protocol_id)
-        if response_url:
-            deps.gateway.respond(response_url=response_url, message=messages.too_slow_message())
+def open_protocol(
+    deps: Deps, coach: Coach, trigger_id: str, protocol_id: str, response_url: str | None
+) -> None:
+    """Open the first page at once (a trigger id lives 3 seconds). Nothing is written yet but
+    the record that the window is the coach's: the run begins with the first answer saved, so a
+    window opened and closed empty leaves no run."""
+    view = _opening_view(deps.runs.protocol(protocol_id))
+    open_view_for(deps, coach, trigger_id, view, response_url=response_url)

@@ -8,6 +8,8 @@ from bot.blocks.protocol_views import MalformedPayload
 from bot.scheduling.rounds import RoundKeeper
 from bot.services.checkins import CheckinService
 from bot.services.clients import ClientService
+from bot.services.drafts import DraftKeeper
+from bot.services.guards import Guards
 from bot.services.round_schedules import RoundScheduleService
 from bot.services.rounds import RoundService
 from bot.services.runs import Coach, RunService
@@ -23,6 +25,8 @@ class Deps:
     rounds: RoundService
     round_schedules: RoundScheduleService
     keeper: RoundKeeper
+    guards: Guards
+    drafts: DraftKeeper
 
 
 def coach_from_body(body: dict) -> Coach:

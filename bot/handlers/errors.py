@@ -1,5 +1,6 @@
-"""What a listener's failure looks like to Slack: a malformed payload is the sender's fault (400),
-anything else is ours (500, logged by type and never with the payload)."""
+"""What a listener's failure looks like to Slack: a malformed payload is the sender's fault (400,
+one rate-limited line whose reason is our own fixed text), anything else is ours (500, logged by
+type and never with the payload)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import traceback
 from slack_bolt import App, BoltResponse
 
 from bot.blocks.protocol_views import MalformedPayload
+from bot.edge import refusal_log
 from bot.handlers.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -18,7 +20,7 @@ def register(app: App, deps: Deps) -> None:
     @app.error
     def on_error(error: Exception) -> BoltResponse:
         if isinstance(error, MalformedPayload):
-            log.warning("malformed payload refused: %s", error)
+            refusal_log.refused(400, f"malformed: {error}")
             return BoltResponse(status=400, body="malformed payload")
         # Frames only: an exception's message can quote the payload or SQL parameters.
         frames = "".join(traceback.format_tb(error.__traceback__))

@@ -6,7 +6,7 @@ from slack_bolt import Ack, App
 
 from bot.blocks.home import home_view
 from bot.handlers.commands import open_protocol
-from bot.handlers.deps import Deps
+from bot.handlers.deps import Deps, coach_from_body
 from bot.ids import ActionId
 from bot.services.runs import Coach
 from bot.storage.models import RunStatus
@@ -26,6 +26,7 @@ def register(app: App, deps: Deps) -> None:
     @app.action(ActionId.START_PROTOCOL)
     def on_start_clicked(ack: Ack, body: dict, action: dict) -> None:
         ack()
+        coach = coach_from_body(body)
         protocol_id = action.get("value")
         if isinstance(protocol_id, str) and deps.runs.coach_protocols.get(protocol_id):
-            open_protocol(deps, body.get("trigger_id", ""), protocol_id, None)
+            open_protocol(deps, coach, body.get("trigger_id", ""), protocol_id, None)

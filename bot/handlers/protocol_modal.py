@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 
 from slack_bolt import Ack, App
+from sqlalchemy.exc import OperationalError
 
+from bot import prompts
 from bot.blocks import messages
 from bot.blocks.protocol_views import (
     MalformedPayload,
@@ -24,6 +26,7 @@ from bot.services.runs import (
     Completed,
     PageAnswers,
 )
+from bot.storage.db import short_waits
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +48,26 @@ def _page_answers(view: object) -> PageAnswers:
     )
 
 
+def _busy() -> str:
+    return prompts.render("page_not_saved")
+
+
 def register(app: App, deps: Deps) -> None:
     @app.view_submission(CallbackId.PROTOCOL_PAGE)
     def on_page_submitted(ack: Ack, body: dict) -> None:
         coach = coach_from_body(body)
         given = _page_answers(body.get("view"))
+        if deps.guards.someone_elses(coach, given.view_id or ""):
+            log.warning("page submission refused: another person's window")
+            ack(response_action="update", view=messages.notice_view("not_found"))
+            return
         try:
-            outcome = deps.runs.submit_page(coach, given)
+            with short_waits():
+                outcome = deps.runs.submit_page(coach, given)
+        except OperationalError:  # locked or unavailable: answer within Slack's 3 s, page kept open
+            log.warning("page not saved: the database did not answer in time")
+            ack(response_action="errors", errors=step_errors(dict.fromkeys(given.raw, _busy())))
+            return
         except REFUSALS as refusal:
             log.warning("page submission refused: %s", type(refusal).__name__)
             ack(response_action="update", view=messages.notice_view("not_found"))
@@ -70,12 +86,16 @@ def register(app: App, deps: Deps) -> None:
         ack()
         coach = coach_from_body(body)
         given = _page_answers(body.get("view"))
+        if deps.guards.someone_elses(coach, given.view_id or ""):
+            log.warning("draft refused: another person's window")
+            return
         try:
-            kept = deps.runs.save_draft(coach, given)
+            kept = deps.drafts.save(coach, given)
         except REFUSALS as refusal:
             log.warning("draft refused: %s", type(refusal).__name__)
             return
-        log.info("draft kept: %d answers", kept)
+        if kept is not None:
+            log.info("draft kept: %d answers", kept)
 
     @app.action(ActionId.RESUME_RUN)
     def on_resume(ack: Ack, body: dict, action: dict) -> None:

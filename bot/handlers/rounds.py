@@ -15,7 +15,7 @@ from bot.blocks.messages import notice_message
 from bot.blocks.protocol_views import MalformedPayload, read_state, step_errors
 from bot.handlers.deps import Deps, coach_from_body
 from bot.handlers.forms import chosen, field, form_values
-from bot.handlers.modals import REFUSALS, open_then_fill, show
+from bot.handlers.modals import REFUSALS, open_then_fill, release_submission, show, submitted_before
 from bot.ids import ActionId, BlockId, CallbackId, unpair
 from bot.scheduling.rounds import REPLY_SUBTYPES
 from bot.services.round_schedules import RoundScheduleForm
@@ -30,13 +30,30 @@ TAG = re.compile(rf"^{ActionId.ROUND_TAG}:([a-z][a-z-]*)$")
 TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
-def _where(body: dict) -> tuple[str, str | None]:
-    """The channel and thread a click in a round's message came from."""
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-    message = body.get("message") or {}
-    if not isinstance(channel, str):
-        raise MalformedPayload("the click names no channel")
-    return channel, message.get("thread_ts") or message.get("ts")
+def is_member(deps: Deps, coach: Coach, channel_id: str) -> bool:
+    """Whether the coach is in the channel now (Slack's members, asked each time: a
+    collaborative's members are its channel's, and people leave). Every change to a
+    collaborative asks this, since the channel a request names is the sender's say-so."""
+    try:
+        return coach.user_id in deps.gateway.channel_members(channel_id)
+    except DeliveryFailed as failure:
+        log.warning("members of a channel not read: %s", failure.error)
+        return False
+
+
+def _whisper(deps: Deps, round_id: str, user_id: str, name: str) -> None:
+    """A private answer to a click on a round's message, in the round's own thread as stored."""
+    try:
+        shown = deps.rounds.get(round_id)
+    except RoundNotFound:
+        return
+    if shown.round.thread_ts is not None:
+        deps.gateway.whisper(
+            channel=shown.round.channel_id,
+            user_id=user_id,
+            message=notice_message(name),
+            thread_ts=shown.round.thread_ts,
+        )
 
 
 def _framing(view: dict, values: dict) -> tuple[views.FrameMeta, PageAnswers]:
@@ -55,11 +72,13 @@ def _framing(view: dict, values: dict) -> tuple[views.FrameMeta, PageAnswers]:
 
 def open_framing(deps: Deps, coach: Coach, trigger_id: str, protocol_id: str, setup: RoundSetup) -> None:
     def build() -> dict:
-        if not deps.rounds.is_collaborative(coach.team_id, setup.channel_id):
+        if not deps.rounds.is_collaborative(coach.team_id, setup.channel_id) or not is_member(
+            deps, coach, setup.channel_id
+        ):
             return views.notice("round_not_collaborative")
         return views.framing_view(deps.rounds.framing_page(coach, protocol_id), setup)
 
-    open_then_fill(deps, trigger_id, deps.runs.protocol(protocol_id).title, build)
+    open_then_fill(deps, coach, trigger_id, deps.runs.protocol(protocol_id).title, build)
 
 
 def register_channel(deps: Deps, *, team_id: str, channel_id: str, by: str | None) -> bool | None:
@@ -209,19 +228,31 @@ def register(app: App, deps: Deps) -> None:
         coach = coach_from_body(body)
         view, values = form_values(body)
         meta, given = _framing(view, values)
+        if deps.guards.someone_elses(coach, view.get("id") or ""):  # another person's window
+            ack(response_action="update", view=views.notice("round_unknown"))
+            return
+        if not is_member(deps, coach, meta.channel_id):
+            ack(response_action="update", view=views.notice("round_not_collaborative"))
+            return
+        if submitted_before(deps, coach, view):
+            ack(response_action="update", view=views.notice("already_saved"))
+            return
         opens_at = None
         if meta.invitation_id:
             try:
                 opens_at = deps.round_schedules.setup_for(coach.user_id, meta.invitation_id)[1].opens_at
             except LookupError:  # someone else's invitation, or none: a crafted submission
+                release_submission(deps, view)
                 ack(response_action="update", view=views.notice("round_unknown"))
                 return
         try:
             outcome = deps.runs.submit_page(coach, given)
         except REFUSALS:
+            release_submission(deps, view)
             ack(response_action="update", view=views.notice("round_unknown"))
             return
         if not isinstance(outcome, Completed):
+            release_submission(deps, view)
             ack(
                 response_action="errors",
                 errors=step_errors(outcome.errors or {"": "Please check this page."}),
@@ -239,6 +270,7 @@ def register(app: App, deps: Deps) -> None:
         try:
             round_ = deps.rounds.open_round(coach, outcome.run_id, setup)
         except NotACollaborative:
+            release_submission(deps, view)
             ack(response_action="update", view=views.notice("round_not_collaborative"))
             return
         shown = deps.rounds.get(round_.id)
@@ -252,8 +284,11 @@ def register(app: App, deps: Deps) -> None:
         coach = coach_from_body(body)
         view, values = form_values(body)
         _, given = _framing(view, values)
+        if deps.guards.someone_elses(coach, view.get("id") or ""):
+            log.warning("round draft refused: another person's window")
+            return
         try:
-            deps.runs.save_draft(coach, given)
+            deps.drafts.save(coach, given)
         except REFUSALS as refusal:
             log.warning("round draft refused: %s", type(refusal).__name__)
 
@@ -262,26 +297,15 @@ def register(app: App, deps: Deps) -> None:
         seen = unpair(action.get("value"))
         if seen is None or not seen[1].lstrip("-").isdigit():
             raise MalformedPayload("the button names no round phase")
-        channel, thread_ts = _where(body)
         try:
             moved = deps.rounds.advance(seen[0], seen_phase=int(seen[1]), by=user.user_id, end=end)
         except NotAllowed:
-            deps.gateway.whisper(
-                channel=channel,
-                user_id=user.user_id,
-                message=notice_message("round_not_allowed"),
-                thread_ts=thread_ts,
-            )
+            _whisper(deps, seen[0], user.user_id, "round_not_allowed")
             return
         except RoundNotFound:
             raise MalformedPayload("the button names no round") from None
         if moved is None:
-            deps.gateway.whisper(
-                channel=channel,
-                user_id=user.user_id,
-                message=notice_message("round_moved_on"),
-                thread_ts=thread_ts,
-            )
+            _whisper(deps, seen[0], user.user_id, "round_moved_on")
             return
         deps.keeper.settle(moved)
 
@@ -304,13 +328,7 @@ def register(app: App, deps: Deps) -> None:
         except RoundNotFound:
             raise MalformedPayload("the button names no round") from None
         if user.user_id != view.round.presenter_id:
-            channel, thread_ts = _where(body)
-            deps.gateway.whisper(
-                channel=channel,
-                user_id=user.user_id,
-                message=notice_message("round_not_allowed"),
-                thread_ts=thread_ts,
-            )
+            _whisper(deps, view.round.id, user.user_id, "round_not_allowed")
             return
         show(deps, body, views.restate_view(view, deps.rounds.focus(view)))
 
@@ -322,9 +340,13 @@ def register(app: App, deps: Deps) -> None:
         if not text:
             ack(response_action="errors", errors={BlockId.ROUND_FOCUS: "Write your focus question."})
             return
+        if submitted_before(deps, user, view):  # sent twice: restated, and said in the thread, once
+            ack()
+            return
         try:
             deps.rounds.restate(view.get("private_metadata") or "", user.user_id, text)
         except (NotAllowed, RoundNotFound):
+            release_submission(deps, view)
             ack(response_action="update", view=views.notice("round_unknown"))
             return
         ack()
@@ -358,10 +380,11 @@ def register(app: App, deps: Deps) -> None:
         user = coach_from_body(body)
         on = action.get("value") == "on"
         deps.rounds.set_reminders(user.team_id, user.user_id, on=on)
-        channel, _ = _where(body)
-        ts = (body.get("message") or {}).get("ts")
-        if isinstance(ts, str):
-            deps.gateway.replace(channel=channel, ts=ts, message=views.reminders_changed(on=on))
+        # Said in a new DM, not by changing the message clicked: the bot keeps no record of
+        # which reminder message is whose, and a request's channel and ts could be any message.
+        # A repeated click within the window says it once.
+        if deps.guards.claim(user, f"round_reminders:{user.user_id}:{on}") is None:
+            deps.gateway.post(channel=user.user_id, messages=[views.reminders_changed(on=on)])
 
     @app.action(ActionId.ROUND_PICK)
     def on_pick_clicked(ack: Ack, body: dict, action: dict) -> None:
@@ -409,6 +432,12 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors=errors)
             return
         channel_id = view.get("private_metadata") or ""
+        if not is_member(deps, coach, channel_id):
+            ack(response_action="update", view=views.notice("round_not_collaborative"))
+            return
+        if submitted_before(deps, coach, view):
+            ack(response_action="update", view=views.notice("already_saved"))
+            return
         try:
             deps.round_schedules.save(
                 team_id=coach.team_id,
@@ -418,6 +447,7 @@ def register(app: App, deps: Deps) -> None:
                 tz=deps.gateway.user_tz(coach.user_id) or "UTC",
             )
         except NotACollaborative:
+            release_submission(deps, view)
             ack(response_action="update", view=views.notice("round_not_collaborative"))
             return
         ack(

@@ -15,9 +15,10 @@ from bot.blocks.messages import notice_message, notice_view
 from bot.blocks.protocol_views import MalformedPayload, PageMeta, read_state, step_errors
 from bot.blocks.run_views import edit_answer_view, run_detail_view, share_form
 from bot.handlers.deps import Deps, coach_from_body
-from bot.handlers.modals import REFUSALS, open_then_fill, show
+from bot.handlers.modals import REFUSALS, open_then_fill, show, tell, update_own
 from bot.ids import ActionId, BlockId, CallbackId, unpair
 from bot.services.export import run_markdown
+from bot.services.guards import AlreadyDone
 from bot.services.runs import Coach, FramesARound, decode_ts
 from bot.slack_gateway import DeliveryFailed, Posted
 from bot.storage.models import ShareAudience
@@ -39,27 +40,50 @@ def _pair(action: dict) -> tuple[str, str]:
     return ids
 
 
-def _root_view_id(body: dict) -> str:
+def _root_view_id(body: dict) -> str | None:
     view = body.get("view") or {}
-    return view.get("root_view_id") or view.get("id") or ""
+    return view.get("root_view_id") or view.get("id") or None
 
 
-def _refresh(deps: Deps, coach: Coach, run_id: str, view_id: str, note_name: str | None = None) -> None:
+def _refresh(
+    deps: Deps,
+    coach: Coach,
+    run_id: str,
+    view_id: str | None,
+    note_name: str | None = None,
+    **context: object,
+) -> None:
     """Show the run again after a change, with a line saying what happened."""
     try:
-        note = prompts.render(note_name) if note_name else None
+        note = prompts.render(note_name, **context) if note_name else None
         view = run_detail_view(deps.runs.detail(coach, run_id), note=note)
     except REFUSALS:
         view = notice_view("not_found")
-    deps.gateway.update_view(view_id=view_id, view=view)
+    update_own(deps, coach, view_id, view)
 
 
 def _withdraw(deps: Deps, coach: Coach, run_id: str, *, only: str | None = None) -> None:
-    """Delete the shared messages (all of a run's shares, or the one named), then record it."""
+    """Delete the shared messages (all of a run's shares, or the one named), then record it.
+    Sharing it there again is then a new share, not a repeat."""
     for share in deps.runs.active_shares(coach, run_id):
         if only is None or share.id == only:
             deps.gateway.retract(Posted(share.channel_id, decode_ts(share)))
             deps.runs.share_withdrawn(coach, run_id, share.id)
+            key = _share_key(run_id, share.channel_id if share.audience is ShareAudience.CHANNEL else None)
+            deps.guards.release(key)
+
+
+def _share_key(run_id: str, channel: str | None) -> str:
+    """A run shared to a channel (or, with None, to its client) once within the repeat window."""
+    return f"share:{run_id}:{channel}" if channel else f"share_client:{run_id}"
+
+
+def _already(deps: Deps, earlier: AlreadyDone) -> dict[str, object]:
+    """What the "already done" note links to: the message the first action posted."""
+    link = None
+    if earlier.channel_id and earlier.message_ts:
+        link = deps.gateway.permalink(channel=earlier.channel_id, ts=earlier.message_ts)
+    return {"link": link}
 
 
 def register(app: App, deps: Deps) -> None:
@@ -76,7 +100,7 @@ def register(app: App, deps: Deps) -> None:
                 view = notice_view("not_found")
             show(deps, body, view)
             return
-        open_then_fill(deps, body.get("trigger_id", ""), "Your run", build)
+        open_then_fill(deps, coach, body.get("trigger_id", ""), "Your run", build)
 
     @app.action(ActionId.EDIT_ANSWER)
     def on_edit_clicked(ack: Ack, body: dict, action: dict) -> None:
@@ -133,11 +157,17 @@ def register(app: App, deps: Deps) -> None:
         except REFUSALS:
             ack(response_action="update", view=notice_view("not_found"))
             return
+        key = _share_key(run_id, channel)
+        earlier = deps.guards.claim(coach, key)
+        if earlier is not None:
+            ack(response_action="update", view=notice_view("already_shared", **_already(deps, earlier)))
+            return
         try:
             posted = deps.gateway.post(
                 channel=channel, messages=messages.shared_messages(completed, coach.user_id)
             )
         except DeliveryFailed as failure:
+            deps.guards.release(key)
             if failure.posted:
                 deps.gateway.retract(failure.posted)
             name = (
@@ -150,6 +180,7 @@ def register(app: App, deps: Deps) -> None:
         deps.runs.record_share(
             coach, run_id, audience=ShareAudience.CHANNEL, channel_id=posted.channel, message_ts=posted.ts
         )
+        deps.guards.done(key, channel_id=posted.channel, message_ts=posted.ts[0])
         ack()
         parent = view.get("previous_view_id") or view.get("root_view_id")
         if parent:
@@ -160,20 +191,29 @@ def register(app: App, deps: Deps) -> None:
         ack()
         coach, run_id = coach_from_body(body), _run_id(action)
         note = "note_shared"
+        key = _share_key(run_id, None)
         try:
             detail = deps.runs.detail(coach, run_id)
             completed = deps.runs.completed(coach, run_id)
             if detail.client_leader_id is None:
                 raise MalformedPayload("the run is about no client")
+            earlier = deps.guards.claim(coach, key)
+            if earlier is not None:
+                _refresh(
+                    deps, coach, run_id, _root_view_id(body), "already_shared", **_already(deps, earlier)
+                )
+                return
             posted = deps.gateway.post(
                 channel=detail.client_leader_id, messages=messages.shared_messages(completed, coach.user_id)
             )
             deps.runs.record_share(
                 coach, run_id, audience=ShareAudience.CLIENT, channel_id=posted.channel, message_ts=posted.ts
             )
+            deps.guards.done(key, channel_id=posted.channel, message_ts=posted.ts[0])
         except REFUSALS:
             log.warning("share refused")
         except DeliveryFailed as failure:
+            deps.guards.release(key)
             if failure.posted:
                 deps.gateway.retract(failure.posted)
             note = "share_failed"
@@ -197,8 +237,12 @@ def register(app: App, deps: Deps) -> None:
         ack()
         coach, run_id = coach_from_body(body), _run_id(action)
         note = "export_sent"
+        key = f"export:{run_id}"
         try:
             detail = deps.runs.detail(coach, run_id)
+            if deps.guards.claim(coach, key) is not None:
+                _refresh(deps, coach, run_id, _root_view_id(body), "export_already_sent")
+                return
             deps.gateway.send_file(
                 user_id=coach.user_id,
                 filename=f"{detail.protocol.id}-{detail.listing.started_at:%Y-%m-%d}.md",
@@ -209,7 +253,9 @@ def register(app: App, deps: Deps) -> None:
         except REFUSALS:
             log.warning("export refused")
         except DeliveryFailed:
+            deps.guards.release(key)
             note = "export_failed"
+            tell(deps, coach, notice_message("export_failed"))  # the window may be closed by now
         _refresh(deps, coach, run_id, _root_view_id(body), note)
 
     @app.action(ActionId.DELETE_RUN)
@@ -228,4 +274,4 @@ def register(app: App, deps: Deps) -> None:
             view = notice_view("delete_failed")
         except FramesARound:
             view = notice_view("delete_round_framing")
-        deps.gateway.update_view(view_id=_root_view_id(body), view=view)
+        update_own(deps, coach, _root_view_id(body), view)

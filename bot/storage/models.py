@@ -443,3 +443,30 @@ class DispatchPace(SQLModel, table=True):
     # (timestamps would need date arithmetic that SQLite does not have). A 429's Retry-After
     # moves it too.
     next_slot: float
+
+
+class OpenedView(SQLModel, table=True):
+    """A modal the bot opened or pushed, and for whom. A request may have a view updated only if
+    the bot opened it for that same person: a view id in a payload is the sender's say-so."""
+
+    __tablename__ = "opened_view"
+
+    view_id: str = Field(primary_key=True, max_length=64)
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    opened_at: datetime = Field(index=True)
+
+
+class ActionDone(SQLModel, table=True):
+    """A click or a form that acted (a share, an export, a schedule saved), keyed by what it did
+    or by the submitted view, so a repeat within the window finds it and acts no more. Where it
+    left a message, its channel and ts make the link the repeat is answered with."""
+
+    __tablename__ = "action_done"
+
+    key: str = Field(primary_key=True, max_length=255)
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    done_at: datetime = Field(index=True)
+    channel_id: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
