@@ -94,5 +94,11 @@ class Metrics:
 
         return run
 
+    def refused(self, status: int) -> None:
+        """A request the HTTP edge turned away before bolt saw it. Its body is not read for a
+        kind: an unsigned one's claims are nobody's, and a malformed one has none to trust."""
+        kind = "unverified" if status == 401 else "malformed"
+        self.requests.labels(kind=kind, outcome=f"http_{status}").inc()
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

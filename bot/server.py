@@ -73,6 +73,7 @@ def create_asgi(
     now: Callable[[], float] = time.time,
     health: Callable[[], None] = lambda: None,
     metrics: Callable[[], bytes] | None = None,
+    on_refused: Callable[[int], None] = lambda _status: None,
     on_start: Sequence[Callable[[], object]] = (),
     on_stop: Sequence[Callable[[], object]] = (),
 ) -> Starlette:
@@ -87,9 +88,11 @@ def create_asgi(
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             refusal_log.refused(413, "too large")
+            on_refused(413)
             return PlainTextResponse("payload too large", status_code=413)
         if not verified(request.headers, body, signing_secret, now()):
             refusal_log.refused(401, "not signed by Slack, or stale")
+            on_refused(401)
             return PlainTextResponse("invalid request", status_code=401)
         try:
             parsed = read_body(body.decode("utf-8"), request.headers.get("content-type"))
@@ -97,9 +100,11 @@ def create_asgi(
             bolt_request = to_bolt_request(request, body)
         except Malformed as malformed:
             refusal_log.refused(400, f"malformed: {malformed}")
+            on_refused(400)
             return PlainTextResponse("malformed payload", status_code=400)
         except (ValueError, RecursionError):  # not UTF-8, not JSON, numbers too long to read
             refusal_log.refused(400, "malformed: not readable")
+            on_refused(400)
             return PlainTextResponse("malformed payload", status_code=400)
         if bolt_request.body != parsed:  # bolt misread a form mentioning "payload" (bot/edge.py)
             bolt_request.body = parsed
@@ -137,6 +142,7 @@ def bot_asgi(bot: Bot, *, run_scheduler: bool = True) -> Starlette:
         signing_secret=secret.get_secret_value() if secret else "",
         health=partial(check_writable, bot.engine),
         metrics=bot.metrics.exposition,
+        on_refused=bot.metrics.refused,
         on_start=starts,
         on_stop=[*stops, bot.engine.dispose],
     )
