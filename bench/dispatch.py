@@ -195,7 +195,7 @@ def settings_for(url: str, database_url: str) -> Settings:
 
 
 def left_to_send(session: Session) -> int:
-    open_statuses = (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)
+    open_statuses = (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.SENDING)
     query = select(func.count()).select_from(Delivery).where(col(Delivery.status).in_(open_statuses))
     return session.exec(query).one()
 

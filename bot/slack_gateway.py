@@ -22,15 +22,30 @@ from bot.slack_http import KeepAliveWebClient
 log = logging.getLogger(__name__)
 
 TRIGGER_ERRORS = {"expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id"}
-PERMANENT_ERRORS = {
+# The install itself is refused: nothing the bot sends can succeed until an operator acts
+# (reinstalls the app with the manifest's scopes, or gives it a new token).
+INSTALL_ERRORS = {
+    "missing_scope",
+    "not_allowed_token_type",
+    "invalid_auth",
     "account_inactive",
+    "token_revoked",
+    "not_authed",
+}
+# Errors that sending the same call again cannot cure.
+PERMANENT_ERRORS = INSTALL_ERRORS | {
     "user_not_found",
     "user_disabled",
     "channel_not_found",
     "not_in_channel",
     "is_archived",
-    "invalid_auth",
-    "token_revoked",
+    "invalid_blocks",
+    "invalid_blocks_format",
+    "msg_too_long",
+    "msg_blocks_too_long",
+    "no_text",
+    "invalid_metadata_format",
+    "invalid_metadata_schema",
 }
 
 
@@ -80,7 +95,30 @@ def _carries(message: dict, event_type: str, key: str, value: str) -> bool:
 
 
 def _error_code(error: SlackApiError) -> str:
-    return str(error.response.get("error") or f"http_{error.response.status_code}")
+    code = str(error.response.get("error") or f"http_{error.response.status_code}")
+    if code in INSTALL_ERRORS:
+        _tell_operator(error, code)
+    return code
+
+
+def _tell_operator(error: SlackApiError, code: str) -> None:
+    """One line an operator can act on when Slack refuses the install itself. (`account_inactive`
+    also answers a DM to a deactivated person; the line names it either way.)"""
+    method = str(getattr(error.response, "api_url", "") or "").rstrip("/").rsplit("/", 1)[-1] or "a call"
+    if code == "missing_scope":
+        log.error(
+            "Slack refused %s: missing_scope (needs %s; the app has %s): add the scope to the app "
+            "from manifest.json and reinstall it",
+            method,
+            error.response.get("needed"),
+            error.response.get("provided"),
+        )
+    else:
+        log.error(
+            "Slack refused %s: %s: check SLACK_BOT_TOKEN (a bot token, xoxb-, of an installed app)",
+            method,
+            code,
+        )
 
 
 def _retry_after(error: SlackApiError) -> float | None:

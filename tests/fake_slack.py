@@ -32,6 +32,7 @@ from decimal import Decimal, InvalidOperation
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 from zoneinfo import ZoneInfo
@@ -45,6 +46,44 @@ TEAM_DOMAIN = "fake-workspace"
 TRIGGER_TTL_SECONDS = 3.0  # Slack: a trigger_id expires 3 s after the interaction
 CHANNEL_BURST = 3  # token-bucket size for the optional per-channel rate limit
 WORKSPACE_BURST = 10  # default token-bucket size for the optional workspace-wide rate limit
+
+# Slack's Tier 3 (conversations.history, conversations.replies): about 50 calls a minute per
+# method and workspace, with a burst of as many.
+TIER3_PER_MINUTE = 50.0
+TIER3_METHODS = frozenset({"conversations.history", "conversations.replies"})
+
+MANIFEST = Path(__file__).resolve().parent.parent / "manifest.json"
+
+# The bot scope each method needs. A method reading or listing a conversation needs the scope of
+# that conversation's type (by its id's first letter here: D a DM, C public, G private).
+_SCOPE_OF_METHOD: dict[str, str | None] = {
+    "api.test": None,
+    "auth.test": None,
+    "chat.postMessage": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "chat.update": "chat:write",
+    "chat.delete": "chat:write",
+    "chat.getPermalink": None,
+    "conversations.open": "im:write",
+    "users.info": "users:read",
+    "views.open": None,
+    "views.push": None,
+    "views.update": None,
+    "views.publish": None,
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+}
+_SCOPE_BY_CONVERSATION: dict[str, dict[str, str]] = {
+    "conversations.history": {"D": "im:history", "C": "channels:history", "G": "groups:history"},
+    "conversations.replies": {"D": "im:history", "C": "channels:history", "G": "groups:history"},
+    "conversations.members": {"D": "im:read", "C": "channels:read", "G": "groups:read"},
+}
+
+
+def manifest_scopes(path: Path = MANIFEST) -> frozenset[str]:
+    """The bot scopes an install of the app's manifest grants."""
+    return frozenset(json.loads(path.read_text())["oauth_config"]["scopes"]["bot"])
+
 
 MAX_MESSAGE_TEXT = 40_000
 MAX_MESSAGE_BLOCK_TEXT = 12_000
@@ -886,6 +925,8 @@ class FakeSlack:
         per_channel_per_second: float | None = None,
         workspace_per_second: float | None = None,
         workspace_burst: int = WORKSPACE_BURST,
+        scopes: Iterable[str] | None = None,
+        tier3_per_minute: float = TIER3_PER_MINUTE,
     ) -> None:
         if per_channel_per_second is not None and per_channel_per_second <= 0:
             raise ValueError("per_channel_per_second must be positive")
@@ -900,6 +941,10 @@ class FakeSlack:
         # chat.postMessage across every channel, as Slack limits a workspace's messages too.
         self.workspace_per_second = workspace_per_second
         self.workspace_burst = workspace_burst
+        # What the installed app may do: the manifest's bot scopes unless a test says otherwise.
+        self._default_scopes = frozenset(scopes) if scopes is not None else manifest_scopes()
+        self.scopes = self._default_scopes
+        self.tier3_per_minute = tier3_per_minute
         self._clock = clock
 
         self._lock = threading.Lock()
@@ -917,6 +962,7 @@ class FakeSlack:
         self._triggers: dict[str, _Trigger] = {}
         self._buckets: dict[str, _Bucket] = {}
         self._workspace_bucket: _Bucket | None = None
+        self._tier3_buckets: dict[str, _Bucket] = {}
         self._pending_uploads: dict[str, Json] = {}
         self._home_views: dict[str, str] = {}
         # Channel id -> its members, for channels a test set up; posting in one of them needs
@@ -1019,7 +1065,8 @@ class FakeSlack:
             return matching
 
     def reset(self) -> None:
-        """Forgets calls, messages, views, files, triggers and injected failures; users stay."""
+        """Forgets calls, messages, views, files, triggers, injected failures, spent rate limits and
+        changed scopes; users stay."""
         with self._lock:
             self.calls.clear()
             self.messages.clear()
@@ -1029,6 +1076,8 @@ class FakeSlack:
             self._triggers.clear()
             self._buckets.clear()
             self._workspace_bucket = None
+            self._tier3_buckets.clear()
+            self.scopes = self._default_scopes
             self._pending_uploads.clear()
             self._home_views.clear()
             self._members.clear()
@@ -1141,6 +1190,10 @@ class FakeSlack:
             auth_error = self._auth_error(authorization, token_arg)
             if auth_error:
                 return 200, {"ok": False, "error": auth_error}, {}
+        needed = self._scope_needed(method, args)
+        if needed is not None and needed not in self.scopes:
+            refusal = {"ok": False, "error": "missing_scope", "needed": needed}
+            return 200, {**refusal, "provided": ",".join(sorted(self.scopes))}, {}
         injected = self._take_injected(method, args)
         if injected is not None:
             if injected.retry_after is not None:
@@ -1149,6 +1202,10 @@ class FakeSlack:
         handler = self._methods.get(method)
         if handler is None:
             return 200, {"ok": False, "error": "unknown_method"}, {}
+        if method in TIER3_METHODS:
+            retry_after = self._take_tier3_token(method)
+            if retry_after is not None:
+                return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
         if method == "chat.postMessage":
             retry_after = self._take_post_tokens(args)
             if retry_after is not None:
@@ -1157,6 +1214,27 @@ class FakeSlack:
             return 200, {"ok": True, **handler(args)}, {}
         except _ApiError as exc:
             return 200, exc.payload(), {}
+
+    def _scope_needed(self, method: str, args: Json) -> str | None:
+        """The scope `method` needs, for the conversation it names when that matters."""
+        by_type = _SCOPE_BY_CONVERSATION.get(method)
+        if by_type is None:
+            return _SCOPE_OF_METHOD.get(method)
+        channel = str(args.get("channel") or "")
+        return by_type.get(self._dm_channel_for(channel)[:1]) if channel else None
+
+    def _take_tier3_token(self, method: str) -> int | None:
+        """A Tier 3 method's bucket: a call takes a token, or gets the seconds until one is back."""
+        now = self._clock()
+        rate = self.tier3_per_minute / 60
+        burst = max(1.0, self.tier3_per_minute)
+        bucket = self._tier3_buckets.setdefault(method, _Bucket(tokens=burst, updated=now))
+        bucket.tokens = min(burst, bucket.tokens + (now - bucket.updated) * rate)
+        bucket.updated = now
+        if bucket.tokens < 1:
+            return max(1, math.ceil((1 - bucket.tokens) / rate))
+        bucket.tokens -= 1
+        return None
 
     def _auth_error(self, authorization: str | None, token_arg: Any) -> str | None:
         if authorization:

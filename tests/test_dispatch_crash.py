@@ -71,9 +71,9 @@ def posted(slack) -> int:
 
 
 def sent_but_unrecorded(bot, slack) -> int:
-    """Check-ins Slack took whose rows are still claimed: the process died in between."""
+    """Check-ins Slack took whose rows are still being sent: the process died in between."""
     sent = sent_delivery_ids(slack)
-    return sum(status == DeliveryStatus.CLAIMED for status in statuses(bot, sent).values())
+    return sum(status == DeliveryStatus.SENDING for status in statuses(bot, sent).values())
 
 
 def test_killed_at_random_points_and_restarted_no_check_in_is_lost_or_sent_twice(

@@ -367,7 +367,9 @@ def test_replies_written_while_the_bot_was_down_are_read_from_the_thread_once(bo
     ]
     assert len(_contributions(bot)) == 1
 
+    slack.rate_limit_next("conversations.replies", retry_after=1)  # Tier 3, spent before the restart
     assert bot.keeper.catch_up() == 2
+    assert [c.status for c in slack.calls_to("conversations.replies")] == [429, 200]
     assert bot.keeper.catch_up() == 0
     # Slack retries the event for one of them after all: still stored once.
     event = next(m for m in slack.messages[CHANNEL] if m["ts"] == missed[0])

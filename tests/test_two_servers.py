@@ -287,7 +287,7 @@ def still_owed(session: Session, now: datetime) -> int:
     """What the dispatchers owe at `now`: due check-ins not settled, windows closed but not
     marked, answers the coach has not been told of, reminders due but not sent."""
     due = select(Delivery).where(
-        (Delivery.status == DeliveryStatus.CLAIMED)
+        col(Delivery.status).in_([DeliveryStatus.CLAIMED, DeliveryStatus.SENDING])
         | ((Delivery.status == DeliveryStatus.PENDING) & (Delivery.due_at <= now))
         | ((Delivery.status == DeliveryStatus.SENT) & (Delivery.answer_by <= now))
         | col(Delivery.coach_owed_at).is_not(None)

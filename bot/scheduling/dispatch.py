@@ -1,9 +1,10 @@
 """Sending what the outbox says is due, exactly once.
 
-A dispatcher claims due rows (no other process can take them), sends each through the gateway
-with the row's id in the message metadata, then records the message. A process that dies after
-sending and before recording leaves a claimed row behind; whoever finds it stale looks for the
-id in the recipient's DM history first and only sends again if it is not there.
+A dispatcher claims due rows (no other process can take them), marks each as being sent just
+before it sends it through the gateway with the row's id in the message metadata, then records
+the message. A process that dies leaves its claims behind: those it never began go back to
+pending as they are; the one it was sending is looked up in the recipient's DM history first
+(Slack allows about 50 such reads a minute) and only sent again if it is not there.
 
 Sends keep Slack's workspace-wide pace together with every other process on the database: a
 dispatcher claims a couple of seconds' worth of rows, takes as many send slots from the shared
@@ -209,6 +210,9 @@ class Dispatcher:
         """Send one claimed check-in; False when Slack said to wait (it stays claimed)."""
         checkin = self._checkins.context(delivery.id)
         metadata = {"event_type": EVENT_TYPE, "event_payload": {"delivery_id": delivery.id}}
+        with self._session() as session:
+            if not outbox.mark_sending(session, delivery=delivery):
+                return True  # another dispatcher took it over: it is theirs to send
         try:
             posted = self._gateway.post(
                 channel=delivery.recipient, messages=[checkin_message(checkin)], metadata=metadata
@@ -355,7 +359,8 @@ class Dispatcher:
         now = self._clock()
         cutoff = now - self._claim_timeout
         with self._session() as session:
-            stale = outbox.stale_claims(session, claimed_before=cutoff, limit=BATCH)
+            outbox.release_stale(session, claimed_before=cutoff)
+            stale = outbox.stale_sends(session, claimed_before=cutoff, limit=BATCH)
         for delivery in stale:
             with self._session() as session:
                 if not outbox.retake_claim(session, delivery_id=delivery.id, claimed_before=cutoff, now=now):
@@ -367,7 +372,7 @@ class Dispatcher:
                     channel=channel, event_type=EVENT_TYPE, key="delivery_id", value=delivery.id, oldest=since
                 )
             except DeliveryFailed as failure:
-                self._failed(delivery, failure, report)
+                self._unverified(delivery, failure, report)
                 continue
             with self._session() as session:
                 if ts is None:  # it never went out: send it on this pass
@@ -382,3 +387,20 @@ class Dispatcher:
                         message_ts=ts,
                     )
                     report.recovered += 1
+
+    def _unverified(self, delivery: Delivery, failure: DeliveryFailed, report: DispatchReport) -> None:
+        """The DM's history could not be read, so nobody knows whether the check-in went out:
+        it is never sent again unchecked. A passing fault (a 429, a 5xx) keeps the claim, which
+        goes stale again and is looked up on a later pass; a permanent one (the app lacks
+        `im:history`) ends the row, and the operator has had the gateway's line about it."""
+        if failure.transient:
+            report.retried += 1
+            return
+        with self._session() as session:
+            outbox.settle(
+                session, delivery_id=delivery.id, status=DeliveryStatus.FAILED, reason=failure.error
+            )
+        report.failed += 1
+        log.warning(
+            "check-in %s: not known whether it was sent (%s); not sent again", delivery.id, failure.error
+        )

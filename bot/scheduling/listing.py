@@ -28,7 +28,9 @@ def upcoming(engine: Engine, *, days: int, now: datetime | None = None) -> list[
             select(Delivery, CheckinSchedule.tz)
             .join(CheckinSchedule, col(CheckinSchedule.id) == Delivery.schedule_id)
             .where(
-                col(Delivery.status).in_([DeliveryStatus.PENDING, DeliveryStatus.CLAIMED]),
+                col(Delivery.status).in_(
+                    [DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.SENDING]
+                ),
                 Delivery.due_at < now + timedelta(days=days),
             )
             .order_by(Delivery.due_at)

@@ -13,6 +13,8 @@ threads and history for apps like this one.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.blocks.messages import notice_message
@@ -39,6 +41,9 @@ log = logging.getLogger(__name__)
 REPLY_SUBTYPES = {None, "thread_broadcast", "file_share"}
 # How far before the moment a post was due to look for it in a channel's history.
 LOOK_BACK = timedelta(minutes=1)
+# A thread read at start that Slack says to wait with (Tier 3: about 50 reads a minute, so a
+# restart with many open rounds meets it) is tried again after the wait, this many times.
+CATCH_UP_TRIES = 5
 
 
 def _metadata(key: str, value: str) -> dict:
@@ -47,11 +52,18 @@ def _metadata(key: str, value: str) -> dict:
 
 class RoundKeeper:
     def __init__(
-        self, *, rounds: RoundService, schedules: RoundScheduleService, gateway: SlackGateway
+        self,
+        *,
+        rounds: RoundService,
+        schedules: RoundScheduleService,
+        gateway: SlackGateway,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._rounds = rounds
         self._schedules = schedules
         self._gateway = gateway
+        # Only the catch-up at start waits (in the scheduler's thread, never a listener's).
+        self._sleep = sleep
 
     def run_once(self) -> None:
         """Scheduler job: everything rounds are owed, in the order it falls due."""
@@ -239,12 +251,8 @@ class RoundKeeper:
         bot = self._gateway.bot_user_id()
         added = 0
         for view in self._rounds.open_views():
-            try:
-                replies = self._gateway.thread_replies(
-                    channel=view.round.channel_id, thread_ts=view.round.thread_ts or ""
-                )
-            except DeliveryFailed as failure:
-                log.warning("round %s: thread not read (%s)", view.round.id, failure.error)
+            replies = self._read_thread(view)
+            if replies is None:
                 continue
             people = [
                 (m["user"], m["ts"], m.get("text") or "")
@@ -255,6 +263,20 @@ class RoundKeeper:
             ]
             added += self._rounds.catch_up(view, people)
         return added
+
+    def _read_thread(self, view: RoundView) -> list[dict] | None:
+        """A round's replies, waiting out Slack's limit on reading threads; None if unreadable."""
+        for tries_left in range(CATCH_UP_TRIES - 1, -1, -1):
+            try:
+                return self._gateway.thread_replies(
+                    channel=view.round.channel_id, thread_ts=view.round.thread_ts or ""
+                )
+            except DeliveryFailed as failure:
+                if not (failure.retry_after and tries_left):
+                    log.warning("round %s: thread not read (%s)", view.round.id, failure.error)
+                    return None
+                self._sleep(failure.retry_after)
+        return None
 
 
 def _since(moment: datetime) -> float:

@@ -207,7 +207,12 @@ class CheckinSchedule(SQLModel, table=True):
 
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
+    # Taken by a dispatcher, with a batch, and not yet being sent: one that dies leaves these
+    # to go back to pending, nothing to look up.
     CLAIMED = "claimed"
+    # Its post is on its way (or was, when the dispatcher died): only these are looked up in the
+    # DM's history before sending again.
+    SENDING = "sending"
     SENT = "sent"
     ANSWERED = "answered"
     MISSED = "missed"

@@ -105,23 +105,50 @@ def release(session: Session, *, delivery_ids: Sequence[str]) -> None:
     session.commit()
 
 
-def stale_claims(session: Session, *, claimed_before: datetime, limit: int) -> Sequence[Delivery]:
-    """Rows claimed by a dispatcher that never settled them (it crashed, or was killed)."""
+def mark_sending(session: Session, *, delivery: Delivery) -> bool:
+    """Say this claimed row's post is on its way; False when the claim is no longer this
+    caller's (it went stale and another dispatcher took the row over): then it is not sent."""
+    result = session.exec(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery.id,
+            col(Delivery.status).in_([DeliveryStatus.CLAIMED, DeliveryStatus.SENDING]),
+            Delivery.claimed_at == delivery.claimed_at,
+        )
+        .values(status=DeliveryStatus.SENDING)
+    )
+    session.commit()
+    return result.rowcount == 1
+
+
+def release_stale(session: Session, *, claimed_before: datetime) -> int:
+    """Rows a dead dispatcher claimed but never began to send: pending again, nothing to check."""
+    result = session.exec(
+        update(Delivery)
+        .where(Delivery.status == DeliveryStatus.CLAIMED, col(Delivery.claimed_at) < claimed_before)
+        .values(status=DeliveryStatus.PENDING, claimed_at=None, attempts=Delivery.attempts - 1)
+    )
+    session.commit()
+    return result.rowcount
+
+
+def stale_sends(session: Session, *, claimed_before: datetime, limit: int) -> Sequence[Delivery]:
+    """Rows whose post a dispatcher began and never recorded (it crashed, or was killed)."""
     query = (
         select(Delivery)
-        .where(Delivery.status == DeliveryStatus.CLAIMED, col(Delivery.claimed_at) < claimed_before)
+        .where(Delivery.status == DeliveryStatus.SENDING, col(Delivery.claimed_at) < claimed_before)
         .limit(limit)
     )
     return session.exec(query).all()
 
 
 def retake_claim(session: Session, *, delivery_id: str, claimed_before: datetime, now: datetime) -> bool:
-    """Take over a stale claim; False when another recoverer (or the late owner) got there first."""
+    """Take over a stale send; False when another recoverer (or the late owner) got there first."""
     result = session.exec(
         update(Delivery)
         .where(
             Delivery.id == delivery_id,
-            Delivery.status == DeliveryStatus.CLAIMED,
+            Delivery.status == DeliveryStatus.SENDING,
             col(Delivery.claimed_at) < claimed_before,
         )
         .values(claimed_at=now)
