@@ -5,7 +5,6 @@ from __future__ import annotations
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
@@ -16,10 +15,11 @@ from bot.handlers import register_all
 from bot.handlers.deps import Deps
 from bot.logs import slack_library_logger
 from bot.protocols.catalog import Catalog
+from bot.scheduling import kinds
 from bot.scheduling.dispatch import CLAIM_TIMEOUT, PACE_PER_SECOND, Dispatcher
 from bot.scheduling.rounds import RoundKeeper
 from bot.scheduling.scheduler import IntervalJob, build_scheduler
-from bot.scheduling.summaries import retry_unsent_summaries
+from bot.scheduling.sender import Sender
 from bot.services.checkins import CheckinService
 from bot.services.clients import ClientService
 from bot.services.round_schedules import RoundScheduleService
@@ -32,7 +32,6 @@ from bot.storage.models import utcnow
 # Listener threads do the work after ack (open a modal, write answers, send a DM). Slack waits
 # 3 s for an ack; bolt's default of 5 threads queues acks behind slow work under load.
 LISTENER_THREADS = 64
-SUMMARY_RETRY_SECONDS = 60
 MATERIALIZE_SECONDS = 300
 DISPATCH_SECONDS = 5
 ROUNDS_SECONDS = 15
@@ -46,6 +45,7 @@ class Bot:
     clients: ClientService
     checkins: CheckinService
     dispatcher: Dispatcher
+    sender: Sender
     rounds: RoundService
     keeper: RoundKeeper
     gateway: SlackGateway
@@ -93,6 +93,14 @@ def build_bot(
         claim_timeout=claim_timeout,
         pace_per_second=pace_per_second,
     )
+    sender = Sender(
+        engine=engine,
+        gateway=gateway,
+        kinds=kinds.kinds(runs),
+        clock=clock,
+        claim_timeout=claim_timeout,
+        pace_per_second=pace_per_second,
+    )
     rounds = RoundService(engine=engine, runs=runs, clock=clock)
     round_schedules = RoundScheduleService(engine=engine, clock=clock)
     keeper = RoundKeeper(rounds=rounds, schedules=round_schedules, gateway=gateway)
@@ -106,13 +114,12 @@ def build_bot(
             rounds=rounds,
             round_schedules=round_schedules,
             keeper=keeper,
+            sender=sender,
         ),
     )
     scheduler = build_scheduler(
         [
-            IntervalJob(
-                "retry-summaries", partial(retry_unsent_summaries, runs, gateway), SUMMARY_RETRY_SECONDS
-            ),
+            IntervalJob("send-owed", sender.run_once, dispatch_seconds),
             IntervalJob("materialize-checkins", checkins.materialize, materialize_seconds),
             IntervalJob("dispatch-checkins", dispatcher.run_once, dispatch_seconds),
             IntervalJob("keep-rounds", keeper.run_once, ROUNDS_SECONDS),
@@ -126,6 +133,7 @@ def build_bot(
         clients=clients,
         checkins=checkins,
         dispatcher=dispatcher,
+        sender=sender,
         rounds=rounds,
         keeper=keeper,
         gateway=gateway,

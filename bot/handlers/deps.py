@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.blocks.protocol_views import MalformedPayload
 from bot.scheduling.rounds import RoundKeeper
+from bot.scheduling.sender import Sender
 from bot.services.checkins import CheckinService
 from bot.services.clients import ClientService
 from bot.services.round_schedules import RoundScheduleService
@@ -23,6 +24,7 @@ class Deps:
     rounds: RoundService
     round_schedules: RoundScheduleService
     keeper: RoundKeeper
+    sender: Sender
 
 
 def coach_from_body(body: dict) -> Coach:

@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
-from typing import Protocol, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -34,7 +32,8 @@ from bot.blocks.checkins import (
     undeliverable_message,
 )
 from bot.blocks.messages import Message
-from bot.scheduling.pace import SharedPace, wait_until
+from bot.scheduling.pace import SharedPace
+from bot.scheduling.turns import Turns
 from bot.services.checkins import CheckinService
 from bot.services.runs import Clock, Coach, RunService
 from bot.slack_gateway import DeliveryFailed, SlackGateway
@@ -55,13 +54,6 @@ BATCH = 200
 # A paced dispatcher claims this many seconds' worth of sends at a time: its claims wait little
 # for their turn, and a hold set by another process reaches it soon.
 PACED_BATCH_SECONDS = 2.0
-
-
-class _ToTeam(Protocol):
-    team_id: str
-
-
-Item = TypeVar("Item", bound=_ToTeam)
 
 
 @dataclass
@@ -109,10 +101,11 @@ class Dispatcher:
         self._gateway = gateway
         self._clock = clock
         self._claim_timeout = claim_timeout
-        self._pace = SharedPace(engine=engine, per_second=pace_per_second) if pace_per_second else None
+        pace = SharedPace(engine=engine, per_second=pace_per_second) if pace_per_second else None
         self._batch = (
             max(1, min(BATCH, round(pace_per_second * PACED_BATCH_SECONDS))) if pace_per_second else BATCH
         )
+        self._turns = Turns(pace, self._batch)
 
     def _session(self) -> Session:
         return Session(self._engine, expire_on_commit=False)
@@ -147,64 +140,11 @@ class Dispatcher:
                 return True
             # Claims are settled well before another dispatcher may take them for stale.
             deadline = time.monotonic() + self._claim_timeout.total_seconds() / 2
-            late = self._in_turn(claimed, send=partial(self._send, report=report), deadline=deadline)
+            late = self._turns.send(claimed, send=partial(self._send, report=report), deadline=deadline)
             if late:
                 with self._session() as session:
                     outbox.release(session, delivery_ids=[delivery.id for delivery in late])
                 return False
-
-    def _in_turn(
-        self, items: list[Item], *, send: Callable[[Item], bool], deadline: float | None = None
-    ) -> list[Item]:
-        """Send each item at a slot of its team's shared pace (all at once when unpaced), taking
-        the slots a batch at a time. `send` returns False when Slack answered 429 and the team is
-        held: that item, and the team's others whose slots fell inside the hold, go again after
-        it. Returns the items left without a slot before `deadline` (`time.monotonic()`), unsent."""
-        queue, late = list(items), []
-        while queue:
-            batch, queue = queue[: self._batch], queue[self._batch :]
-            turns, unslotted = self._turns(batch, deadline=deadline)
-            late += unslotted
-            held: set[str] = set()
-            again: list[Item] = []
-            for moment, item in turns:
-                if item.team_id in held:
-                    again.append(item)
-                    continue
-                wait_until(moment)
-                if not send(item):
-                    held.add(item.team_id)
-                    again.append(item)
-            queue = again + queue
-        return late
-
-    def _turns(
-        self, items: list[Item], *, deadline: float | None
-    ) -> tuple[list[tuple[float, Item]], list[Item]]:
-        """When to send each item, in order, and the items that got no slot before `deadline`:
-        one reservation per team (Slack paces each workspace on its own)."""
-        if self._pace is None:
-            return [(0.0, item) for item in items], []
-        by_team: dict[str, list[Item]] = {}
-        for item in items:
-            by_team.setdefault(item.team_id, []).append(item)
-        turns: list[tuple[float, Item]] = []
-        late: list[Item] = []
-        for team_id, group in by_team.items():
-            slots = self._pace.slots(team_id=team_id, count=len(group), deadline=deadline)
-            if slots is None:
-                late += group
-            else:
-                turns += zip(slots, group, strict=True)
-        turns.sort(key=lambda turn: turn[0])
-        return turns, late
-
-    def _held(self, team_id: str, failure: DeliveryFailed) -> bool:
-        """A 429 while paced: every process holds its sends to the team for the Retry-After."""
-        if self._pace is None or not failure.retry_after:
-            return False
-        self._pace.hold(team_id=team_id, seconds=failure.retry_after)
-        return True
 
     def _send(self, delivery: Delivery, report: DispatchReport) -> bool:
         """Send one claimed check-in; False when Slack said to wait (it stays claimed)."""
@@ -218,7 +158,7 @@ class Dispatcher:
                 channel=delivery.recipient, messages=[checkin_message(checkin)], metadata=metadata
             )
         except DeliveryFailed as failure:
-            if self._held(delivery.team_id, failure):
+            if self._turns.held(delivery.team_id, failure.retry_after):
                 report.retried += 1
                 return False
             self._failed(delivery, failure, report)
@@ -317,7 +257,7 @@ class Dispatcher:
                     channel=notice.channel, messages=[notice.message], thread_ts=notice.thread_ts
                 )
             except DeliveryFailed as failure:
-                if self._held(notice.team_id, failure):
+                if self._turns.held(notice.team_id, failure.retry_after):
                     return False
                 log.warning(
                     "%s about check-in %s not sent: %s", notice.kind, notice.delivery_id, failure.error
@@ -326,7 +266,7 @@ class Dispatcher:
             took += 1
             return True
 
-        self._in_turn(notices, send=post)
+        self._turns.send(notices, send=post)
         return took
 
     def _failed(self, delivery: Delivery, failure: DeliveryFailed, report: DispatchReport) -> None:

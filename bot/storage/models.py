@@ -97,10 +97,6 @@ class ProtocolRun(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     completed_at: datetime | None = None
-    # The summary DM is sent once: a sender claims the run by setting `summary_claimed_at`
-    # (see bot.storage.runs.claim_summary) and records `summary_sent_at` when Slack took it.
-    summary_claimed_at: datetime | None = None
-    summary_sent_at: datetime | None = None
 
 
 class Answer(SQLModel, table=True):
@@ -447,3 +443,45 @@ class DispatchPace(SQLModel, table=True):
     # (timestamps would need date arithmetic that SQLite does not have). A 429's Retry-After
     # moves it too.
     next_slot: float
+
+
+class OwedStatus(StrEnum):
+    PENDING = "pending"
+    # Taken by a sender, not begun: a sender that dies leaves it to go back as it is.
+    CLAIMED = "claimed"
+    # Its post is on its way (or was, when the sender died): looked up before it is sent again.
+    SENDING = "sending"
+    SENT = "sent"
+    # For good: Slack refused it in a way no retry cures, or the retries ran out.
+    FAILED = "failed"
+    # Nothing to send any more (what it was about is gone).
+    DROPPED = "dropped"
+
+
+class OwedMessage(SQLModel, table=True):
+    """A message the bot owes someone: the outbox. Its `key` says what it is about, so owing it
+    twice (a Slack retry, a second process) finds the same row; the kind (bot.scheduling.kinds)
+    renders it from `ref` when it is sent and says what follows a send or a failure."""
+
+    __tablename__ = "owed_message"
+    __table_args__ = (Index("ix_owed_message_due", "status", "due_at"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    key: str = Field(unique=True, max_length=160)
+    kind: str = Field(max_length=32)
+    team_id: str = Field(max_length=32)
+    # A user id (their DM with the bot) or a channel id; `thread_ts` for a reply in a thread.
+    channel: str = Field(max_length=32)
+    thread_ts: str | None = Field(default=None, max_length=32)
+    # The id of what the message is about (a run, a round); the kind knows which.
+    ref: str = Field(max_length=64)
+    due_at: datetime
+    status: OwedStatus = Field(default=OwedStatus.PENDING, sa_type=enum_column(OwedStatus, length=16))
+    attempts: int = 0
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None
+    # Where Slack put it (a DM's own channel id) and the first message's ts.
+    posted_channel: str | None = Field(default=None, max_length=32)
+    ts: str | None = Field(default=None, max_length=32)
+    reason: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -96,10 +96,14 @@ def _claim(session: Session, *, picked: SelectOfScalar[str], claim: Update) -> l
 
 def release(session: Session, *, delivery_ids: Sequence[str]) -> None:
     """Give claimed rows back unsent (Slack's pace had no slot for them before their claims would
-    go stale): pending again, due as before, and the claim not counted as an attempt."""
+    go stale, or Slack answered one 429, which posts nothing): pending again, due as before, and
+    the claim not counted as an attempt."""
     session.exec(
         update(Delivery)
-        .where(col(Delivery.id).in_(delivery_ids), Delivery.status == DeliveryStatus.CLAIMED)
+        .where(
+            col(Delivery.id).in_(delivery_ids),
+            col(Delivery.status).in_([DeliveryStatus.CLAIMED, DeliveryStatus.SENDING]),
+        )
         .values(status=DeliveryStatus.PENDING, claimed_at=None, attempts=Delivery.attempts - 1)
     )
     session.commit()

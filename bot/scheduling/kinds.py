@@ -1,0 +1,90 @@
+"""Every kind of message the outbox sends, in one place: how to render a row, what to record once
+Slack took it, and what follows when it failed for good.
+
+A row names its kind and the id of what it is about (`ref`); the kind renders the message from
+the database at the moment it is sent, so what goes out is what is true then. To add a kind:
+write its three functions, register it in `kinds()`, and owe rows of it with an `Owe`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.blocks.messages import Message, notice_message, summary_messages
+from bot.services.runs import Coach, RunNotFound, RunService
+from bot.slack_gateway import INSTALL_ERRORS, Posted
+from bot.storage.models import OwedMessage
+from bot.storage.owed import Owe
+
+log = logging.getLogger(__name__)
+
+SUMMARY = "summary"
+SUMMARY_UNDELIVERED = "summary_undelivered"
+
+# Failures about the recipient or the install: telling the person by DM would fail the same way.
+UNREACHABLE = INSTALL_ERRORS | {
+    "channel_not_found",
+    "user_not_found",
+    "user_disabled",
+    "is_archived",
+    "not_in_channel",
+}
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    # The messages to post for a row, or None when nothing is owed any more (it was deleted).
+    render: Callable[[OwedMessage], list[Message] | None]
+    # What to record once Slack took it.
+    sent: Callable[[OwedMessage, Posted], None]
+    # What is owed because it failed for good (Slack's error): whoever needs to know is told.
+    failed: Callable[[OwedMessage, str], list[Owe]]
+
+
+def _nothing_to_record(row: OwedMessage, posted: Posted) -> None:
+    """Most kinds keep what was sent in the outbox row itself."""
+
+
+def _nobody_to_tell(row: OwedMessage, error: str) -> list[Owe]:
+    return []
+
+
+def summary_owed(coach: Coach, run_id: str) -> Owe:
+    """A completed run's summary, owed to its coach's DM."""
+    return Owe(f"{SUMMARY}:{run_id}", SUMMARY, coach.team_id, coach.user_id, run_id)
+
+
+def kinds(runs: RunService) -> dict[str, Kind]:
+    """The registry the sender works from."""
+
+    def render_summary(row: OwedMessage) -> list[Message] | None:
+        try:
+            return summary_messages(runs.completed(Coach(row.team_id, row.channel), row.ref))
+        except RunNotFound:
+            return None  # deleted before it went out
+
+    def summary_failed(row: OwedMessage, error: str) -> list[Owe]:
+        """The coach hears that their summary could not be sent, unless Slack cannot reach them
+        either (then the gateway's or the sender's log line is all there is)."""
+        if error in UNREACHABLE:
+            return []
+        key = f"{SUMMARY_UNDELIVERED}:{row.ref}"
+        # The notice's ref: the run, and what Slack said (short codes; a ref holds 64 characters).
+        return [Owe(key, SUMMARY_UNDELIVERED, row.team_id, row.channel, f"{row.ref}:{error[:31]}")]
+
+    def render_undelivered(row: OwedMessage) -> list[Message] | None:
+        run_id, _, error = row.ref.partition(":")
+        try:
+            completed = runs.completed(Coach(row.team_id, row.channel), run_id)
+        except RunNotFound:
+            return None
+        return [notice_message(SUMMARY_UNDELIVERED, protocol=completed.protocol, error=error)]
+
+    registered = [
+        Kind(SUMMARY, render_summary, _nothing_to_record, summary_failed),
+        Kind(SUMMARY_UNDELIVERED, render_undelivered, _nothing_to_record, _nobody_to_tell),
+    ]
+    return {kind.name: kind for kind in registered}

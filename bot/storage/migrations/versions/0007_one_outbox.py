@@ -1,0 +1,106 @@
+"""one outbox for what the bot sends: owed_message
+
+Revision ID: 0007
+Revises: 0006
+
+The summary DM of a run moves into the outbox: a summary owed at upgrade time (a completed run
+whose summary was never recorded as sent) becomes a pending row, except a leader's own check-in
+run and a round's framing, whose summaries were never the bot's to send. A check-in claimed by a
+process of the earlier version may have been sent: it is marked as being sent, so it is looked up
+in the leader's DM history before it goes out again.
+"""
+
+import uuid
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+STATUSES = ("pending", "claimed", "sending", "sent", "failed", "dropped")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "owed_message",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=160), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("team_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("thread_ts", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("ref", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("due_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column(
+            "status", sa.Enum(*STATUSES, name="owedstatus", native_enum=False, length=16), nullable=False
+        ),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("claimed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("sent_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("posted_channel", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("ts", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_owed_message")),
+        sa.UniqueConstraint("key", name=op.f("uq_owed_message_key")),
+    )
+    op.create_index("ix_owed_message_due", "owed_message", ["status", "due_at"], unique=False)
+
+    connection = op.get_bind()
+    owed = connection.execute(
+        sa.text(
+            "SELECT id, team_id, user_id FROM protocol_run WHERE status = 'completed' "
+            "AND summary_sent_at IS NULL "
+            "AND id NOT IN (SELECT run_id FROM delivery WHERE run_id IS NOT NULL) "
+            "AND id NOT IN (SELECT framing_run_id FROM feedback_round)"
+        )
+    ).all()
+    now = datetime.now(UTC)
+    if owed:
+        table = sa.table(
+            "owed_message",
+            *(sa.column(name) for name in ("id", "key", "kind", "team_id", "channel", "ref", "due_at")),
+            *(sa.column(name) for name in ("status", "attempts", "created_at")),
+        )
+        rows = [
+            {
+                "id": uuid.uuid4().hex,
+                "key": f"summary:{run_id}",
+                "kind": "summary",
+                "team_id": team_id,
+                "channel": user_id,
+                "ref": run_id,
+                "due_at": now,
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+            }
+            for run_id, team_id, user_id in owed
+        ]
+        op.bulk_insert(table, rows)
+    connection.execute(sa.text("UPDATE delivery SET status = 'sending' WHERE status = 'claimed'"))
+    with op.batch_alter_table("protocol_run", schema=None) as batch_op:
+        batch_op.drop_column("summary_claimed_at")
+        batch_op.drop_column("summary_sent_at")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("protocol_run", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("summary_sent_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(
+            sa.Column("summary_claimed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
+        )
+    # What the outbox no longer owes counts as sent for the earlier version's retry job.
+    op.execute(
+        "UPDATE protocol_run SET summary_sent_at = completed_at WHERE status = 'completed' "
+        "AND id NOT IN (SELECT ref FROM owed_message WHERE kind = 'summary' "
+        "AND status IN ('pending', 'claimed', 'sending'))"
+    )
+    op.execute("UPDATE delivery SET status = 'claimed' WHERE status = 'sending'")
+    op.drop_index("ix_owed_message_due", table_name="owed_message")
+    op.drop_table("owed_message")
