@@ -142,13 +142,14 @@ def schedule() -> None:
 @schedule.command("list")
 @click.option("--days", default=7, show_default=True, help="How far ahead to look.")
 def schedule_list(days: int) -> None:
-    """Upcoming check-ins, in UTC and in each recipient's own time."""
+    """Every check-in due in the next DAYS, in UTC and in each recipient's own time."""
     from bot.scheduling.listing import upcoming
+    from bot.storage.models import utcnow
 
     settings = Settings()
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    rows = upcoming(engine, days=days)
+    rows = upcoming(engine, days=days, now=utcnow())
     if not rows:
         click.echo("nothing scheduled")
     for row in rows:
@@ -189,6 +190,20 @@ def schedule_dispatch(stale_after: int, pace: float) -> None:
     click.echo(
         f"sent {report.sent}, recovered {report.recovered}, retried {report.retried}, failed {report.failed}"
     )
+
+
+@main.command("outbox")
+def outbox_list() -> None:
+    """What the bot owes and has not sent yet, by kind, oldest first."""
+    from bot.scheduling.listing import owed_by_kind
+
+    engine = make_engine(Settings().database_url)
+    upgrade(engine)
+    rows = owed_by_kind(engine)
+    if not rows:
+        click.echo("nothing owed")
+    for row in rows:
+        click.echo(f"{row.kind:<24} {row.count:>7}  oldest due {row.oldest_due:%Y-%m-%d %H:%M} UTC")
 
 
 @main.command("try")
