@@ -96,7 +96,7 @@ def build_bot(
     sender = Sender(
         engine=engine,
         gateway=gateway,
-        kinds=kinds.kinds(runs),
+        kinds=kinds.kinds(runs, checkins),
         clock=clock,
         claim_timeout=claim_timeout,
         pace_per_second=pace_per_second,

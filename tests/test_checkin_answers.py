@@ -208,7 +208,32 @@ def test_snooze_skip_and_pause(slack_http, slack, bot, clock):
     choose("pause")
     with Session(bot.engine) as session:
         assert session.exec(select(CheckinSchedule)).one().paused
+    assert bot.sender.run_once().sent == 1
     assert "paused their check-ins" in json.dumps(to_coach(slack)[-1].args["blocks"])
+
+
+def test_a_pause_notice_slack_says_to_wait_with_reaches_the_coach_after_the_wait(
+    slack_http, slack, bot, clock
+):
+    delivery_id, message = delivered(bot, slack, clock)
+    choice = pair(delivery_id, "pause")
+    click = sr.block_action(
+        ActionId.CHECKIN_LATER,
+        "",
+        trigger_id=slack.issue_trigger_id(),
+        user=LEADER,
+        message=message,
+        selected=choice,
+        action_type="overflow",
+    )
+    slack.rate_limit_next("chat.postMessage", retry_after=20, channel=COACH.user_id)
+    slack_http.send(click)
+    assert bot.sender.run_once().retried == 1 and to_coach(slack)[-1].status == 429
+    clock.advance(timedelta(seconds=21))
+    assert bot.sender.run_once().sent == 1
+    slack_http.send(click)  # Slack retries the click: the coach is told once
+    bot.sender.run_once()
+    assert [c.status for c in to_coach(slack)] == [429, 200]
 
 
 def test_nobody_else_can_answer_a_leaders_check_in(slack_http, slack, bot, clock):

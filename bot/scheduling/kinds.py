@@ -12,7 +12,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.blocks.checkins import notice_in_place
 from bot.blocks.messages import Message, notice_message, summary_messages
+from bot.services.checkins import CheckinContext, CheckinService
 from bot.services.runs import Coach, RunNotFound, RunService
 from bot.slack_gateway import INSTALL_ERRORS, Posted
 from bot.storage.models import OwedMessage
@@ -22,6 +24,7 @@ log = logging.getLogger(__name__)
 
 SUMMARY = "summary"
 SUMMARY_UNDELIVERED = "summary_undelivered"
+PAUSE_NOTICE = "pause_notice"
 
 # Failures about the recipient or the install: telling the person by DM would fail the same way.
 UNREACHABLE = INSTALL_ERRORS | {
@@ -57,7 +60,14 @@ def summary_owed(coach: Coach, run_id: str) -> Owe:
     return Owe(f"{SUMMARY}:{run_id}", SUMMARY, coach.team_id, coach.user_id, run_id)
 
 
-def kinds(runs: RunService) -> dict[str, Kind]:
+def pause_notice_owed(team_id: str, checkin: CheckinContext) -> Owe:
+    """The coach hears that the leader paused their check-ins from this one."""
+    return Owe(
+        f"{PAUSE_NOTICE}:{checkin.delivery_id}", PAUSE_NOTICE, team_id, checkin.coach_id, checkin.delivery_id
+    )
+
+
+def kinds(runs: RunService, checkins: CheckinService) -> dict[str, Kind]:
     """The registry the sender works from."""
 
     def render_summary(row: OwedMessage) -> list[Message] | None:
@@ -83,8 +93,13 @@ def kinds(runs: RunService) -> dict[str, Kind]:
             return None
         return [notice_message(SUMMARY_UNDELIVERED, protocol=completed.protocol, error=error)]
 
+    def render_pause_notice(row: OwedMessage) -> list[Message] | None:
+        checkin = checkins.context(row.ref)
+        return None if checkin is None else [notice_in_place("checkin_paused_coach", checkin=checkin)]
+
     registered = [
         Kind(SUMMARY, render_summary, _nothing_to_record, summary_failed),
         Kind(SUMMARY_UNDELIVERED, render_undelivered, _nothing_to_record, _nobody_to_tell),
+        Kind(PAUSE_NOTICE, render_pause_notice, _nothing_to_record, _nobody_to_tell),
     ]
     return {kind.name: kind for kind in registered}
