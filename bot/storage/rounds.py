@@ -407,8 +407,6 @@ def unpost(session: Session, *, round_id: str, run_id: str) -> None:
     session.exec(  # type: ignore[call-overload]
         update(ProtocolRun)
         .where(ProtocolRun.id == run_id)
-        .values(
-            status=RunStatus.IN_PROGRESS, completed_at=None, summary_claimed_at=None, summary_sent_at=None
-        )
+        .values(status=RunStatus.IN_PROGRESS, completed_at=None)
     )
     session.commit()
