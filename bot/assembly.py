@@ -93,17 +93,17 @@ def build_bot(
         claim_timeout=claim_timeout,
         pace_per_second=pace_per_second,
     )
+    rounds = RoundService(engine=engine, runs=runs, clock=clock)
+    round_schedules = RoundScheduleService(engine=engine, clock=clock)
     sender = Sender(
         engine=engine,
         gateway=gateway,
-        kinds=kinds.kinds(runs, checkins),
+        kinds=kinds.kinds(runs, checkins, rounds, round_schedules),
         clock=clock,
         claim_timeout=claim_timeout,
         pace_per_second=pace_per_second,
     )
-    rounds = RoundService(engine=engine, runs=runs, clock=clock)
-    round_schedules = RoundScheduleService(engine=engine, clock=clock)
-    keeper = RoundKeeper(rounds=rounds, schedules=round_schedules, gateway=gateway)
+    keeper = RoundKeeper(rounds=rounds, schedules=round_schedules, gateway=gateway, sender=sender)
     register_all(
         app,
         Deps(

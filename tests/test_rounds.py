@@ -32,6 +32,7 @@ from tests.round_flow import (
     set_up_channel,
     text_of,
     thread,
+    tick,
 )
 
 
@@ -236,11 +237,11 @@ def test_an_async_tuning_round_moves_on_by_itself_reminds_once_and_sorts_feedbac
 
     # Three quarters into the phase, those who have not replied get one DM; never the presenter.
     clock.advance(timedelta(hours=8))
-    bot.keeper.run_once()
+    tick(bot)
     assert _reminded(slack) == set()
     clock.advance(timedelta(hours=1, minutes=1))
-    bot.keeper.run_once()
-    bot.keeper.run_once()
+    tick(bot)
+    tick(bot)
     assert _reminded(slack) == {FACILITATOR, MEMBER_B}
     assert (
         len(
@@ -268,17 +269,17 @@ def test_an_async_tuning_round_moves_on_by_itself_reminds_once_and_sorts_feedbac
 
     # When the phase's time is up the scheduler moves the round on, once.
     clock.advance(timedelta(hours=3))
-    bot.keeper.run_once()
-    bot.keeper.run_once()
+    tick(bot)
+    tick(bot)
     assert _round(bot).phase == 1
     assert sum("Phase 2 of 5" in text_of(m) for m in thread(slack)[1]) == 1
     # Drafting happens outside the thread: nobody is reminded to post in it.
     reminders = len(_reminded_calls(slack))
     clock.advance(timedelta(hours=10))
-    bot.keeper.run_once()
+    tick(bot)
     assert len(_reminded_calls(slack)) == reminders
     clock.advance(timedelta(hours=2))
-    bot.keeper.run_once()
+    tick(bot)
     assert _round(bot).phase == 2
     assert "warm:" in text_of(_announcement(slack))
 
@@ -319,7 +320,7 @@ def test_an_async_tuning_round_moves_on_by_itself_reminds_once_and_sorts_feedbac
     # The feedback phase's reminders skip who replied and who opted out: nobody is left.
     before = len(slack.calls_to("chat.postMessage"))
     clock.advance(timedelta(hours=18))
-    bot.keeper.run_once()
+    tick(bot)
     assert [
         c
         for c in slack.calls_to("chat.postMessage")[before:]
@@ -328,7 +329,7 @@ def test_an_async_tuning_round_moves_on_by_itself_reminds_once_and_sorts_feedbac
 
     for _ in range(3):
         clock.advance(timedelta(hours=24))
-        bot.keeper.run_once()
+        tick(bot)
     assert _round(bot).status is RoundStatus.CLOSED
     summary = "\n".join(text_of(m) for m in _dms(slack, PRESENTER))
     assert "_Warm_ · <@UMEMBERA>: Warm: the if-then chain is clear" in summary
@@ -479,7 +480,7 @@ def test_what_a_dead_process_posted_but_never_recorded_is_found_not_posted_again
         sent = len(slack.calls_to("chat.postMessage"))
         clock.advance(timedelta(minutes=3))
         other.keeper.run_once()
-        bot.keeper.run_once()
+        tick(bot)
         assert len(slack.calls_to("chat.postMessage")) == sent  # nothing more is owed
     finally:
         other.engine.dispose()
@@ -515,11 +516,11 @@ def test_a_collaborative_schedules_rounds_and_asks_each_presenter_ahead_in_turn(
             if c.ok and "presenting at the next" in c.args.get("text", "")
         ]
 
-    bot.keeper.run_once()
+    tick(bot)
     assert invitations() == []
     clock.now = opens_at - timedelta(days=3, minutes=-1)
-    bot.keeper.run_once()
-    bot.keeper.run_once()
+    tick(bot)
+    tick(bot)
     assert invitations() == [MEMBER_A]
 
     # The presenter frames from the DM; the round waits for its time.
@@ -543,17 +544,17 @@ def test_a_collaborative_schedules_rounds_and_asks_each_presenter_ahead_in_turn(
     assert "couldn't find that round" in text_of(refused["view"])
     body = slack_http.send(sr.view_submission(framing, answers, user=MEMBER_A)).json()
     assert "will be posted in <#CCOLLAB1>" in text_of(body["view"])
-    bot.keeper.run_once()
+    tick(bot)
     assert _round(bot).thread_ts is None
 
     clock.now = opens_at + timedelta(seconds=5)
-    bot.keeper.run_once()
+    tick(bot)
     assert _round(bot).status is RoundStatus.OPEN and _round(bot).presenter_id == MEMBER_A
     assert "Phase 1 of 8" in text_of(_announcement(slack))
 
     # The next round, two weeks on, is the next presenter's.
     clock.now = opens_at + timedelta(days=11, minutes=1)
-    bot.keeper.run_once()
+    tick(bot)
     assert invitations() == [MEMBER_A, MEMBER_B]
 
 

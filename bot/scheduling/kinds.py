@@ -14,7 +14,11 @@ from dataclasses import dataclass
 
 from bot.blocks.checkins import notice_in_place
 from bot.blocks.messages import Message, notice_message, summary_messages
+from bot.blocks.rounds import invitation_message
+from bot.blocks.rounds import reminder_message as round_reminder_message
 from bot.services.checkins import CheckinContext, CheckinService
+from bot.services.round_schedules import InvitationDue, RoundScheduleService
+from bot.services.rounds import RoundService, RoundView
 from bot.services.runs import Coach, RunNotFound, RunService
 from bot.slack_gateway import INSTALL_ERRORS, Posted
 from bot.storage.models import OwedMessage
@@ -25,6 +29,8 @@ log = logging.getLogger(__name__)
 SUMMARY = "summary"
 SUMMARY_UNDELIVERED = "summary_undelivered"
 PAUSE_NOTICE = "pause_notice"
+ROUND_REMINDER = "round_reminder"
+ROUND_INVITATION = "round_invitation"
 
 # Failures about the recipient or the install: telling the person by DM would fail the same way.
 UNREACHABLE = INSTALL_ERRORS | {
@@ -67,7 +73,22 @@ def pause_notice_owed(team_id: str, checkin: CheckinContext) -> Owe:
     )
 
 
-def kinds(runs: RunService, checkins: CheckinService) -> dict[str, Kind]:
+def round_reminder_owed(view: RoundView, member: str) -> Owe:
+    """A member who has not replied in the open phase is reminded once in it."""
+    round_ = view.round
+    ref = f"{round_.id}:{round_.phase}"
+    return Owe(f"{ROUND_REMINDER}:{ref}:{member}", ROUND_REMINDER, round_.team_id, member, ref)
+
+
+def round_invitation_owed(invitation: InvitationDue) -> Owe:
+    """The next presenter is asked ahead to frame their dilemma."""
+    key = f"{ROUND_INVITATION}:{invitation.id}"
+    return Owe(key, ROUND_INVITATION, invitation.team_id, invitation.presenter_id, invitation.id)
+
+
+def kinds(
+    runs: RunService, checkins: CheckinService, rounds: RoundService, round_schedules: RoundScheduleService
+) -> dict[str, Kind]:
     """The registry the sender works from."""
 
     def render_summary(row: OwedMessage) -> list[Message] | None:
@@ -97,9 +118,24 @@ def kinds(runs: RunService, checkins: CheckinService) -> dict[str, Kind]:
         checkin = checkins.context(row.ref)
         return None if checkin is None else [notice_in_place("checkin_paused_coach", checkin=checkin)]
 
+    def render_round_reminder(row: OwedMessage) -> list[Message] | None:
+        round_id, _, phase = row.ref.partition(":")
+        view = rounds.still_to_remind(round_id, int(phase), row.channel)
+        return None if view is None else [round_reminder_message(view)]
+
+    def render_invitation(row: OwedMessage) -> list[Message] | None:
+        invitation = round_schedules.invitation(invitation_id=row.ref)
+        if invitation is None:
+            return None  # its round has begun: too late to frame it
+        protocol = rounds.protocols.get(invitation.protocol_id)
+        title = protocol.title if protocol else invitation.protocol_id
+        return [invitation_message(invitation.channel_id, invitation.opens_at, title, invitation.id)]
+
     registered = [
         Kind(SUMMARY, render_summary, _nothing_to_record, summary_failed),
         Kind(SUMMARY_UNDELIVERED, render_undelivered, _nothing_to_record, _nobody_to_tell),
         Kind(PAUSE_NOTICE, render_pause_notice, _nothing_to_record, _nobody_to_tell),
+        Kind(ROUND_REMINDER, render_round_reminder, _nothing_to_record, _nobody_to_tell),
+        Kind(ROUND_INVITATION, render_invitation, _nothing_to_record, _nobody_to_tell),
     ]
     return {kind.name: kind for kind in registered}

@@ -19,17 +19,17 @@ from datetime import datetime, timedelta
 
 from bot.blocks.messages import notice_message
 from bot.blocks.rounds import (
-    invitation_message,
     listen_nudge,
     phase_announcement,
     presenter_summary,
-    reminder_message,
     round_post,
     thread_summary,
 )
 from bot.ids import ROUND_EVENT_TYPE
 from bot.protocols.schema import PresenterRole
-from bot.services.round_schedules import InvitationDue, RoundScheduleService
+from bot.scheduling.kinds import round_invitation_owed, round_reminder_owed
+from bot.scheduling.sender import Sender
+from bot.services.round_schedules import RoundScheduleService
 from bot.services.rounds import RoundService, RoundView
 from bot.slack_gateway import DeliveryFailed, SlackGateway
 from bot.storage.models import RoundStatus
@@ -57,11 +57,14 @@ class RoundKeeper:
         rounds: RoundService,
         schedules: RoundScheduleService,
         gateway: SlackGateway,
+        sender: Sender,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._rounds = rounds
         self._schedules = schedules
         self._gateway = gateway
+        # Reminders and invitations are owed in the outbox and go out at the shared pace.
+        self._sender = sender
         # Only the catch-up at start waits (in the scheduler's thread, never a listener's).
         self._sleep = sleep
 
@@ -77,8 +80,7 @@ class RoundKeeper:
             self.settle(view)
         for view in self._rounds.reminders_due():
             self._remind(view)
-        for invitation in self._schedules.invitations_due():
-            self._invite(invitation)
+        self._sender.owe(*(round_invitation_owed(due) for due in self._schedules.invitations_due()))
 
     def post(self, view: RoundView) -> RoundView:
         """Post the round in its channel and open its first phase, once."""
@@ -219,25 +221,8 @@ class RoundKeeper:
             log.warning("round %s: members not read (%s); no reminders", view.round.id, failure.error)
             return
         bot = self._gateway.bot_user_id()
-        for member in self._rounds.to_remind(view, [m for m in members if m != bot]):
-            try:
-                self._gateway.post(channel=member, messages=[reminder_message(view)])
-            except DeliveryFailed as failure:
-                log.warning("round reminder not sent: %s", failure.error)
-
-    def _invite(self, invitation: InvitationDue) -> None:
-        title = self._rounds.protocols.get(invitation.protocol_id)
-        message = invitation_message(
-            invitation.channel_id,
-            invitation.opens_at,
-            title.title if title else invitation.protocol_id,
-            invitation.id,
-        )
-        try:
-            self._gateway.post(channel=invitation.presenter_id, messages=[message])
-        except DeliveryFailed as failure:
-            log.warning("round invitation not sent: %s", failure.error)
-            self._schedules.invitation_failed(invitation.id)
+        owed = self._rounds.to_remind(view, [m for m in members if m != bot])
+        self._sender.owe(*(round_reminder_owed(view, member) for member in owed))
 
     def _tell(self, user_id: str, name: str, **values: object) -> None:
         try:

@@ -427,7 +427,6 @@ class RoundInvitation(SQLModel, table=True):
     schedule_id: str = Field(foreign_key="round_schedule.id", index=True, max_length=32, ondelete="CASCADE")
     presenter_id: str = Field(max_length=32)
     opens_at: datetime
-    asked_at: datetime | None = None
     round_id: str | None = Field(default=None, foreign_key="feedback_round.id", max_length=32)
 
 

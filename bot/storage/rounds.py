@@ -359,32 +359,20 @@ def link_invitation(session: Session, *, invitation_id: str, round_id: str) -> N
     session.commit()
 
 
-def unasked_invitations(
-    session: Session, *, now: datetime
-) -> Sequence[tuple[RoundInvitation, RoundSchedule, str]]:
-    """Invitations not yet sent for rounds still ahead, with their schedule and channel."""
-    return session.exec(
-        select(RoundInvitation, RoundSchedule, Collaborative.channel_id)
+def invitation_due(
+    session: Session, *, key: str | None = None, invitation_id: str | None = None
+) -> tuple[RoundInvitation, RoundSchedule, Collaborative] | None:
+    """An invitation (by its key or id) with its schedule and collaborative."""
+    query = (
+        select(RoundInvitation, RoundSchedule, Collaborative)
         .join(RoundSchedule, RoundSchedule.id == RoundInvitation.schedule_id)
         .join(Collaborative, Collaborative.id == RoundSchedule.collaborative_id)
-        .where(col(RoundInvitation.asked_at).is_(None), RoundInvitation.opens_at > now)
-    ).all()
-
-
-def claim_invitation(session: Session, *, invitation_id: str, now: datetime) -> bool:
-    return _changed(
-        session,
-        update(RoundInvitation)
-        .where(RoundInvitation.id == invitation_id, col(RoundInvitation.asked_at).is_(None))
-        .values(asked_at=now),
     )
-
-
-def unclaim_invitation(session: Session, *, invitation_id: str) -> None:
-    session.exec(  # type: ignore[call-overload]
-        update(RoundInvitation).where(RoundInvitation.id == invitation_id).values(asked_at=None)
-    )
-    session.commit()
+    if key is not None:
+        query = query.where(RoundInvitation.key == key)
+    if invitation_id is not None:
+        query = query.where(RoundInvitation.id == invitation_id)
+    return session.exec(query).first()
 
 
 def invitation_with_schedule(

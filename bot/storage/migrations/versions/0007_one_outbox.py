@@ -5,7 +5,8 @@ Revises: 0006
 
 The summary DM of a run moves into the outbox: a summary owed at upgrade time (a completed run
 whose summary was never recorded as sent) becomes a pending row, except a leader's own check-in
-run and a round's framing, whose summaries were never the bot's to send. A check-in claimed by a
+run and a round's framing, whose summaries were never the bot's to send. So do the invitations
+to rounds still ahead that were never sent (`round_invitation.asked_at` goes). A check-in claimed by a
 process of the earlier version may have been sent: it is marked as being sent, so it is looked up
 in the leader's DM history before it goes out again.
 """
@@ -62,31 +63,62 @@ def upgrade() -> None:
     ).all()
     now = datetime.now(UTC)
     if owed:
-        table = sa.table(
-            "owed_message",
-            *(sa.column(name) for name in ("id", "key", "kind", "team_id", "channel", "ref", "due_at")),
-            *(sa.column(name) for name in ("status", "attempts", "created_at")),
+        op.bulk_insert(
+            _owed_table(),
+            [
+                _owed_row(f"summary:{run_id}", "summary", team, user, run_id, now)
+                for run_id, team, user in owed
+            ],
         )
-        rows = [
-            {
-                "id": uuid.uuid4().hex,
-                "key": f"summary:{run_id}",
-                "kind": "summary",
-                "team_id": team_id,
-                "channel": user_id,
-                "ref": run_id,
-                "due_at": now,
-                "status": "pending",
-                "attempts": 0,
-                "created_at": now,
-            }
-            for run_id, team_id, user_id in owed
-        ]
-        op.bulk_insert(table, rows)
+    invitations = connection.execute(
+        sa.text(
+            "SELECT i.id, c.team_id, i.presenter_id FROM round_invitation i "
+            "JOIN round_schedule s ON s.id = i.schedule_id JOIN collaborative c ON c.id = s.collaborative_id "
+            "WHERE i.asked_at IS NULL AND i.opens_at > :now"
+        ),
+        {"now": now},
+    ).all()
+    if invitations:
+        op.bulk_insert(
+            _owed_table(),
+            [
+                _owed_row(
+                    f"round_invitation:{invitation_id}",
+                    "round_invitation",
+                    team_id,
+                    presenter,
+                    invitation_id,
+                    now,
+                )
+                for invitation_id, team_id, presenter in invitations
+            ],
+        )
+    with op.batch_alter_table("round_invitation", schema=None) as batch_op:
+        batch_op.drop_column("asked_at")
     connection.execute(sa.text("UPDATE delivery SET status = 'sending' WHERE status = 'claimed'"))
     with op.batch_alter_table("protocol_run", schema=None) as batch_op:
         batch_op.drop_column("summary_claimed_at")
         batch_op.drop_column("summary_sent_at")
+
+
+def _owed_table() -> sa.TableClause:
+    names = ("id", "key", "kind", "team_id", "channel", "ref", "due_at", "status", "attempts", "created_at")
+    return sa.table("owed_message", *(sa.column(name) for name in names))
+
+
+def _owed_row(key: str, kind: str, team_id: str, channel: str, ref: str, now: datetime) -> dict:
+    return {
+        "id": uuid.uuid4().hex,
+        "key": key,
+        "kind": kind,
+        "team_id": team_id,
+        "channel": channel,
+        "ref": ref,
+        "due_at": now,
+        "status": "pending",
+        "attempts": 0,
+        "created_at": now,
+    }
 
 
 def downgrade() -> None:
@@ -100,6 +132,12 @@ def downgrade() -> None:
         "UPDATE protocol_run SET summary_sent_at = completed_at WHERE status = 'completed' "
         "AND id NOT IN (SELECT ref FROM owed_message WHERE kind = 'summary' "
         "AND status IN ('pending', 'claimed', 'sending'))"
+    )
+    with op.batch_alter_table("round_invitation", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("asked_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+    op.execute(
+        "UPDATE round_invitation SET asked_at = opens_at WHERE id NOT IN (SELECT ref FROM owed_message "
+        "WHERE kind = 'round_invitation' AND status IN ('pending', 'claimed', 'sending'))"
     )
     op.execute("UPDATE delivery SET status = 'claimed' WHERE status = 'sending'")
     op.drop_index("ix_owed_message_due", table_name="owed_message")
