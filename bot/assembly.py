@@ -46,6 +46,7 @@ class Bot:
     checkins: CheckinService
     dispatcher: Dispatcher
     sender: Sender
+    kinds: dict[str, kinds.Kind]
     rounds: RoundService
     keeper: RoundKeeper
     gateway: SlackGateway
@@ -84,25 +85,20 @@ def build_bot(
     )
     gateway = SlackGateway(client)
     checkins = CheckinService(engine=engine, clock=clock)
+    rounds = RoundService(engine=engine, runs=runs, clock=clock)
+    round_schedules = RoundScheduleService(engine=engine, clock=clock)
+    registry = kinds.kinds(runs, checkins, rounds, round_schedules)
     dispatcher = Dispatcher(
         engine=engine,
         checkins=checkins,
-        runs=runs,
+        kinds=registry,
         gateway=gateway,
         clock=clock,
         claim_timeout=claim_timeout,
         pace_per_second=pace_per_second,
     )
-    rounds = RoundService(engine=engine, runs=runs, clock=clock)
-    round_schedules = RoundScheduleService(engine=engine, clock=clock)
-    sender = Sender(
-        engine=engine,
-        gateway=gateway,
-        kinds=kinds.kinds(runs, checkins, rounds, round_schedules),
-        clock=clock,
-        claim_timeout=claim_timeout,
-        pace_per_second=pace_per_second,
-    )
+    # The one sender of the outbox, which the dispatcher's pass runs too.
+    sender = dispatcher.sender
     keeper = RoundKeeper(rounds=rounds, schedules=round_schedules, gateway=gateway, sender=sender)
     register_all(
         app,
@@ -119,9 +115,8 @@ def build_bot(
     )
     scheduler = build_scheduler(
         [
-            IntervalJob("send-owed", sender.run_once, dispatch_seconds),
             IntervalJob("materialize-checkins", checkins.materialize, materialize_seconds),
-            IntervalJob("dispatch-checkins", dispatcher.run_once, dispatch_seconds),
+            IntervalJob("send-owed", dispatcher.run_once, dispatch_seconds),
             IntervalJob("keep-rounds", keeper.run_once, ROUNDS_SECONDS),
         ],
         at_start={"catch-up-rounds": keeper.catch_up},
@@ -134,6 +129,7 @@ def build_bot(
         checkins=checkins,
         dispatcher=dispatcher,
         sender=sender,
+        kinds=registry,
         rounds=rounds,
         keeper=keeper,
         gateway=gateway,

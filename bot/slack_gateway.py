@@ -113,6 +113,12 @@ def _tell_operator(error: SlackApiError, code: str) -> None:
             error.response.get("needed"),
             error.response.get("provided"),
         )
+    elif code == "account_inactive":
+        log.error(
+            "Slack refused %s: account_inactive: the message was to a deactivated person, or the "
+            "token's workspace or user is deactivated (then set SLACK_BOT_TOKEN anew)",
+            method,
+        )
     else:
         log.error(
             "Slack refused %s: %s: check SLACK_BOT_TOKEN (a bot token, xoxb-, of an installed app)",

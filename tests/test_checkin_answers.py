@@ -96,7 +96,7 @@ def test_a_rate_limited_notice_reaches_the_coach_after_the_wait(slack_http, slac
     delivery_id, message = delivered(bot, slack, clock)
     press(slack_http, slack, f"{ActionId.CHECKIN_RATE}:5", delivery_id, message)
     paced = Dispatcher(
-        engine=bot.engine, checkins=bot.checkins, runs=bot.runs, gateway=bot.gateway, clock=clock
+        engine=bot.engine, checkins=bot.checkins, kinds=bot.kinds, gateway=bot.gateway, clock=clock
     )
     slack.rate_limit_next("chat.postMessage", retry_after=1)
     started = time.monotonic()
@@ -131,7 +131,7 @@ def test_a_notice_slack_refuses_for_good_is_dropped_and_logged_by_ids_only(
     delivery_id, message = delivered(bot, slack, clock)
     answer_in_full(slack_http, slack, delivery_id, message, {"progress": "1", "evidence": "Nobody read"})
     slack.fail_next("chat.postMessage", "account_inactive")
-    with caplog.at_level(logging.WARNING, logger="bot.scheduling.dispatch"):
+    with caplog.at_level(logging.WARNING, logger="bot.scheduling.sender"):
         assert bot.dispatcher.run_once().passed_on == 0
     (refused,) = to_coach(slack)
     assert not refused.ok

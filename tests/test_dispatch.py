@@ -68,7 +68,7 @@ def test_concurrent_dispatchers_send_every_check_in_exactly_once(bot, slack, clo
         Dispatcher(
             engine=bot.engine,
             checkins=bot.checkins,
-            runs=bot.runs,
+            kinds=bot.kinds,
             gateway=bot.gateway,
             clock=clock,
             pace_per_second=1000,

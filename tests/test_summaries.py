@@ -137,13 +137,17 @@ def test_a_leader_answering_a_check_in_gets_no_summary_dm_now_or_later(slack_htt
     assert len(to_leader) == 1  # the check-in itself, nothing after it
     with Session(bot.engine) as session:
         assert session.exec(select(ProtocolRun)).one().user_id == LEADER  # the run the leader wrote
-        assert session.exec(select(OwedMessage)).all() == []
+        owed = session.exec(select(OwedMessage)).all()
+    # What the bot owed was the coach's: the answer, which the coach sees.
+    assert [(o.kind, o.channel, o.status) for o in owed] == [
+        ("answer_notice", COACH.user_id, OwedStatus.SENT)
+    ]
 
 
 def test_scheduler_starts_with_the_bot_and_stops_cleanly(bot):
     bot.scheduler.start()
     # The rounds' catch-up job runs once at start (and may be done already); these repeat.
     repeating = {job.id for job in bot.scheduler.get_jobs() if isinstance(job.trigger, IntervalTrigger)}
-    assert repeating == {"send-owed", "materialize-checkins", "dispatch-checkins", "keep-rounds"}
+    assert repeating == {"send-owed", "materialize-checkins", "keep-rounds"}
     bot.scheduler.shutdown(wait=True)
     assert not bot.scheduler.running

@@ -1,4 +1,4 @@
-"""Sending what the outbox says is due, exactly once.
+"""Sending the check-ins that are due, exactly once, then what else the outbox owes.
 
 A dispatcher claims due rows (no other process can take them), marks each as being sent just
 before it sends it through the gateway with the row's id in the message metadata, then records
@@ -8,9 +8,10 @@ pending as they are; the one it was sending is looked up in the recipient's DM h
 
 Sends keep Slack's workspace-wide pace together with every other process on the database: a
 dispatcher claims a couple of seconds' worth of rows, takes as many send slots from the shared
-pace in one query, and sends each at its slot (bot.scheduling.pace). Reminders and the words to
-coaches (an answer, a missed or undeliverable check-in) take their slots the same way: they are
-posts too.
+pace in one query, and sends each at its slot (bot.scheduling.turns). What follows from a
+check-in (its reminder, the coach's notice of an answer, of a miss, of a check-in that could
+not be sent) is owed in the one outbox (bot.storage.owed) and sent on the same pass by its one
+sender (bot.scheduling.sender), at the same pace.
 """
 
 from __future__ import annotations
@@ -24,20 +25,21 @@ from functools import partial
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.blocks.checkins import (
-    checkin_message,
-    coach_answer_messages,
-    missed_message,
-    reminder_message,
-    undeliverable_message,
+from bot.blocks.checkins import checkin_message
+from bot.scheduling.kinds import (
+    CHECKIN_REMINDER,
+    Kind,
+    checkin_reminder_owed,
+    missed_notice_owed,
+    undeliverable_notice_owed,
 )
-from bot.blocks.messages import Message
 from bot.scheduling.pace import SharedPace
+from bot.scheduling.sender import Sender
 from bot.scheduling.turns import Turns
-from bot.services.checkins import CheckinService
-from bot.services.runs import Clock, Coach, RunService
+from bot.services.checkins import ANSWER_NOTICE, CheckinService
+from bot.services.runs import Clock
 from bot.slack_gateway import DeliveryFailed, SlackGateway
-from bot.storage import outbox
+from bot.storage import outbox, owed
 from bot.storage.models import Delivery, DeliveryStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -62,25 +64,13 @@ class DispatchReport:
     recovered: int = 0
     retried: int = 0
     failed: int = 0
+    # Of the outbox's other messages sent on the same pass: reminders in check-ins' threads, and
+    # answers the coaches were told of.
     reminded: int = 0
-    # Answers the coaches were told of.
     passed_on: int = 0
     missed: list[Delivery] = field(default_factory=list)
     # Check-ins that failed for good, with Slack's error: the coach hears of each.
     undeliverable: list[tuple[Delivery, str]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A post the dispatcher owes besides a check-in: a reminder in the check-in's thread, or a
-    word to the coach. It takes its slot at the shared pace like a check-in."""
-
-    kind: str  # for the log: what was not sent
-    delivery_id: str  # the check-in it is about
-    team_id: str
-    channel: str
-    message: Message
-    thread_ts: str | None = None
 
 
 class Dispatcher:
@@ -89,7 +79,7 @@ class Dispatcher:
         *,
         engine: Engine,
         checkins: CheckinService,
-        runs: RunService,
+        kinds: dict[str, Kind],
         gateway: SlackGateway,
         clock: Clock = utcnow,
         claim_timeout: timedelta = CLAIM_TIMEOUT,
@@ -97,8 +87,16 @@ class Dispatcher:
     ) -> None:
         self._engine = engine
         self._checkins = checkins
-        self._runs = runs
         self._gateway = gateway
+        # Everything else the bot owes goes out through the outbox's one sender, at this pace.
+        self.sender = Sender(
+            engine=engine,
+            gateway=gateway,
+            kinds=kinds,
+            clock=clock,
+            claim_timeout=claim_timeout,
+            pace_per_second=pace_per_second,
+        )
         self._clock = clock
         self._claim_timeout = claim_timeout
         pace = SharedPace(engine=engine, per_second=pace_per_second) if pace_per_second else None
@@ -111,23 +109,35 @@ class Dispatcher:
         return Session(self._engine, expire_on_commit=False)
 
     def run_once(self) -> DispatchReport:
-        """One pass: recover stale claims, close windows that passed, send what is due, and tell
-        coaches of the answers given since the last pass."""
+        """One pass: recover stale claims, close windows that passed, send the check-ins due,
+        owe the reminders due, then send what else the outbox owes (notices, reminders, ...)."""
         report = DispatchReport()
         self._recover(report)
         now = self._clock()
         with self._session() as session:
+            # Missed check-ins are reported, never silent: a row turns missed and its notice is
+            # owed in one transaction, so exactly one process owes it, and it cannot be lost.
             report.missed += outbox.miss_overdue_pending(session, now=now)
             report.missed += outbox.expire_unanswered(session, now=now)
-        # Missed check-ins are reported, never silent. Each row turns missed in one UPDATE, so
-        # exactly one process gets it back and tells the coach.
-        self._tell([self._coach_notice(delivery) for delivery in report.missed])
-        # What keeps in the database until a slot is free (answers to pass on, reminders) waits
+            coaches = outbox.coaches_of(session, [d.schedule_id for d in report.missed])
+            notices = [missed_notice_owed(d, coaches[d.schedule_id]) for d in report.missed]
+            owed.owe(session, notices, now=now, commit=False)
+            session.commit()
+        # What keeps in the outbox until a slot is free (answers to pass on, reminders) waits
         # for a pass that got every due check-in out.
         if self._send_due(report):
-            self._pass_on_answers(report)
-            self._remind(report)
-        self._tell([self._coach_notice(delivery, error) for delivery, error in report.undeliverable])
+            with self._session() as session:
+                waiting = outbox.awaiting_reminder(session, now=now)
+            self.sender.owe(
+                *(
+                    checkin_reminder_owed(delivery)
+                    for delivery, hours in waiting
+                    if delivery.sent_at is not None and delivery.sent_at + timedelta(hours=hours) <= now
+                )
+            )
+            sent = self.sender.run_once()
+            report.reminded += sent.by_kind[CHECKIN_REMINDER]
+            report.passed_on += sent.by_kind[ANSWER_NOTICE]
         return report
 
     def _send_due(self, report: DispatchReport) -> bool:
@@ -175,100 +185,6 @@ class Dispatcher:
         report.sent += 1
         return True
 
-    def _remind(self, report: DispatchReport) -> None:
-        """One nudge, in the check-in's thread, once the schedule's reminder delay has passed.
-        Claimed a batch at a time, so a process that dies loses at most one batch of nudges."""
-        now = self._clock()
-        with self._session() as session:
-            waiting = outbox.awaiting_reminder(session, now=now)
-        due = [
-            delivery.id
-            for delivery, hours in waiting
-            if delivery.sent_at is not None and delivery.sent_at + timedelta(hours=hours) <= now
-        ]
-        for start in range(0, len(due), self._batch):
-            with self._session() as session:
-                claimed = outbox.claim_reminders(
-                    session, delivery_ids=due[start : start + self._batch], now=now
-                )
-            notices = [
-                Notice(
-                    kind="reminder",
-                    delivery_id=delivery.id,
-                    team_id=delivery.team_id,
-                    channel=delivery.channel or delivery.recipient,
-                    message=reminder_message(),
-                    thread_ts=delivery.message_ts,
-                )
-                for delivery in claimed
-            ]
-            report.reminded += self._tell(notices)
-
-    def _pass_on_answers(self, report: DispatchReport) -> None:
-        """Tell each coach of the answers owed to them, a batch at a time. A claim takes the
-        check-in as answered by then, so a rating and a full check-in that came between two
-        passes make one notice."""
-        while True:
-            with self._session() as session:
-                claimed = outbox.claim_coach_notices(session, limit=self._batch)
-            if not claimed:
-                return
-            report.passed_on += self._tell([self._answer_notice(delivery) for delivery in claimed])
-
-    def _answer_notice(self, delivery: Delivery) -> Notice:
-        """The leader's rating, and the summary of their full check-in when they gave one."""
-        checkin = self._checkins.context(delivery.id)
-        leader = Coach(delivery.team_id, delivery.recipient)  # the run is the leader's own
-        summary = self._runs.completed(leader, delivery.run_id).summary if delivery.run_id else None
-        (message,) = coach_answer_messages(checkin, delivery.rating, summary)
-        return Notice(
-            kind="answer notice",
-            delivery_id=delivery.id,
-            team_id=delivery.team_id,
-            channel=checkin.coach_id,
-            message=message,
-        )
-
-    def _coach_notice(self, delivery: Delivery, error: str | None = None) -> Notice:
-        """The coach hears of a missed check-in, or (with Slack's `error`) of one that could not
-        be sent at all."""
-        checkin = self._checkins.context(delivery.id)
-        if error is None:
-            kind, message = "missed notice", missed_message(checkin, delivery.reason)
-        else:
-            kind, message = "undeliverable notice", undeliverable_message(checkin, error)
-        return Notice(
-            kind=kind,
-            delivery_id=delivery.id,
-            team_id=delivery.team_id,
-            channel=checkin.coach_id,
-            message=message,
-        )
-
-    def _tell(self, notices: list[Notice]) -> int:
-        """Post each notice in its turn; returns how many Slack took. One Slack refused for good
-        is logged and dropped; one it said to wait with goes again after the wait."""
-        took = 0
-
-        def post(notice: Notice) -> bool:
-            nonlocal took
-            try:
-                self._gateway.post(
-                    channel=notice.channel, messages=[notice.message], thread_ts=notice.thread_ts
-                )
-            except DeliveryFailed as failure:
-                if self._turns.held(notice.team_id, failure.retry_after):
-                    return False
-                log.warning(
-                    "%s about check-in %s not sent: %s", notice.kind, notice.delivery_id, failure.error
-                )
-                return True
-            took += 1
-            return True
-
-        self._turns.send(notices, send=post)
-        return took
-
     def _failed(self, delivery: Delivery, failure: DeliveryFailed, report: DispatchReport) -> None:
         """A rate limit or a passing fault puts the row back with a later due time (nobody
         sleeps); a permanent error (the leader left the workspace) ends it with the reason."""
@@ -294,6 +210,9 @@ class Dispatcher:
         if not failure.transient:
             self._checkins.pause_for(delivery.schedule_id)
             report.undeliverable.append((delivery, failure.error))
+            with self._session() as session:
+                coach_id = outbox.coaches_of(session, [delivery.schedule_id])[delivery.schedule_id]
+            self.sender.owe(undeliverable_notice_owed(delivery, coach_id))
 
     def _recover(self, report: DispatchReport) -> None:
         now = self._clock()

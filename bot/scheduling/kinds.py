@@ -12,16 +12,23 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.blocks.checkins import notice_in_place
+from bot.blocks.checkins import (
+    coach_answer_messages,
+    missed_message,
+    notice_in_place,
+    undeliverable_message,
+)
+from bot.blocks.checkins import reminder_message as checkin_reminder_message
 from bot.blocks.messages import Message, notice_message, summary_messages
 from bot.blocks.rounds import invitation_message
 from bot.blocks.rounds import reminder_message as round_reminder_message
-from bot.services.checkins import CheckinContext, CheckinService
+from bot.services.checkins import ANSWER_NOTICE, CheckinContext, CheckinService
 from bot.services.round_schedules import InvitationDue, RoundScheduleService
 from bot.services.rounds import RoundService, RoundView
 from bot.services.runs import Coach, RunNotFound, RunService
 from bot.slack_gateway import INSTALL_ERRORS, Posted
-from bot.storage.models import OwedMessage
+from bot.storage.models import Delivery, DeliveryStatus, OwedMessage
+from bot.storage.outbox import CHECKIN_REMINDER
 from bot.storage.owed import Owe
 
 log = logging.getLogger(__name__)
@@ -29,6 +36,8 @@ log = logging.getLogger(__name__)
 SUMMARY = "summary"
 SUMMARY_UNDELIVERED = "summary_undelivered"
 PAUSE_NOTICE = "pause_notice"
+MISSED_NOTICE = "missed_notice"
+UNDELIVERABLE_NOTICE = "undeliverable_notice"
 ROUND_REMINDER = "round_reminder"
 ROUND_INVITATION = "round_invitation"
 
@@ -71,6 +80,24 @@ def pause_notice_owed(team_id: str, checkin: CheckinContext) -> Owe:
     return Owe(
         f"{PAUSE_NOTICE}:{checkin.delivery_id}", PAUSE_NOTICE, team_id, checkin.coach_id, checkin.delivery_id
     )
+
+
+def checkin_reminder_owed(delivery: Delivery) -> Owe:
+    """One nudge in a sent check-in's thread."""
+    key = f"{CHECKIN_REMINDER}:{delivery.id}"
+    channel = delivery.channel or delivery.recipient
+    return Owe(key, CHECKIN_REMINDER, delivery.team_id, channel, delivery.id, thread_ts=delivery.message_ts)
+
+
+def missed_notice_owed(delivery: Delivery, coach_id: str) -> Owe:
+    """The coach hears that a check-in was missed (unanswered, or not sent in time)."""
+    return Owe(f"{MISSED_NOTICE}:{delivery.id}", MISSED_NOTICE, delivery.team_id, coach_id, delivery.id)
+
+
+def undeliverable_notice_owed(delivery: Delivery, coach_id: str) -> Owe:
+    """The coach hears that a check-in could not be sent at all, and that the schedule paused."""
+    key = f"{UNDELIVERABLE_NOTICE}:{delivery.id}"
+    return Owe(key, UNDELIVERABLE_NOTICE, delivery.team_id, coach_id, delivery.id)
 
 
 def round_reminder_owed(view: RoundView, member: str) -> Owe:
@@ -131,10 +158,39 @@ def kinds(
         title = protocol.title if protocol else invitation.protocol_id
         return [invitation_message(invitation.channel_id, invitation.opens_at, title, invitation.id)]
 
+    def render_checkin_reminder(row: OwedMessage) -> list[Message] | None:
+        checkin = checkins.context(row.ref)
+        if checkin is None or checkin.status is not DeliveryStatus.SENT:
+            return None  # answered (or closed) since it was owed
+        return [checkin_reminder_message()]
+
+    def render_answer_notice(row: OwedMessage) -> list[Message] | None:
+        """The leader's rating, and the summary of their full check-in, as they are now."""
+        checkin = checkins.context(row.ref)
+        if checkin is None:
+            return None
+        summary = None
+        if checkin.run_id:
+            leader = Coach(checkin.team_id, checkin.recipient)  # the run is the leader's own
+            summary = runs.completed(leader, checkin.run_id).summary
+        return coach_answer_messages(checkin, checkin.rating, summary)
+
+    def render_missed(row: OwedMessage) -> list[Message] | None:
+        checkin = checkins.context(row.ref)
+        return None if checkin is None else [missed_message(checkin, checkin.reason)]
+
+    def render_undeliverable(row: OwedMessage) -> list[Message] | None:
+        checkin = checkins.context(row.ref)
+        return None if checkin is None else [undeliverable_message(checkin, checkin.reason or "")]
+
     registered = [
         Kind(SUMMARY, render_summary, _nothing_to_record, summary_failed),
         Kind(SUMMARY_UNDELIVERED, render_undelivered, _nothing_to_record, _nobody_to_tell),
         Kind(PAUSE_NOTICE, render_pause_notice, _nothing_to_record, _nobody_to_tell),
+        Kind(CHECKIN_REMINDER, render_checkin_reminder, _nothing_to_record, _nobody_to_tell),
+        Kind(ANSWER_NOTICE, render_answer_notice, _nothing_to_record, _nobody_to_tell),
+        Kind(MISSED_NOTICE, render_missed, _nothing_to_record, _nobody_to_tell),
+        Kind(UNDELIVERABLE_NOTICE, render_undeliverable, _nothing_to_record, _nobody_to_tell),
         Kind(ROUND_REMINDER, render_round_reminder, _nothing_to_record, _nobody_to_tell),
         Kind(ROUND_INVITATION, render_invitation, _nothing_to_record, _nobody_to_tell),
     ]

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import Engine
@@ -54,6 +55,8 @@ class SendReport:
     retried: int = 0
     failed: int = 0
     dropped: int = 0
+    # Sent (or found sent), per kind.
+    by_kind: Counter[str] = field(default_factory=Counter)
 
 
 class Sender:
@@ -152,6 +155,7 @@ class Sender:
             )
         kind.sent(row, posted)
         report.sent += 1
+        report.by_kind[row.kind] += 1
 
     def _settle(self, row: OwedMessage, status: OwedStatus, report: SendReport, **fields: object) -> None:
         with self._session() as session:
@@ -162,7 +166,7 @@ class Sender:
     def _failed(self, row: OwedMessage, kind: Kind, failure: DeliveryFailed, report: SendReport) -> bool:
         if failure.posted and failure.posted.ts:
             # Part of a long message went out: sending it all again would repeat that part.
-            log.warning("%s %s: sent in part (%s)", row.kind, row.id, failure.error)
+            log.warning("%s: sent in part (%s)", row.key, failure.error)
             self._sent(row, kind, failure.posted, report, reason=f"partly:{failure.error}"[:64])
             return True
         if failure.retry_after:
@@ -192,7 +196,7 @@ class Sender:
         """For good: recorded with Slack's error, and whoever needs to know is owed a word."""
         self._settle(row, OwedStatus.FAILED, report, reason=error[:64])
         report.failed += 1
-        log.warning("%s %s failed for good: %s", row.kind, row.id, error)
+        log.warning("%s failed for good: %s", row.key, error)
         follow_ups = kind.failed(row, error)
         if follow_ups:
             self.owe(*follow_ups)

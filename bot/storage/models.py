@@ -221,17 +221,7 @@ class Delivery(SQLModel, table=True):
     second materialization, a Slack retry or a second process find the same row."""
 
     __tablename__ = "delivery"
-    __table_args__ = (
-        Index("ix_delivery_due", "status", "due_at"),
-        # Only the few rows whose answer the coach has not heard of yet: the dispatcher looks for
-        # them on every pass, among every check-in ever sent.
-        Index(
-            "ix_delivery_coach_owed",
-            "coach_owed_at",
-            postgresql_where=sa.text("coach_owed_at IS NOT NULL"),
-            sqlite_where=sa.text("coach_owed_at IS NOT NULL"),
-        ),
-    )
+    __table_args__ = (Index("ix_delivery_due", "status", "due_at"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     key: str = Field(unique=True, max_length=120)
@@ -255,10 +245,6 @@ class Delivery(SQLModel, table=True):
     rating: int | None = None
     run_id: str | None = Field(default=None, foreign_key="protocol_run.id", max_length=32)
     answered_at: datetime | None = None
-    reminded_at: datetime | None = None
-    # The coach is owed a notice of this check-in's answer since then; the dispatcher clears it
-    # as it takes the notice, and a later answer sets it again.
-    coach_owed_at: datetime | None = None
 
 
 class Collaborative(SQLModel, table=True):
@@ -463,7 +449,11 @@ class OwedMessage(SQLModel, table=True):
     renders it from `ref` when it is sent and says what follows a send or a failure."""
 
     __tablename__ = "owed_message"
-    __table_args__ = (Index("ix_owed_message_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_owed_message_due", "status", "due_at"),
+        # What is owed about a thing (a check-in's reminder, an answer's notice).
+        Index("ix_owed_message_ref", "kind", "ref"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     key: str = Field(unique=True, max_length=160)

@@ -15,7 +15,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus
+from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus, OwedMessage
+
+# The outbox kind of a check-in's reminder (bot.scheduling.kinds), looked for here so that a
+# check-in is reminded once.
+CHECKIN_REMINDER = "checkin_reminder"
 
 
 def delivery_key(schedule_id: str, occurrence: date) -> str:
@@ -169,16 +173,15 @@ def settle(session: Session, *, delivery_id: str, status: DeliveryStatus, **fiel
 
 
 def expire_unanswered(session: Session, *, now: datetime) -> list[Delivery]:
-    """Sent check-ins whose answer window closed without an answer become missed."""
+    """Sent check-ins whose answer window closed without an answer become missed (in the
+    caller's transaction, which owes the coach's notices)."""
     statement = (
         update(Delivery)
         .where(Delivery.status == DeliveryStatus.SENT, Delivery.answer_by <= now)
         .values(status=DeliveryStatus.MISSED)
         .returning(Delivery)
     )
-    missed = list(session.exec(statement).scalars())
-    session.commit()
-    return missed
+    return list(session.exec(statement).scalars())
 
 
 def miss_overdue_pending(session: Session, *, now: datetime) -> list[Delivery]:
@@ -190,9 +193,17 @@ def miss_overdue_pending(session: Session, *, now: datetime) -> list[Delivery]:
         .values(status=DeliveryStatus.MISSED, reason="not_sent_in_time")
         .returning(Delivery)
     )
-    missed = list(session.exec(statement).scalars())
-    session.commit()
-    return missed
+    return list(session.exec(statement).scalars())
+
+
+def coaches_of(session: Session, schedule_ids: Sequence[str]) -> dict[str, str]:
+    """The coach of each schedule: who hears of its check-ins."""
+    if not schedule_ids:
+        return {}
+    query = select(CheckinSchedule.id, CheckinSchedule.coach_id).where(
+        col(CheckinSchedule.id).in_(schedule_ids)
+    )
+    return dict(session.exec(query).all())
 
 
 def get_delivery(session: Session, *, delivery_id: str) -> Delivery | None:
@@ -204,48 +215,18 @@ def active_schedules(session: Session) -> Sequence[CheckinSchedule]:
 
 
 def awaiting_reminder(session: Session, *, now: datetime) -> list[tuple[Delivery, int]]:
-    """Sent, unanswered check-ins of schedules with a reminder, not reminded yet, window open."""
+    """Sent, unanswered check-ins of schedules with a reminder, none owed yet, window open."""
+    owed_already = select(OwedMessage.id).where(
+        OwedMessage.kind == CHECKIN_REMINDER, OwedMessage.ref == Delivery.id
+    )
     query = (
         select(Delivery, CheckinSchedule.reminder_after_hours)
         .join(CheckinSchedule, col(CheckinSchedule.id) == Delivery.schedule_id)
         .where(
             Delivery.status == DeliveryStatus.SENT,
-            col(Delivery.reminded_at).is_(None),
+            ~owed_already.exists(),
             col(CheckinSchedule.reminder_after_hours).is_not(None),
             Delivery.answer_by > now,
         )
     )
     return [(delivery, hours) for delivery, hours in session.exec(query).all()]
-
-
-def claim_reminders(session: Session, *, delivery_ids: Sequence[str], now: datetime) -> list[Delivery]:
-    """The check-ins among these whose reminder this caller sends: only the process that flips
-    `reminded_at` sends it, and one that was answered meanwhile gets none."""
-    statement = (
-        update(Delivery)
-        .where(
-            col(Delivery.id).in_(delivery_ids),
-            col(Delivery.reminded_at).is_(None),
-            Delivery.status == DeliveryStatus.SENT,
-        )
-        .values(reminded_at=now)
-        .returning(Delivery)
-    )
-    claimed = list(session.exec(statement).scalars())
-    session.commit()
-    return claimed
-
-
-def claim_coach_notices(session: Session, *, limit: int) -> list[Delivery]:
-    """Up to `limit` check-ins whose answer the coach is owed a notice of, oldest first, for this
-    caller alone: the claim clears `coach_owed_at`, and the rows come back as answered at that
-    moment (rating and run together). An answer recorded after the claim sets the column again
-    and owes a notice of its own."""
-    picked = (
-        select(Delivery.id)
-        .where(col(Delivery.coach_owed_at).is_not(None))
-        .order_by(col(Delivery.coach_owed_at))
-        .limit(limit)
-    )
-    claim = update(Delivery).where(col(Delivery.coach_owed_at).is_not(None)).values(coach_owed_at=None)
-    return _claim(session, picked=picked, claim=claim)

@@ -36,8 +36,9 @@ class Owe:
     thread_ts: str | None = None
 
 
-def owe(session: Session, owed: Sequence[Owe], *, now: datetime) -> list[str]:
-    """Add a pending row per message unless its key is owed already; returns the new rows' keys."""
+def owe(session: Session, owed: Sequence[Owe], *, now: datetime, commit: bool = True) -> list[str]:
+    """Add a pending row per message unless its key is owed already; returns the new rows' keys.
+    Without `commit`, the caller's transaction owes them with whatever else it records."""
     if not owed:
         return []
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
@@ -59,8 +60,25 @@ def owe(session: Session, owed: Sequence[Owe], *, now: datetime) -> list[str]:
     ]
     statement = insert(OwedMessage).values(rows).on_conflict_do_nothing(index_elements=["key"])
     created = list(session.exec(statement.returning(OwedMessage.key)).scalars())
-    session.commit()
+    if commit:
+        session.commit()
     return created
+
+
+def count_of(session: Session, *, kind: str, ref: str) -> int:
+    """How many messages of this kind about `ref` were ever owed."""
+    query = (
+        select(func.count()).select_from(OwedMessage).where(OwedMessage.kind == kind, OwedMessage.ref == ref)
+    )
+    return session.exec(query).one()
+
+
+def is_open(session: Session, *, kind: str, ref: str) -> bool:
+    """Whether a message of this kind about `ref` is owed and not sent yet."""
+    query = select(OwedMessage.id).where(
+        OwedMessage.kind == kind, OwedMessage.ref == ref, col(OwedMessage.status).in_(OPEN)
+    )
+    return session.exec(query.limit(1)).first() is not None
 
 
 def claim_due(session: Session, *, now: datetime, limit: int, key: str | None = None) -> list[OwedMessage]:

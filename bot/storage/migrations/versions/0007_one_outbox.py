@@ -6,7 +6,9 @@ Revises: 0006
 The summary DM of a run moves into the outbox: a summary owed at upgrade time (a completed run
 whose summary was never recorded as sent) becomes a pending row, except a leader's own check-in
 run and a round's framing, whose summaries were never the bot's to send. So do the invitations
-to rounds still ahead that were never sent (`round_invitation.asked_at` goes). A check-in claimed by a
+to rounds still ahead that were never sent (`round_invitation.asked_at` goes), the notices of
+answers a coach was owed (`delivery.coach_owed_at` goes), and the reminders already sent, as sent
+rows, so that none is sent twice (`delivery.reminded_at` goes). A check-in claimed by a
 process of the earlier version may have been sent: it is marked as being sent, so it is looked up
 in the leader's DM history before it goes out again.
 """
@@ -95,6 +97,38 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("round_invitation", schema=None) as batch_op:
         batch_op.drop_column("asked_at")
+    notices = connection.execute(
+        sa.text(
+            "SELECT d.id, d.team_id, s.coach_id FROM delivery d "
+            "JOIN checkin_schedule s ON s.id = d.schedule_id WHERE d.coach_owed_at IS NOT NULL"
+        )
+    ).all()
+    reminded = connection.execute(
+        sa.text(
+            "SELECT id, team_id, coalesce(channel, recipient), message_ts FROM delivery "
+            "WHERE reminded_at IS NOT NULL"
+        )
+    ).all()
+    rows = [
+        _owed_row(f"answer_notice:{d}:1", "answer_notice", team, coach, d, now) for d, team, coach in notices
+    ]
+    rows += [
+        _owed_row(
+            f"checkin_reminder:{d}", "checkin_reminder", team, channel, d, now, status="sent", thread_ts=ts
+        )
+        for d, team, channel, ts in reminded
+    ]
+    if rows:
+        op.bulk_insert(_owed_table(), rows)
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_delivery_coach_owed",
+            postgresql_where=sa.text("coach_owed_at IS NOT NULL"),
+            sqlite_where=sa.text("coach_owed_at IS NOT NULL"),
+        )
+        batch_op.drop_column("coach_owed_at")
+        batch_op.drop_column("reminded_at")
+    op.create_index("ix_owed_message_ref", "owed_message", ["kind", "ref"], unique=False)
     connection.execute(sa.text("UPDATE delivery SET status = 'sending' WHERE status = 'claimed'"))
     with op.batch_alter_table("protocol_run", schema=None) as batch_op:
         batch_op.drop_column("summary_claimed_at")
@@ -102,26 +136,56 @@ def upgrade() -> None:
 
 
 def _owed_table() -> sa.TableClause:
-    names = ("id", "key", "kind", "team_id", "channel", "ref", "due_at", "status", "attempts", "created_at")
-    return sa.table("owed_message", *(sa.column(name) for name in names))
+    names = ("id", "key", "kind", "team_id", "channel", "thread_ts", "ref", "due_at", "status", "attempts")
+    return sa.table("owed_message", *(sa.column(name) for name in (*names, "created_at")))
 
 
-def _owed_row(key: str, kind: str, team_id: str, channel: str, ref: str, now: datetime) -> dict:
+def _owed_row(
+    key: str,
+    kind: str,
+    team_id: str,
+    channel: str,
+    ref: str,
+    now: datetime,
+    *,
+    status: str = "pending",
+    thread_ts: str | None = None,
+) -> dict:
     return {
         "id": uuid.uuid4().hex,
         "key": key,
         "kind": kind,
         "team_id": team_id,
         "channel": channel,
+        "thread_ts": thread_ts,
         "ref": ref,
         "due_at": now,
-        "status": "pending",
+        "status": status,
         "attempts": 0,
         "created_at": now,
     }
 
 
 def downgrade() -> None:
+    op.drop_index("ix_owed_message_ref", table_name="owed_message")
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("reminded_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("coach_owed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch_op.create_index(
+            "ix_delivery_coach_owed",
+            ["coach_owed_at"],
+            unique=False,
+            postgresql_where=sa.text("coach_owed_at IS NOT NULL"),
+            sqlite_where=sa.text("coach_owed_at IS NOT NULL"),
+        )
+    op.execute(
+        "UPDATE delivery SET reminded_at = answer_by WHERE id IN "
+        "(SELECT ref FROM owed_message WHERE kind = 'checkin_reminder')"
+    )
+    op.execute(
+        "UPDATE delivery SET coach_owed_at = answered_at WHERE id IN (SELECT ref FROM owed_message "
+        "WHERE kind = 'answer_notice' AND status IN ('pending', 'claimed', 'sending'))"
+    )
     with op.batch_alter_table("protocol_run", schema=None) as batch_op:
         batch_op.add_column(sa.Column("summary_sent_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.add_column(
