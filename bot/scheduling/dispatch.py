@@ -36,7 +36,7 @@ from bot.scheduling.kinds import (
 from bot.scheduling.pace import SharedPace
 from bot.scheduling.sender import Sender
 from bot.scheduling.turns import Turns
-from bot.services.checkins import ANSWER_NOTICE, CheckinService
+from bot.services.checkins import ANSWER_NOTICE, CheckinContext, CheckinService
 from bot.services.runs import Clock
 from bot.slack_gateway import DeliveryFailed, SlackGateway
 from bot.storage import outbox, owed
@@ -150,15 +150,18 @@ class Dispatcher:
                 return True
             # Claims are settled well before another dispatcher may take them for stale.
             deadline = time.monotonic() + self._claim_timeout.total_seconds() / 2
-            late = self._turns.send(claimed, send=partial(self._send, report=report), deadline=deadline)
+            # What each check-in says, read for the whole batch in one query.
+            checkins = self._checkins.contexts([delivery.id for delivery in claimed])
+            send = partial(self._send, report=report, checkins=checkins)
+            late = self._turns.send(claimed, send=send, deadline=deadline)
             if late:
                 with self._session() as session:
                     outbox.release(session, delivery_ids=[delivery.id for delivery in late])
                 return False
 
-    def _send(self, delivery: Delivery, report: DispatchReport) -> bool:
+    def _send(self, delivery: Delivery, report: DispatchReport, checkins: dict[str, CheckinContext]) -> bool:
         """Send one claimed check-in; False when Slack said to wait (it stays claimed)."""
-        checkin = self._checkins.context(delivery.id)
+        checkin = checkins[delivery.id]
         metadata = {"event_type": EVENT_TYPE, "event_payload": {"delivery_id": delivery.id}}
         with self._session() as session:
             if not outbox.mark_sending(session, delivery=delivery):
@@ -174,10 +177,9 @@ class Dispatcher:
             self._failed(delivery, failure, report)
             return True
         with self._session() as session:
-            outbox.settle(
+            outbox.record_sent(
                 session,
                 delivery_id=delivery.id,
-                status=DeliveryStatus.SENT,
                 sent_at=self._clock(),
                 channel=posted.channel,
                 message_ts=posted.ts[0],

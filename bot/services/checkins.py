@@ -156,19 +156,24 @@ class CheckinService:
         return made
 
     def context(self, delivery_id: str) -> CheckinContext | None:
-        """One query: this runs once per check-in sent, for thousands at a time."""
+        """What one check-in says, and what became of it."""
+        return self.contexts([delivery_id]).get(delivery_id)
+
+    def contexts(self, delivery_ids: list[str]) -> dict[str, CheckinContext]:
+        """One query for a dispatcher's whole batch: thousands are sent at a time."""
         query = (
             select(Delivery, CheckinSchedule.coach_id, Goal.statement, Client.leader_name)
             .join(CheckinSchedule, col(CheckinSchedule.id) == Delivery.schedule_id)
             .join(Client, col(Client.id) == CheckinSchedule.client_id)
             .outerjoin(Goal, col(Goal.id) == CheckinSchedule.goal_id)
-            .where(Delivery.id == delivery_id)
+            .where(col(Delivery.id).in_(delivery_ids))
         )
         with self._session() as session:
-            found = session.exec(query).first()
-        if found is None:
-            return None
-        delivery, coach_id, goal, leader_name = found
+            found = session.exec(query).all()
+        return {row[0].id: self._context(*row) for row in found}
+
+    @staticmethod
+    def _context(delivery: Delivery, coach_id: str, goal: str | None, leader_name: str) -> CheckinContext:
         return CheckinContext(
             delivery_id=delivery.id,
             recipient=delivery.recipient,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Update, update
+from sqlalchemy import Update, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -113,20 +113,47 @@ def release(session: Session, *, delivery_ids: Sequence[str]) -> None:
     session.commit()
 
 
+# The two statements every check-in sent runs, built once: on the table, not the ORM entity, so
+# neither is rebuilt nor run through the ORM's bulk-update bookkeeping thousands of times a pass.
+_TABLE = Delivery.__table__  # type: ignore[attr-defined]
+_MARK_SENDING = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.id == bindparam("row_id"),
+        _TABLE.c.status.in_([DeliveryStatus.CLAIMED, DeliveryStatus.SENDING]),
+        _TABLE.c.claimed_at == bindparam("claimed"),
+    )
+    .values(status=DeliveryStatus.SENDING)
+)
+_RECORD_SENT = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"))
+    .values(
+        status=DeliveryStatus.SENT,
+        sent_at=bindparam("sent"),
+        channel=bindparam("posted_in"),
+        message_ts=bindparam("ts"),
+    )
+)
+
+
 def mark_sending(session: Session, *, delivery: Delivery) -> bool:
     """Say this claimed row's post is on its way; False when the claim is no longer this
     caller's (it went stale and another dispatcher took the row over): then it is not sent."""
-    result = session.exec(
-        update(Delivery)
-        .where(
-            Delivery.id == delivery.id,
-            col(Delivery.status).in_([DeliveryStatus.CLAIMED, DeliveryStatus.SENDING]),
-            Delivery.claimed_at == delivery.claimed_at,
-        )
-        .values(status=DeliveryStatus.SENDING)
+    result = session.connection().execute(
+        _MARK_SENDING, {"row_id": delivery.id, "claimed": delivery.claimed_at}
     )
     session.commit()
     return result.rowcount == 1
+
+
+def record_sent(
+    session: Session, *, delivery_id: str, sent_at: datetime, channel: str, message_ts: str
+) -> None:
+    """Slack took the check-in: where it landed and its ts."""
+    params = {"row_id": delivery_id, "sent": sent_at, "posted_in": channel, "ts": message_ts}
+    session.connection().execute(_RECORD_SENT, params)
+    session.commit()
 
 
 def release_stale(session: Session, *, claimed_before: datetime) -> int:
