@@ -187,9 +187,17 @@ def schedule_dispatch(stale_after: int, pace: float) -> None:
         raise click.ClickException(str(missing)) from None
     bot.checkins.materialize()
     report = bot.dispatcher.run_once()
-    click.echo(
+    line = (
         f"sent {report.sent}, recovered {report.recovered}, retried {report.retried}, failed {report.failed}"
     )
+    owed = report.owed
+    if owed is None:
+        click.echo(f"{line}; owed: not yet")
+    else:
+        click.echo(
+            f"{line}; owed: sent {owed.sent}, recovered {owed.recovered}, retried {owed.retried}, "
+            f"failed {owed.failed}"
+        )
 
 
 @main.command("outbox")

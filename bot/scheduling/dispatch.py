@@ -34,7 +34,7 @@ from bot.scheduling.kinds import (
     undeliverable_notice_owed,
 )
 from bot.scheduling.pace import SharedPace
-from bot.scheduling.sender import Sender
+from bot.scheduling.sender import Sender, SendReport
 from bot.scheduling.turns import Turns
 from bot.services.checkins import ANSWER_NOTICE, CheckinContext, CheckinService
 from bot.services.runs import Clock
@@ -71,6 +71,8 @@ class DispatchReport:
     missed: list[Delivery] = field(default_factory=list)
     # Check-ins that failed for good, with Slack's error: the coach hears of each.
     undeliverable: list[tuple[Delivery, str]] = field(default_factory=list)
+    # What the outbox's sender did on the same pass (None: it waited for a later pass).
+    owed: SendReport | None = None
 
 
 class Dispatcher:
@@ -135,9 +137,9 @@ class Dispatcher:
                     if delivery.sent_at is not None and delivery.sent_at + timedelta(hours=hours) <= now
                 )
             )
-            sent = self.sender.run_once()
-            report.reminded += sent.by_kind[CHECKIN_REMINDER]
-            report.passed_on += sent.by_kind[ANSWER_NOTICE]
+            report.owed = self.sender.run_once()
+            report.reminded += report.owed.by_kind[CHECKIN_REMINDER]
+            report.passed_on += report.owed.by_kind[ANSWER_NOTICE]
         return report
 
     def _send_due(self, report: DispatchReport) -> bool:
