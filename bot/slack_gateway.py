@@ -184,7 +184,7 @@ class SlackGateway:
                 raise DeliveryFailed(
                     code, transient=transient, posted=posted, retry_after=_retry_after(error)
                 ) from error
-            except SlackClientError as error:
+            except (SlackClientError, OSError) as error:  # no answer (a timeout, a dropped connection)
                 log.warning("chat.postMessage failed: %s", type(error).__name__)
                 raise DeliveryFailed(
                     type(error).__name__, transient=True, posted=Posted(channel, sent), unanswered=True
@@ -273,6 +273,8 @@ class SlackGateway:
             raise DeliveryFailed(
                 code, transient=code not in PERMANENT_ERRORS, retry_after=_retry_after(error)
             ) from error
+        except (SlackClientError, OSError) as error:
+            raise DeliveryFailed(type(error).__name__, transient=True, unanswered=True) from error
 
     def find_posted(
         self, *, channel: str, event_type: str, key: str, value: str, oldest: float
@@ -294,6 +296,8 @@ class SlackGateway:
                 raise DeliveryFailed(
                     code, transient=code not in PERMANENT_ERRORS, retry_after=_retry_after(error)
                 ) from error
+            except (SlackClientError, OSError) as error:
+                raise DeliveryFailed(type(error).__name__, transient=True, unanswered=True) from error
             for message in page.get("messages", []):
                 if _carries(message, event_type, key, value):
                     return message["ts"]
@@ -330,6 +334,8 @@ class SlackGateway:
                 raise DeliveryFailed(
                     code, transient=code not in PERMANENT_ERRORS, retry_after=_retry_after(error)
                 ) from error
+            except (SlackClientError, OSError) as error:
+                raise DeliveryFailed(type(error).__name__, transient=True, unanswered=True) from error
             members += page.get("members", [])
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
@@ -354,6 +360,8 @@ class SlackGateway:
                 raise DeliveryFailed(
                     code, transient=code not in PERMANENT_ERRORS, retry_after=_retry_after(error)
                 ) from error
+            except (SlackClientError, OSError) as error:
+                raise DeliveryFailed(type(error).__name__, transient=True, unanswered=True) from error
             replies += [m for m in page.get("messages", []) if m.get("ts") != thread_ts]
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:

@@ -144,6 +144,7 @@ class _Injected:
     error: str
     retry_after: int | None = None
     channel: str | None = None
+    status: int = 200
 
 
 # --------------------------------------------------------------------------------------------------
@@ -891,6 +892,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except Exception as exc:  # a bug in the fake: answer like Slack's 500 and say where it broke
             _report_internal_error(exc)
             status, payload, headers = 500, {"ok": False, "error": "fatal_error"}, {}
+        hang = fake._take_hang(url.path[len("/api/") :]) if url.path.startswith("/api/") else None
+        if hang is not None:  # done, but the answer never comes: the client times out
+            time.sleep(hang)
+            self.close_connection = True
+            return
         self._send(status, json.dumps(payload).encode(), "application/json; charset=utf-8", headers)
 
     def _send(self, status: int, data: bytes, content_type: str, headers: Mapping[str, str]) -> None:
@@ -959,6 +965,7 @@ class FakeSlack:
         self.files: dict[str, dict] = {}
         self._users: dict[str, Json] = {}
         self._injected: dict[str, deque[_Injected]] = {}
+        self._hangs: dict[str, deque[float]] = {}
         self._triggers: dict[str, _Trigger] = {}
         self._buckets: dict[str, _Bucket] = {}
         self._workspace_bucket: _Bucket | None = None
@@ -1073,6 +1080,7 @@ class FakeSlack:
             self.views.clear()
             self.files.clear()
             self._injected.clear()
+            self._hangs.clear()
             self._triggers.clear()
             self._buckets.clear()
             self._workspace_bucket = None
@@ -1141,9 +1149,24 @@ class FakeSlack:
                 "channel_type": "channel",
             }
 
-    def fail_next(self, method: str, error: str, times: int = 1) -> None:
+    def fail_next(self, method: str, error: str, times: int = 1, *, status: int = 200) -> None:
+        """The next `times` calls are answered `error` (with HTTP `status`: 500 for a server fault)."""
         with self._lock:
-            self._injected.setdefault(method, deque()).extend(_Injected(error) for _ in range(times))
+            self._injected.setdefault(method, deque()).extend(
+                _Injected(error, status=status) for _ in range(times)
+            )
+
+    def hang_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """The next `times` calls are carried out (a post is stored, as when Slack took it) but
+        answered only after `seconds`, by closing the connection: a client timing out sooner
+        cannot know whether the call was taken."""
+        with self._lock:
+            self._hangs.setdefault(method, deque()).extend(seconds for _ in range(times))
+
+    def _take_hang(self, method: str) -> float | None:
+        with self._lock:
+            queue = self._hangs.get(method)
+            return queue.popleft() if queue else None
 
     def rate_limit_next(
         self, method: str, retry_after: int = 1, times: int = 1, *, channel: str | None = None
@@ -1198,7 +1221,7 @@ class FakeSlack:
         if injected is not None:
             if injected.retry_after is not None:
                 return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(injected.retry_after)}
-            return 200, {"ok": False, "error": injected.error}, {}
+            return injected.status, {"ok": False, "error": injected.error}, {}
         handler = self._methods.get(method)
         if handler is None:
             return 200, {"ok": False, "error": "unknown_method"}, {}
