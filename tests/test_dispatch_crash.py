@@ -1,6 +1,6 @@
 """`coachbot schedule dispatch` killed at random points while it sends 1,000 check-ins (and, in
-a second test, 400 messages the outbox owes, of four kinds), then run again until nothing is left:
-not one lost, not one sent twice.
+a second test, 200 messages the outbox owes, of four kinds, stopped by SIGKILL and SIGTERM in
+turn), then run again until nothing is left: not one lost, not one sent twice.
 
 Each run is a real process killed with SIGKILL, so it dies wherever it happens to be: importing,
 recovering stale claims, between claiming a batch and sending it, or between Slack taking a
@@ -96,11 +96,17 @@ def environment(slack, database_url: str) -> dict[str, str]:
 
 
 def kill_at_random_points(
-    runs: Runs, *, total: int, posted: Callable[[], int], unrecorded: Callable[[], int]
+    runs: Runs,
+    *,
+    total: int,
+    posted: Callable[[], int],
+    unrecorded: Callable[[], int],
+    signals: tuple[signal.Signals, ...] = (signal.SIGKILL,),
 ) -> tuple[list[tuple[float, int]], int]:
-    """Start runs and SIGKILL each at a random point, until MID_DISPATCH_KILLS of them landed
-    after sending something and one left a sent message unrecorded. Returns the kills (seconds
-    after start, messages posted) and how many left a message unrecorded."""
+    """Start runs and stop each at a random point with the next of `signals` in turn, until
+    MID_DISPATCH_KILLS of them landed after sending something and one left a sent message
+    unrecorded. Returns the kills (seconds after start, messages posted) and how many left a
+    message unrecorded."""
     rng = random.Random(SEED)
     later = 0.0
     kills: list[tuple[float, int]] = []
@@ -117,7 +123,7 @@ def kill_at_random_points(
         while time.monotonic() < deadline and posted() - before < cap:
             assert process.poll() is None, f"run {runs.count} ended before its kill:\n{runs.tail(log)}"
             time.sleep(0.005)
-        process.send_signal(signal.SIGKILL)
+        process.send_signal(signals[runs.count % len(signals)])
         lived = time.monotonic() - began
         process.wait()
         time.sleep(0.02)  # a request the dead process had fully sent is still answered by the fake
@@ -221,8 +227,13 @@ def test_killed_while_sending_what_the_outbox_owes_nothing_is_lost_or_sent_twice
         statuses = owed_statuses(bot)
         return sum(statuses[key] is OwedStatus.SENDING for key in owed_keys_posted(slack))
 
+    # SIGTERM as well as SIGKILL: what a stopped process was sending is finished or recoverable.
     kills, left_unrecorded = kill_at_random_points(
-        runs, total=len(keys), posted=lambda: len(owed_keys_posted(slack)), unrecorded=unrecorded
+        runs,
+        total=len(keys),
+        posted=lambda: len(owed_keys_posted(slack)),
+        unrecorded=unrecorded,
+        signals=(signal.SIGKILL, signal.SIGTERM),
     )
     reports = run_until_done(runs)
 
