@@ -8,8 +8,8 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
+from bot.recurrence import Cadence
 from bot.scheduling.dispatch import CLAIM_TIMEOUT, EVENT_TYPE, Dispatcher
-from bot.scheduling.recurrence import Cadence
 from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus
 from tests.checkin_setup import COACH, due_rows, schedule_for, sent_delivery_ids, statuses
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.scheduling.recurrence import Cadence, Rule, due_at, local_dates, next_after, occurrences
+from bot.recurrence import Cadence, Rule, due_at, local_dates, next_after, occurrences
 
 ZONES = ["America/New_York", "Europe/Berlin", "Australia/Sydney", "Asia/Kolkata", "America/Phoenix"]
 # Spring and fall changes in 2026 for the zones that have them (Kolkata and Phoenix have none).

@@ -31,7 +31,7 @@ from sqlmodel import Session, col, select
 
 from bot.config import REPO_ROOT
 from bot.ids import ActionId
-from bot.scheduling.recurrence import Cadence
+from bot.recurrence import Cadence
 from bot.services.checkins import ScheduleForm
 from bot.services.runs import Coach
 from bot.storage import outbox, owed

@@ -18,8 +18,8 @@ from bot.handlers.deps import Deps, coach_from_body
 from bot.handlers.forms import chosen, field, form_values
 from bot.handlers.modals import REFUSALS, show
 from bot.ids import ActionId, BlockId, CallbackId, unpair
+from bot.recurrence import Cadence
 from bot.scheduling.kinds import pause_notice_owed
-from bot.scheduling.recurrence import Cadence
 from bot.services.checkins import CHECKIN_PROTOCOL, NotYourCheckin, ScheduleForm
 from bot.services.runs import Coach, PageAnswers, PageToShow
 

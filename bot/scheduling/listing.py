@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.scheduling.recurrence import occurrences, zone_of
+from bot.recurrence import occurrences, zone_of
 from bot.services.checkins import rule_of
 from bot.storage import outbox, owed
 from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus

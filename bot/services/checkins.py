@@ -13,7 +13,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy import delete as sa_delete
 from sqlmodel import Session, col, select
 
-from bot.scheduling.recurrence import Cadence, Rule, local_date, next_after, occurrences, zone_of
+from bot.recurrence import Cadence, Rule, local_date, next_after, occurrences, zone_of
 from bot.services.runs import Clock, Coach, owned_client
 from bot.storage import outbox, owed
 from bot.storage import runs as run_repo

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.scheduling.recurrence import due_at, local_date
+from bot.recurrence import due_at, local_date
 from bot.services.rounds import NotACollaborative, RoundSetup
 from bot.services.runs import Clock
 from bot.storage import rounds as repo

@@ -15,7 +15,7 @@ from sqlalchemy import Index, MetaData, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.protocols.schema import CyclePhase
-from bot.scheduling.recurrence import Cadence
+from bot.recurrence import Cadence
 
 # A naming convention makes constraint names deterministic, which alembic's batch mode on
 # SQLite needs to alter them later.
