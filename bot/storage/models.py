@@ -347,7 +347,8 @@ class Contribution(SQLModel, table=True):
 
 
 class RoundReminder(SQLModel, table=True):
-    """One reminder per member per phase: inserting the row is the claim to send it."""
+    """The presenter's private nudge to listen, once per phase: inserting the row is the claim to
+    whisper it (members' DM reminders are outbox rows, bot.scheduling.kinds)."""
 
     __tablename__ = "round_reminder"
 

@@ -179,10 +179,6 @@ def settle(session: Session, *, row_id: str, status: OwedStatus, **fields: objec
     session.commit()
 
 
-def get(session: Session, *, key: str) -> OwedMessage | None:
-    return session.exec(select(OwedMessage).where(OwedMessage.key == key)).first()
-
-
 def open_by_kind(session: Session) -> list[tuple[str, int, datetime]]:
     """What is owed and not sent yet: per kind, how many and since when, oldest first."""
     query = (

@@ -283,7 +283,7 @@ def claim_reminders(session: Session, *, round_id: str, phase: int) -> bool:
 
 
 def record_reminder(session: Session, *, round_id: str, phase: int, user_id: str, now: datetime) -> bool:
-    """True if this member had not been reminded in this phase yet."""
+    """True if this person had not been nudged in this phase yet (the presenter's whisper)."""
     row = {"round_id": round_id, "phase": phase, "user_id": user_id, "sent_at": now}
     statement = _insert(session)(RoundReminder).values(row).on_conflict_do_nothing()
     created = session.exec(statement.returning(RoundReminder.user_id)).all()  # type: ignore[call-overload]
