@@ -8,7 +8,6 @@ write its three functions, register it in `kinds()`, and owe rows of it with an 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,8 +29,6 @@ from bot.slack_gateway import INSTALL_ERRORS, Posted
 from bot.storage.models import Delivery, DeliveryStatus, OwedMessage
 from bot.storage.outbox import CHECKIN_REMINDER
 from bot.storage.owed import Owe
-
-log = logging.getLogger(__name__)
 
 SUMMARY = "summary"
 SUMMARY_UNDELIVERED = "summary_undelivered"
@@ -67,6 +64,8 @@ def _nothing_to_record(row: OwedMessage, posted: Posted) -> None:
 
 
 def _nobody_to_tell(row: OwedMessage, error: str) -> list[Owe]:
+    """A notice that could not be sent is itself the telling: the sender's line (by key, with
+    Slack's error) is what there is, for the operator."""
     return []
 
 
