@@ -139,3 +139,17 @@ def test_a_permanent_failure_is_never_retried_and_is_reported(
     if failure == "missing_scope":  # the operator's line says what to do about the install
         operator = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
         assert any("chat:write" in line and "reinstall" in line for line in operator), operator
+
+
+def test_a_row_that_cannot_be_rendered_fails_alone_and_the_rest_go_out(bot, slack, clock, sender, caplog):
+    good = about_a_check_in("pause_notice")(bot, None, slack, clock)
+    broken = Owe("round_reminder:garbled", "round_reminder", COACH.team_id, COACH.user_id, "no-phase-here")
+    unknown = Owe("from-a-newer-bot:1", "from_a_newer_bot", COACH.team_id, COACH.user_id, "x")
+    sender.owe(broken, unknown, good)
+    report = sender.run_once()
+    assert (report.sent, report.failed) == (1, 2)
+    assert (
+        row_of(bot, broken.key).reason == "render_error" and row_of(bot, unknown.key).reason == "unknown_kind"
+    )
+    assert stored_with(slack, good.key) == 1
+    assert sender.run_once().failed == 0  # failed for good: not taken again

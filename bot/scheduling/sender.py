@@ -122,11 +122,24 @@ class Sender:
 
     def _send(self, row: OwedMessage, report: SendReport) -> bool:
         """Send one claimed row; False when Slack said to wait and the team is held."""
-        kind = self._kinds[row.kind]
+        kind = self._kinds.get(row.kind)
+        if kind is None:  # written by another version of the bot: never sent by this one
+            self._settle(row, OwedStatus.FAILED, report, reason="unknown_kind")
+            report.failed += 1
+            log.error("%s: no such kind here; not sent", row.key)
+            return True
         with self._session() as session:
             if not owed.mark_sending(session, row=row):
                 return True  # another sender took it over: it is theirs
-        messages = kind.render(row)
+        try:
+            messages = kind.render(row)
+        except Exception as error:
+            # A row that cannot be rendered must not stop the rows behind it, pass after pass.
+            # Its exception's text may quote what the message says: only its type is logged.
+            log.error("%s could not be rendered (%s); not sent", row.key, type(error).__name__)
+            self._settle(row, OwedStatus.FAILED, report, reason="render_error")
+            report.failed += 1
+            return True
         if messages is None:
             self._settle(row, OwedStatus.DROPPED, report)
             return True
