@@ -13,7 +13,15 @@ from sqlmodel import Session, select
 
 from bot.assembly import build_bot
 from bot.services.rounds import RoundView
-from bot.storage.models import Contribution, FeedbackRound, Goal, NextStep, RoundStatus
+from bot.storage.models import (
+    Contribution,
+    FeedbackRound,
+    Goal,
+    NextStep,
+    ProtocolRun,
+    RoundStatus,
+    RunStatus,
+)
 from tests import slack_requests as sr
 from tests.conftest import make_settings
 from tests.flow import LEADER, add_client
@@ -640,3 +648,20 @@ def test_registering_a_channel_the_bot_is_not_in_asks_for_an_invitation(bot, sla
     slack_http.send(sr.event(joined, retry=1))
     assert bot.rounds.is_collaborative(sr.TEAM, CHANNEL)
     assert sum("Coach Collaborative" in text_of(m) for m in slack.messages[CHANNEL]) == 1
+
+
+def test_a_round_slack_will_not_post_reopens_its_framing_and_the_presenter_is_told_once(
+    bot, slack, slack_http, clock
+):
+    set_up_channel(slack)
+    register(slack_http, slack)
+    slack.fail_next("chat.postMessage", "not_in_channel")  # the bot was removed from the channel
+    frame(slack_http, slack, "consultancy")
+    with Session(bot.engine) as session:
+        assert session.exec(select(FeedbackRound)).all() == []  # nothing half-posted is kept
+        (framing,) = session.exec(select(ProtocolRun).where(ProtocolRun.protocol_id == "consultancy")).all()
+        assert framing.status is RunStatus.IN_PROGRESS  # ... and the framing waits to be posted again
+    for _ in range(2):
+        tick(bot)
+    told = [m for m in _dms(slack, PRESENTER) if "can't post there" in text_of(m)]
+    assert len(told) == 1 and CHANNEL in text_of(told[0])

@@ -37,6 +37,7 @@ MISSED_NOTICE = "missed_notice"
 UNDELIVERABLE_NOTICE = "undeliverable_notice"
 ROUND_REMINDER = "round_reminder"
 ROUND_INVITATION = "round_invitation"
+ROUND_NOT_POSTED = "round_not_posted"
 
 # Failures about the recipient or the install: telling the person by DM would fail the same way.
 UNREACHABLE = INSTALL_ERRORS | {
@@ -112,6 +113,15 @@ def round_invitation_owed(invitation: InvitationDue) -> Owe:
     return Owe(key, ROUND_INVITATION, invitation.team_id, invitation.presenter_id, invitation.id)
 
 
+def round_not_posted_owed(view: RoundView) -> Owe:
+    """The presenter hears that Slack would not take their round in its channel (the bot is not
+    in it, or it is gone): their framing is kept, to post again."""
+    round_ = view.round
+    key = f"{ROUND_NOT_POSTED}:{round_.id}"
+    # The round row goes with the failed post: the notice keeps the channel it names.
+    return Owe(key, ROUND_NOT_POSTED, round_.team_id, round_.presenter_id, round_.channel_id)
+
+
 def kinds(
     runs: RunService, checkins: CheckinService, rounds: RoundService, round_schedules: RoundScheduleService
 ) -> dict[str, Kind]:
@@ -182,6 +192,9 @@ def kinds(
         checkin = checkins.context(row.ref)
         return None if checkin is None else [undeliverable_message(checkin, checkin.reason or "")]
 
+    def render_not_posted(row: OwedMessage) -> list[Message] | None:
+        return [notice_message("round_not_in_channel", channel=row.ref)]
+
     registered = [
         Kind(SUMMARY, render_summary, _nothing_to_record, summary_failed),
         Kind(SUMMARY_UNDELIVERED, render_undelivered, _nothing_to_record, _nobody_to_tell),
@@ -192,5 +205,6 @@ def kinds(
         Kind(UNDELIVERABLE_NOTICE, render_undeliverable, _nothing_to_record, _nobody_to_tell),
         Kind(ROUND_REMINDER, render_round_reminder, _nothing_to_record, _nobody_to_tell),
         Kind(ROUND_INVITATION, render_invitation, _nothing_to_record, _nobody_to_tell),
+        Kind(ROUND_NOT_POSTED, render_not_posted, _nothing_to_record, _nobody_to_tell),
     ]
     return {kind.name: kind for kind in registered}

@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot.blocks.messages import notice_message
 from bot.blocks.rounds import (
     listen_nudge,
     phase_announcement,
@@ -27,7 +26,7 @@ from bot.blocks.rounds import (
 )
 from bot.ids import ROUND_EVENT_TYPE
 from bot.protocols.schema import PresenterRole
-from bot.scheduling.kinds import round_invitation_owed, round_reminder_owed
+from bot.scheduling.kinds import round_invitation_owed, round_not_posted_owed, round_reminder_owed
 from bot.scheduling.sender import Sender
 from bot.services.round_schedules import RoundScheduleService
 from bot.services.rounds import RoundService, RoundView
@@ -116,7 +115,7 @@ class RoundKeeper:
             self._rounds.release(view.round.id)
             if not failure.transient:
                 self._rounds.unpost(view.round.id)
-                self._tell(view.round.presenter_id, "round_not_in_channel", channel=view.round.channel_id)
+                self._sender.owe(round_not_posted_owed(view))
             return view
         self._rounds.started(view.round.id, ts)
         self._rounds.release(view.round.id)
@@ -223,12 +222,6 @@ class RoundKeeper:
         bot = self._gateway.bot_user_id()
         owed = self._rounds.to_remind(view, [m for m in members if m != bot])
         self._sender.owe(*(round_reminder_owed(view, member) for member in owed))
-
-    def _tell(self, user_id: str, name: str, **values: object) -> None:
-        try:
-            self._gateway.post(channel=user_id, messages=[notice_message(name, **values)])
-        except DeliveryFailed as failure:
-            log.warning("presenter not told: %s", failure.error)
 
     def catch_up(self) -> int:
         """Once at start: replies written while the bot was down, read from each open round's
