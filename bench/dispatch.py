@@ -5,7 +5,10 @@ its own leader, and the dispatcher driven the way `coachbot serve` drives it (a 
 next one DISPATCH_SECONDS after the last began, until nothing is left):
 
 1. No rate limits, no pacing, 10,000 check-ins: CPU milliseconds per delivery (goal: under 2)
-   and deliveries per second.
+   and deliveries per second; and, in the same run against the same fake, a floor: the least an
+   outbox can do with this stack (claim a batch in one statement, post each message with the same
+   kept-alive client, record each in one statement), with the bot's CPU per delivery printed as
+   a multiple of it (goal: at most 2x).
 2. Slack's limits simulated, 2,000 check-ins: chat.postMessage limited workspace-wide (50 a
    second after a burst of 10) and per channel (1 a second after a burst of 3), the dispatcher
    paced at the workspace rate. Goals: total time within 10% of the least the limits allow, at
@@ -45,10 +48,13 @@ from pathlib import Path
 if not __package__:  # run as a script: `tests` (the fake Slack, check-in helpers) lives in the checkout
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
 from bot.assembly import DISPATCH_SECONDS, build_bot
+from bot.blocks.checkins import checkin_message
 from bot.config import Settings
+from bot.slack_gateway import make_client
 from bot.storage.models import Delivery, DeliveryStatus, utcnow
 from tests import fake_slack
 from tests.checkin_setup import due_rows, schedule_for
@@ -62,6 +68,8 @@ WORKSPACE_PER_SECOND = 50.0
 WORKSPACE_BURST = 10
 CHANNEL_PER_SECOND = 1.0
 CPU_GOAL_MS = 2.0
+FLOOR_GOAL = 2.0
+FLOOR_BATCH = 200
 BOUND_GOAL = 1.10
 RATE_LIMITED_GOAL = 0.01
 # A limited run that has not finished by then (5 x bound, at least a minute) is stopped and
@@ -194,7 +202,7 @@ def settings_for(url: str, database_url: str) -> Settings:
 
 
 def left_to_send(session: Session) -> int:
-    open_statuses = (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)
+    open_statuses = (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.SENDING)
     query = select(func.count()).select_from(Delivery).where(col(Delivery.status).in_(open_statuses))
     return session.exec(query).one()
 
@@ -238,6 +246,55 @@ def dispatch_all(
     return result
 
 
+@dataclass
+class FloorResult:
+    count: int
+    sent: int
+    cpu_s: float
+
+
+def floor_run(fake: FakeProcess, workdir: Path, count: int) -> FloorResult:
+    """The least an outbox can do with this stack, on the same schema and the same fake: claim a
+    batch in one statement, post each with one kept-alive client (a message like a check-in, with
+    the row's id in metadata), record each in one statement."""
+    url = fake.start()
+    bot = build_bot(settings_for(url, f"sqlite:///{workdir}/floor.db"), pace_per_second=None)
+    schedule = schedule_for(bot, "ULEAD01", first_date=date(2020, 1, 6), end_date=date(2020, 1, 6))
+    ids = due_rows(bot, schedule, count, due=utcnow() - timedelta(minutes=1))
+    message = checkin_message(bot.checkins.context(ids[0]))  # one message: the floor renders nothing
+    client = make_client(token=BOT_TOKEN, base_url=url)
+    claim = text(
+        "UPDATE delivery SET status = 'claimed' WHERE id IN (SELECT id FROM delivery "
+        "WHERE status = 'pending' AND due_at <= :now ORDER BY due_at LIMIT :limit) RETURNING id, recipient"
+    )
+    record = text("UPDATE delivery SET status = 'sent', message_ts = :ts WHERE id = :id")
+    sent = 0
+    cpu_start = time.thread_time()
+    with bot.engine.connect() as connection:
+        while True:
+            batch = connection.execute(claim, {"now": utcnow(), "limit": FLOOR_BATCH}).all()
+            connection.commit()
+            if not batch:
+                break
+            for delivery_id, recipient in batch:
+                response = client.chat_postMessage(
+                    channel=recipient,
+                    text=message.text,
+                    blocks=message.blocks,
+                    metadata={
+                        "event_type": "coachbot_checkin",
+                        "event_payload": {"delivery_id": delivery_id},
+                    },
+                )
+                connection.execute(record, {"ts": response["ts"], "id": delivery_id})
+                connection.commit()
+                sent += 1
+    cpu_s = time.thread_time() - cpu_start
+    fake.summary()
+    bot.engine.dispose()
+    return FloorResult(count=count, sent=sent, cpu_s=cpu_s)
+
+
 # --------------------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------------------
@@ -275,14 +332,21 @@ def print_common(result: RunResult) -> None:
         print("  (stopped before every check-in was settled)")
 
 
-def print_unlimited(result: RunResult) -> None:
+def print_unlimited(result: RunResult, floor: FloorResult) -> None:
     print(f"\n1. no rate limits, unpaced: {result.count:,} check-ins due at once")
     print_common(result)
     per_delivery_ms = result.cpu_s * 1000 / max(1, result.sent)
+    floor_ms = floor.cpu_s * 1000 / max(1, floor.sent)
     print(
         f"  CPU per delivery: {per_delivery_ms:.2f} ms (goal < {CPU_GOAL_MS:.0f} ms) "
         f"{verdict(per_delivery_ms < CPU_GOAL_MS)}"
     )
+    print(
+        f"  floor (claim a batch, post, record; same fake, same run): {floor.sent:,} sent, "
+        f"{floor_ms:.2f} ms CPU per delivery"
+    )
+    ratio = per_delivery_ms / max(floor_ms, 1e-9)
+    print(f"  bot / floor: {ratio:.2f}x (goal <= {FLOOR_GOAL:g}x) {verdict(ratio <= FLOOR_GOAL)}")
 
 
 def print_limited(result: RunResult, pace: float | None, bound_s: float) -> None:
@@ -354,7 +418,9 @@ def run(args: argparse.Namespace) -> int:
     with fake_process() as fake, tempfile.TemporaryDirectory(prefix="coachbot-bench-") as workdir:
         print(f"dispatching {unlimited:,} check-ins without limits")
         result = dispatch_all(fake, Path(workdir), "unlimited", unlimited, pace=None, give_up_s=600)
-        print_unlimited(result)
+        print(f"the floor: {unlimited:,} check-ins, claimed, posted and recorded by hand")
+        floor = floor_run(fake, Path(workdir), unlimited)
+        print_unlimited(result, floor)
 
         print(f"\ndispatching {limited:,} check-ins under the simulated limits (bound {bound_s:.1f} s)")
         result = dispatch_all(

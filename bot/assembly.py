@@ -20,10 +20,11 @@ from bot.logs import slack_library_logger
 from bot.metrics import Metrics
 from bot.protocols.catalog import Catalog
 from bot.request_log import ObservedApp
+from bot.scheduling import kinds
 from bot.scheduling.dispatch import CLAIM_TIMEOUT, PACE_PER_SECOND, Dispatcher
 from bot.scheduling.rounds import RoundKeeper
 from bot.scheduling.scheduler import IntervalJob, build_scheduler
-from bot.scheduling.summaries import retry_unsent_summaries
+from bot.scheduling.sender import Sender
 from bot.services.checkins import CheckinService
 from bot.services.clients import ClientService
 from bot.services.drafts import DraftKeeper
@@ -41,7 +42,6 @@ log = logging.getLogger(__name__)
 # Listener threads do the work after ack (open a modal, write answers, send a DM). Slack waits
 # 3 s for an ack; bolt's default of 5 threads queues acks behind slow work under load.
 LISTENER_THREADS = 64
-SUMMARY_RETRY_SECONDS = 60
 MATERIALIZE_SECONDS = 300
 DISPATCH_SECONDS = 5
 ROUNDS_SECONDS = 15
@@ -65,6 +65,8 @@ class Bot:
     clients: ClientService
     checkins: CheckinService
     dispatcher: Dispatcher
+    sender: Sender
+    kinds: dict[str, kinds.Kind]
     rounds: RoundService
     keeper: RoundKeeper
     drafts: DraftKeeper
@@ -118,20 +120,23 @@ def build_bot(
     app.metrics = metrics
     gateway = SlackGateway(client, metrics)
     checkins = CheckinService(engine=engine, clock=clock)
+    rounds = RoundService(engine=engine, runs=runs, clock=clock)
+    round_schedules = RoundScheduleService(engine=engine, clock=clock)
+    registry = kinds.kinds(runs, checkins, rounds, round_schedules)
     dispatcher = Dispatcher(
         engine=engine,
         checkins=checkins,
-        runs=runs,
+        kinds=registry,
         gateway=gateway,
         clock=clock,
         claim_timeout=claim_timeout,
         pace_per_second=pace_per_second,
         metrics=metrics,
     )
-    rounds = RoundService(engine=engine, runs=runs, clock=clock)
-    round_schedules = RoundScheduleService(engine=engine, clock=clock)
-    keeper = RoundKeeper(rounds=rounds, schedules=round_schedules, gateway=gateway)
+    # The one sender of the outbox, which the dispatcher's pass runs too.
+    sender = dispatcher.sender
     drafts = DraftKeeper(runs=runs, clock=clock)
+    keeper = RoundKeeper(rounds=rounds, schedules=round_schedules, gateway=gateway, sender=sender)
     register_all(
         app,
         Deps(
@@ -144,12 +149,12 @@ def build_bot(
             keeper=keeper,
             guards=Guards(engine=engine, clock=clock),
             drafts=drafts,
+            sender=sender,
         ),
     )
     jobs = [
-        IntervalJob("retry-summaries", partial(retry_unsent_summaries, runs, gateway), SUMMARY_RETRY_SECONDS),
         IntervalJob("materialize-checkins", checkins.materialize, materialize_seconds),
-        IntervalJob("dispatch-checkins", dispatcher.run_once, dispatch_seconds),
+        IntervalJob("send-owed", dispatcher.run_once, dispatch_seconds),
         IntervalJob("keep-rounds", keeper.run_once, ROUNDS_SECONDS),
         IntervalJob(
             "write-kept-drafts",
@@ -168,6 +173,8 @@ def build_bot(
         clients=clients,
         checkins=checkins,
         dispatcher=dispatcher,
+        sender=sender,
+        kinds=registry,
         rounds=rounds,
         keeper=keeper,
         drafts=drafts,

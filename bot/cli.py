@@ -164,7 +164,7 @@ def schedule() -> None:
 @schedule.command("list")
 @click.option("--days", default=7, show_default=True, help="How far ahead to look.")
 def schedule_list(days: int) -> None:
-    """Upcoming check-ins, in UTC and in each recipient's own time."""
+    """Every check-in due in the next DAYS, in UTC and in each recipient's own time."""
     from bot.scheduling.listing import upcoming
     from bot.storage.models import utcnow
 
@@ -206,9 +206,31 @@ def schedule_dispatch(stale_after: int, pace: float) -> None:
     )
     bot.checkins.materialize()
     report = bot.dispatcher.run_once()
-    click.echo(
+    line = (
         f"sent {report.sent}, recovered {report.recovered}, retried {report.retried}, failed {report.failed}"
     )
+    owed = report.owed
+    if owed is None:
+        click.echo(f"{line}; owed: not yet")
+    else:
+        click.echo(
+            f"{line}; owed: sent {owed.sent}, recovered {owed.recovered}, retried {owed.retried}, "
+            f"failed {owed.failed}"
+        )
+
+
+@main.command("outbox")
+def outbox_list() -> None:
+    """What the bot owes and has not sent yet, by kind, oldest first."""
+    from bot.scheduling.listing import owed_by_kind
+
+    engine = open_database(load_settings().database_url)
+    upgrade(engine)
+    rows = owed_by_kind(engine)
+    if not rows:
+        click.echo("nothing owed")
+    for row in rows:
+        click.echo(f"{row.kind:<24} {row.count:>7}  oldest due {row.oldest_due:%Y-%m-%d %H:%M} UTC")
 
 
 @main.command("try")

@@ -27,6 +27,7 @@ REQUIRED_SCOPES = (
     "files:write",
     "groups:history",
     "groups:read",
+    "im:history",
     "im:write",
     "users:read",
 )

@@ -26,15 +26,30 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TRIGGER_ERRORS = {"expired_trigger_id", "invalid_trigger_id", "exchanged_trigger_id"}
-PERMANENT_ERRORS = {
+# The install itself is refused: nothing the bot sends can succeed until an operator acts
+# (reinstalls the app with the manifest's scopes, or gives it a new token).
+INSTALL_ERRORS = {
+    "missing_scope",
+    "not_allowed_token_type",
+    "invalid_auth",
     "account_inactive",
+    "token_revoked",
+    "not_authed",
+}
+# Errors that sending the same call again cannot cure.
+PERMANENT_ERRORS = INSTALL_ERRORS | {
     "user_not_found",
     "user_disabled",
     "channel_not_found",
     "not_in_channel",
     "is_archived",
-    "invalid_auth",
-    "token_revoked",
+    "invalid_blocks",
+    "invalid_blocks_format",
+    "msg_too_long",
+    "msg_blocks_too_long",
+    "no_text",
+    "invalid_metadata_format",
+    "invalid_metadata_schema",
 }
 
 
@@ -84,7 +99,36 @@ def _carries(message: dict, event_type: str, key: str, value: str) -> bool:
 
 
 def _error_code(error: SlackApiError) -> str:
-    return str(error.response.get("error") or f"http_{error.response.status_code}")
+    code = str(error.response.get("error") or f"http_{error.response.status_code}")
+    if code in INSTALL_ERRORS:
+        _tell_operator(error, code)
+    return code
+
+
+def _tell_operator(error: SlackApiError, code: str) -> None:
+    """One line an operator can act on when Slack refuses the install itself. (`account_inactive`
+    also answers a DM to a deactivated person; the line names it either way.)"""
+    method = str(getattr(error.response, "api_url", "") or "").rstrip("/").rsplit("/", 1)[-1] or "a call"
+    if code == "missing_scope":
+        log.error(
+            "Slack refused %s: missing_scope (needs %s; the app has %s): add the scope to the app "
+            "from manifest.json and reinstall it",
+            method,
+            error.response.get("needed"),
+            error.response.get("provided"),
+        )
+    elif code == "account_inactive":
+        log.error(
+            "Slack refused %s: account_inactive: the message was to a deactivated person, or the "
+            "token's workspace or user is deactivated (then set SLACK_BOT_TOKEN anew)",
+            method,
+        )
+    else:
+        log.error(
+            "Slack refused %s: %s: check SLACK_BOT_TOKEN (a bot token, xoxb-, of an installed app)",
+            method,
+            code,
+        )
 
 
 def _retry_after(error: SlackApiError) -> float | None:
@@ -155,7 +199,7 @@ class SlackGateway:
                 raise DeliveryFailed(
                     code, transient=transient, posted=posted, retry_after=_retry_after(error)
                 ) from error
-            except SlackClientError as error:
+            except (SlackClientError, OSError) as error:  # no answer (a timeout, a dropped connection)
                 log.warning("chat.postMessage failed: %s", type(error).__name__)
                 self._count("unanswered")
                 raise DeliveryFailed(
@@ -269,6 +313,8 @@ class SlackGateway:
             raise DeliveryFailed(
                 code, transient=code not in PERMANENT_ERRORS, retry_after=_retry_after(error)
             ) from error
+        except (SlackClientError, OSError) as error:
+            raise DeliveryFailed(type(error).__name__, transient=True, unanswered=True) from error
 
     def find_posted(
         self, *, channel: str, event_type: str, key: str, value: str, oldest: float
@@ -290,6 +336,8 @@ class SlackGateway:
                 raise DeliveryFailed(
                     code, transient=code not in PERMANENT_ERRORS, retry_after=_retry_after(error)
                 ) from error
+            except (SlackClientError, OSError) as error:
+                raise DeliveryFailed(type(error).__name__, transient=True, unanswered=True) from error
             for message in page.get("messages", []):
                 if _carries(message, event_type, key, value):
                     return message["ts"]
@@ -326,6 +374,8 @@ class SlackGateway:
                 raise DeliveryFailed(
                     code, transient=code not in PERMANENT_ERRORS, retry_after=_retry_after(error)
                 ) from error
+            except (SlackClientError, OSError) as error:
+                raise DeliveryFailed(type(error).__name__, transient=True, unanswered=True) from error
             members += page.get("members", [])
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
@@ -350,6 +400,8 @@ class SlackGateway:
                 raise DeliveryFailed(
                     code, transient=code not in PERMANENT_ERRORS, retry_after=_retry_after(error)
                 ) from error
+            except (SlackClientError, OSError) as error:
+                raise DeliveryFailed(type(error).__name__, transient=True, unanswered=True) from error
             replies += [m for m in page.get("messages", []) if m.get("ts") != thread_ts]
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:

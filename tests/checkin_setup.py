@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.scheduling.recurrence import Cadence
+from bot.recurrence import Cadence
 from bot.services.checkins import ScheduleForm
 from bot.services.runs import Coach
 from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus, Domain

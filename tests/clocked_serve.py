@@ -36,7 +36,7 @@ class FileClock:
 
 
 def print_sends(event: JobExecutionEvent) -> None:
-    if event.job_id == "dispatch-checkins" and event.retval.sent:
+    if event.job_id == "send-owed" and event.retval.sent:
         print(f"sent {event.retval.sent}", flush=True)
 
 

@@ -32,6 +32,7 @@ from decimal import Decimal, InvalidOperation
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 from zoneinfo import ZoneInfo
@@ -44,19 +45,45 @@ TEAM_DOMAIN = "fake-workspace"
 
 TRIGGER_TTL_SECONDS = 3.0  # Slack: a trigger_id expires 3 s after the interaction
 CHANNEL_BURST = 3  # token-bucket size for the optional per-channel rate limit
-# The scopes an installed bot token is granted unless a test says otherwise: manifest.json's.
-GRANTED_SCOPES = (
-    "channels:history",
-    "channels:read",
-    "chat:write",
-    "commands",
-    "files:write",
-    "groups:history",
-    "groups:read",
-    "im:write",
-    "users:read",
-)
 WORKSPACE_BURST = 10  # default token-bucket size for the optional workspace-wide rate limit
+
+# Slack's Tier 3 (conversations.history, conversations.replies): about 50 calls a minute per
+# method and workspace, with a burst of as many.
+TIER3_PER_MINUTE = 50.0
+TIER3_METHODS = frozenset({"conversations.history", "conversations.replies"})
+
+MANIFEST = Path(__file__).resolve().parent.parent / "manifest.json"
+
+# The bot scope each method needs. A method reading or listing a conversation needs the scope of
+# that conversation's type (by its id's first letter here: D a DM, C public, G private).
+_SCOPE_OF_METHOD: dict[str, str | None] = {
+    "api.test": None,
+    "auth.test": None,
+    "chat.postMessage": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "chat.update": "chat:write",
+    "chat.delete": "chat:write",
+    "chat.getPermalink": None,
+    "conversations.open": "im:write",
+    "users.info": "users:read",
+    "views.open": None,
+    "views.push": None,
+    "views.update": None,
+    "views.publish": None,
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+}
+_SCOPE_BY_CONVERSATION: dict[str, dict[str, str]] = {
+    "conversations.history": {"D": "im:history", "C": "channels:history", "G": "groups:history"},
+    "conversations.replies": {"D": "im:history", "C": "channels:history", "G": "groups:history"},
+    "conversations.members": {"D": "im:read", "C": "channels:read", "G": "groups:read"},
+}
+
+
+def manifest_scopes(path: Path = MANIFEST) -> frozenset[str]:
+    """The bot scopes an install of the app's manifest grants."""
+    return frozenset(json.loads(path.read_text())["oauth_config"]["scopes"]["bot"])
+
 
 MAX_MESSAGE_TEXT = 40_000
 MAX_MESSAGE_BLOCK_TEXT = 12_000
@@ -120,6 +147,7 @@ class _Injected:
     # No answer at all: the connection is closed once the request is read, as when Slack (or
     # the network) gives up mid-call. The client sees the same as a timeout, only sooner.
     drop: bool = False
+    status: int = 200
 
 
 # --------------------------------------------------------------------------------------------------
@@ -874,6 +902,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except Exception as exc:  # a bug in the fake: answer like Slack's 500 and say where it broke
             _report_internal_error(exc)
             status, payload, headers = 500, {"ok": False, "error": "fatal_error"}, {}
+        hang = fake._take_hang(url.path[len("/api/") :]) if url.path.startswith("/api/") else None
+        if hang is not None:  # done, but the answer never comes: the client times out
+            time.sleep(hang)
+            self.close_connection = True
+            return
         self._send(status, json.dumps(payload).encode(), "application/json; charset=utf-8", headers)
 
     def _send(self, status: int, data: bytes, content_type: str, headers: Mapping[str, str]) -> None:
@@ -909,6 +942,8 @@ class FakeSlack:
         per_channel_per_second: float | None = None,
         workspace_per_second: float | None = None,
         workspace_burst: int = WORKSPACE_BURST,
+        scopes: Iterable[str] | None = None,
+        tier3_per_minute: float = TIER3_PER_MINUTE,
     ) -> None:
         if per_channel_per_second is not None and per_channel_per_second <= 0:
             raise ValueError("per_channel_per_second must be positive")
@@ -920,9 +955,7 @@ class FakeSlack:
         # The app-level token (Socket Mode): it opens connections and calls nothing else, and the
         # bot token cannot open one, as in Slack.
         self.app_token = app_token
-        # Scopes the bot token carries, sent as auth.test's x-oauth-scopes header; a test may
-        # narrow them. A revoked token is refused everywhere with token_revoked.
-        self.scopes: tuple[str, ...] = GRANTED_SCOPES
+        # A revoked token is refused everywhere with token_revoked.
         self.revoked = False
         self.bot_user_id = bot_user_id
         self.team_id = team_id
@@ -930,6 +963,11 @@ class FakeSlack:
         # chat.postMessage across every channel, as Slack limits a workspace's messages too.
         self.workspace_per_second = workspace_per_second
         self.workspace_burst = workspace_burst
+        # What the installed app may do: the manifest's bot scopes unless a test says otherwise,
+        # enforced on every method and sent as auth.test's x-oauth-scopes header.
+        self._default_scopes = frozenset(scopes) if scopes is not None else manifest_scopes()
+        self.scopes = self._default_scopes
+        self.tier3_per_minute = tier3_per_minute
         self._clock = clock
 
         self._lock = threading.Lock()
@@ -944,9 +982,11 @@ class FakeSlack:
         self.files: dict[str, dict] = {}
         self._users: dict[str, Json] = {}
         self._injected: dict[str, deque[_Injected]] = {}
+        self._hangs: dict[str, deque[float]] = {}
         self._triggers: dict[str, _Trigger] = {}
         self._buckets: dict[str, _Bucket] = {}
         self._workspace_bucket: _Bucket | None = None
+        self._tier3_buckets: dict[str, _Bucket] = {}
         self._pending_uploads: dict[str, Json] = {}
         self._home_views: dict[str, str] = {}
         # Channel id -> its members, for channels a test set up; posting in one of them needs
@@ -1050,20 +1090,23 @@ class FakeSlack:
             return matching
 
     def reset(self) -> None:
-        """Forgets calls, messages, views, files, triggers and injected failures; users stay."""
+        """Forgets calls, messages, views, files, triggers, injected failures, spent rate limits and
+        changed scopes; users stay."""
         with self._lock:
             self.calls.clear()
             self.messages.clear()
             self.views.clear()
             self.files.clear()
             self._injected.clear()
+            self._hangs.clear()
             self._triggers.clear()
             self._buckets.clear()
             self._workspace_bucket = None
+            self._tier3_buckets.clear()
+            self.scopes = self._default_scopes
             self._pending_uploads.clear()
             self._home_views.clear()
             self._members.clear()
-            self.scopes = GRANTED_SCOPES
             self.revoked = False
 
     def issue_trigger_id(self) -> str:
@@ -1125,9 +1168,24 @@ class FakeSlack:
                 "channel_type": "channel",
             }
 
-    def fail_next(self, method: str, error: str, times: int = 1) -> None:
+    def fail_next(self, method: str, error: str, times: int = 1, *, status: int = 200) -> None:
+        """The next `times` calls are answered `error` (with HTTP `status`: 500 for a server fault)."""
         with self._lock:
-            self._injected.setdefault(method, deque()).extend(_Injected(error) for _ in range(times))
+            self._injected.setdefault(method, deque()).extend(
+                _Injected(error, status=status) for _ in range(times)
+            )
+
+    def hang_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """The next `times` calls are carried out (a post is stored, as when Slack took it) but
+        answered only after `seconds`, by closing the connection: a client timing out sooner
+        cannot know whether the call was taken."""
+        with self._lock:
+            self._hangs.setdefault(method, deque()).extend(seconds for _ in range(times))
+
+    def _take_hang(self, method: str) -> float | None:
+        with self._lock:
+            queue = self._hangs.get(method)
+            return queue.popleft() if queue else None
 
     def drop_next(self, method: str, times: int = 4) -> None:
         """The next `times` requests get no answer (the connection closes). One call of a client
@@ -1183,16 +1241,24 @@ class FakeSlack:
             )
             if auth_error:
                 return 200, {"ok": False, "error": auth_error}, {}
+        needed = self._scope_needed(method, args)
+        if needed is not None and needed not in self.scopes:
+            refusal = {"ok": False, "error": "missing_scope", "needed": needed}
+            return 200, {**refusal, "provided": ",".join(sorted(self.scopes))}, {}
         injected = self._take_injected(method, args)
         if injected is not None:
             if injected.drop:
                 return DROPPED, {}, {}
             if injected.retry_after is not None:
                 return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(injected.retry_after)}
-            return 200, {"ok": False, "error": injected.error}, {}
+            return injected.status, {"ok": False, "error": injected.error}, {}
         handler = self._methods.get(method)
         if handler is None:
             return 200, {"ok": False, "error": "unknown_method"}, {}
+        if method in TIER3_METHODS:
+            retry_after = self._take_tier3_token(method)
+            if retry_after is not None:
+                return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
         if method == "chat.postMessage":
             retry_after = self._take_post_tokens(args)
             if retry_after is not None:
@@ -1202,6 +1268,27 @@ class FakeSlack:
             return 200, {"ok": True, **handler(args)}, headers
         except _ApiError as exc:
             return 200, exc.payload(), {}
+
+    def _scope_needed(self, method: str, args: Json) -> str | None:
+        """The scope `method` needs, for the conversation it names when that matters."""
+        by_type = _SCOPE_BY_CONVERSATION.get(method)
+        if by_type is None:
+            return _SCOPE_OF_METHOD.get(method)
+        channel = str(args.get("channel") or "")
+        return by_type.get(self._dm_channel_for(channel)[:1]) if channel else None
+
+    def _take_tier3_token(self, method: str) -> int | None:
+        """A Tier 3 method's bucket: a call takes a token, or gets the seconds until one is back."""
+        now = self._clock()
+        rate = self.tier3_per_minute / 60
+        burst = max(1.0, self.tier3_per_minute)
+        bucket = self._tier3_buckets.setdefault(method, _Bucket(tokens=burst, updated=now))
+        bucket.tokens = min(burst, bucket.tokens + (now - bucket.updated) * rate)
+        bucket.updated = now
+        if bucket.tokens < 1:
+            return max(1, math.ceil((1 - bucket.tokens) / rate))
+        bucket.tokens -= 1
+        return None
 
     def _auth_error(self, authorization: str | None, token_arg: Any, *, app_level: bool) -> str | None:
         if authorization:

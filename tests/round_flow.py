@@ -119,3 +119,9 @@ def text_of(message: dict) -> str:
     return "\n".join(
         block["text"]["text"] for block in message.get("blocks") or [] if block["type"] == "section"
     )
+
+
+def tick(bot) -> None:
+    """The scheduler's round job, then its outbox job: what the round owes, then sending it."""
+    bot.keeper.run_once()
+    bot.sender.run_once()

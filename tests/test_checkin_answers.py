@@ -100,7 +100,7 @@ def test_a_rate_limited_notice_reaches_the_coach_after_the_wait(slack_http, slac
     delivery_id, message = delivered(bot, slack, clock)
     press(slack_http, slack, f"{ActionId.CHECKIN_RATE}:5", delivery_id, message)
     paced = Dispatcher(
-        engine=bot.engine, checkins=bot.checkins, runs=bot.runs, gateway=bot.gateway, clock=clock
+        engine=bot.engine, checkins=bot.checkins, kinds=bot.kinds, gateway=bot.gateway, clock=clock
     )
     slack.rate_limit_next("chat.postMessage", retry_after=1)
     started = time.monotonic()
@@ -135,7 +135,7 @@ def test_a_notice_slack_refuses_for_good_is_dropped_and_logged_by_ids_only(
     delivery_id, message = delivered(bot, slack, clock)
     answer_in_full(slack_http, slack, delivery_id, message, {"progress": "1", "evidence": "Nobody read"})
     slack.fail_next("chat.postMessage", "account_inactive")
-    with caplog.at_level(logging.WARNING, logger="bot.scheduling.dispatch"):
+    with caplog.at_level(logging.WARNING, logger="bot.scheduling.sender"):
         assert bot.dispatcher.run_once().passed_on == 0
     (refused,) = to_coach(slack)
     assert not refused.ok
@@ -212,7 +212,32 @@ def test_snooze_skip_and_pause(slack_http, slack, bot, clock):
     choose("pause")
     with Session(bot.engine) as session:
         assert session.exec(select(CheckinSchedule)).one().paused
+    assert bot.sender.run_once().sent == 1
     assert "paused their check-ins" in json.dumps(to_coach(slack)[-1].args["blocks"])
+
+
+def test_a_pause_notice_slack_says_to_wait_with_reaches_the_coach_after_the_wait(
+    slack_http, slack, bot, clock
+):
+    delivery_id, message = delivered(bot, slack, clock)
+    choice = pair(delivery_id, "pause")
+    click = sr.block_action(
+        ActionId.CHECKIN_LATER,
+        "",
+        trigger_id=slack.issue_trigger_id(),
+        user=LEADER,
+        message=message,
+        selected=choice,
+        action_type="overflow",
+    )
+    slack.rate_limit_next("chat.postMessage", retry_after=20, channel=COACH.user_id)
+    slack_http.send(click)
+    assert bot.sender.run_once().retried == 1 and to_coach(slack)[-1].status == 429
+    clock.advance(timedelta(seconds=21))
+    assert bot.sender.run_once().sent == 1
+    slack_http.send(click)  # Slack retries the click: the coach is told once
+    bot.sender.run_once()
+    assert [c.status for c in to_coach(slack)] == [429, 200]
 
 
 def test_nobody_else_can_answer_a_leaders_check_in(slack_http, slack, bot, clock):

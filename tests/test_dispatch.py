@@ -9,8 +9,8 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlmodel import Session, col, select
 
+from bot.recurrence import Cadence
 from bot.scheduling.dispatch import CLAIM_TIMEOUT, EVENT_TYPE, Dispatcher
-from bot.scheduling.recurrence import Cadence
 from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus
 from tests.checkin_setup import COACH, due_rows, schedule_for, sent_delivery_ids, statuses
 
@@ -72,7 +72,7 @@ def test_concurrent_dispatchers_send_every_check_in_exactly_once(bot, slack, clo
         Dispatcher(
             engine=bot.engine,
             checkins=bot.checkins,
-            runs=bot.runs,
+            kinds=bot.kinds,
             gateway=bot.gateway,
             clock=clock,
             pace_per_second=1000,
@@ -93,9 +93,10 @@ def test_concurrent_dispatchers_send_every_check_in_exactly_once(bot, slack, clo
 def test_a_send_recorded_nowhere_is_found_in_the_dm_history_and_not_repeated(bot, slack, clock):
     schedule = schedule_for(bot, "ULEAD01")
     (sent_id, unsent_id) = due_rows(bot, schedule, 2, due=clock.now - timedelta(minutes=1))
-    with Session(bot.engine) as session:  # a dispatcher claimed both, then died
+    with Session(bot.engine) as session:  # a dispatcher claimed both, began the first, then died
         for row in session.exec(select(Delivery).where(col(Delivery.id).in_([sent_id, unsent_id]))).all():
-            row.status, row.claimed_at = DeliveryStatus.CLAIMED, clock.now
+            row.status = DeliveryStatus.SENDING if row.id == sent_id else DeliveryStatus.CLAIMED
+            row.claimed_at = clock.now
             session.add(row)
         session.commit()
         first = session.get(Delivery, sent_id)
@@ -211,3 +212,60 @@ def test_one_reminder_in_the_thread_after_the_delay_and_none_once_answered(bot, 
     (nudge,) = [c for c in slack.calls_to("chat.postMessage") if c.args.get("thread_ts")]
     with Session(bot.engine) as session:
         assert nudge.args["thread_ts"] == session.get(Delivery, first).message_ts
+
+
+def died_while_sending(bot, clock, count: int = 1) -> list[str]:
+    """Check-ins a dispatcher began to send and never recorded, its claims stale by now."""
+    schedule = schedule_for(bot, "ULEAD01")
+    ids = due_rows(bot, schedule, count, due=clock.now - timedelta(minutes=1))
+    with Session(bot.engine) as session:
+        for row in session.exec(select(Delivery).where(col(Delivery.id).in_(ids))).all():
+            row.status, row.claimed_at = DeliveryStatus.SENDING, clock.now
+            session.add(row)
+        session.commit()
+    clock.advance(CLAIM_TIMEOUT + timedelta(seconds=1))
+    return ids
+
+
+def test_without_im_history_a_check_in_whose_sender_died_is_not_sent_again_and_the_operator_is_told(
+    bot, slack, clock, caplog
+):
+    slack.scopes = slack.scopes - {"im:history"}  # the app as installed before the scope was added
+    (delivery_id,) = died_while_sending(bot, clock)
+    report = bot.dispatcher.run_once()
+    assert (report.sent, report.failed) == (0, 1)
+    assert sent_delivery_ids(slack) == []
+    (refused,) = slack.calls_to("conversations.history")
+    assert refused.response["error"] == "missing_scope"
+    (line,) = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert "conversations.history" in line and "im:history" in line and "reinstall" in line
+    bot.dispatcher.run_once()
+    clock.advance(CLAIM_TIMEOUT * 2)
+    bot.dispatcher.run_once()
+    assert len(slack.calls_to("conversations.history")) == 1  # a permanent refusal is not retried
+    assert statuses(bot, [delivery_id]) == {delivery_id: DeliveryStatus.FAILED}
+
+
+def test_history_read_limited_by_slack_is_looked_up_later_and_never_sent_unchecked(bot, slack, clock):
+    ids = died_while_sending(bot, clock, count=3)
+    slack.rate_limit_next("conversations.history", retry_after=20, times=2)
+    report = bot.dispatcher.run_once()
+    assert report.sent == 1 and report.retried == 2  # the one read Slack answered
+    assert len(sent_delivery_ids(slack)) == 1
+    clock.advance(CLAIM_TIMEOUT + timedelta(seconds=1))
+    assert bot.dispatcher.run_once().sent == 2
+    assert Counter(sent_delivery_ids(slack)) == dict.fromkeys(ids, 1)
+
+
+def test_claims_a_dead_dispatcher_never_began_go_back_without_a_history_read(bot, slack, clock):
+    schedule = schedule_for(bot, "ULEAD01")
+    ids = due_rows(bot, schedule, 5, due=clock.now - timedelta(minutes=1))
+    with Session(bot.engine) as session:
+        for row in session.exec(select(Delivery).where(col(Delivery.id).in_(ids))).all():
+            row.status, row.claimed_at = DeliveryStatus.CLAIMED, clock.now
+            session.add(row)
+        session.commit()
+    clock.advance(CLAIM_TIMEOUT + timedelta(seconds=1))
+    assert bot.dispatcher.run_once().sent == 5
+    assert slack.calls_to("conversations.history") == []
+    assert Counter(sent_delivery_ids(slack)) == dict.fromkeys(ids, 1)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -610,6 +612,52 @@ def test_per_channel_rate_limit(clock: FakeClock) -> None:
         clock.advance(1.0)
         client.chat_postMessage(channel="C1", text="x")
         assert len(limited.messages["C1"]) == 4
+
+
+def test_history_reads_are_limited_like_slacks_tier_3(
+    fake: FakeSlack, client: WebClient, clock: FakeClock
+) -> None:
+    for _ in range(50):  # Tier 3: about 50 a minute
+        client.conversations_history(channel="D123")
+    error = slack_error(client.conversations_replies, channel="D123", ts="1.0")
+    assert error.response["error"] == "thread_not_found"  # each method has its own allowance
+    error = slack_error(client.conversations_history, channel="D123")
+    assert error.response.status_code == 429
+    assert int(error.response.headers["Retry-After"]) >= 1
+    clock.advance(float(error.response.headers["Retry-After"]))
+    client.conversations_history(channel="D123")
+
+
+# ---- scopes --------------------------------------------------------------------------------------
+
+
+def test_the_app_has_the_manifests_scopes_and_no_others(fake: FakeSlack) -> None:
+    manifest = json.loads((Path(__file__).resolve().parent.parent / "manifest.json").read_text())
+    assert fake.scopes == set(manifest["oauth_config"]["scopes"]["bot"])
+
+
+@pytest.mark.parametrize(
+    ("channel", "needed"),
+    [("D123", "im:history"), ("C0GENERAL", "channels:history"), ("GPRIV", "groups:history")],
+)
+def test_reading_a_conversation_needs_the_history_scope_of_its_type(
+    fake: FakeSlack, client: WebClient, channel: str, needed: str
+) -> None:
+    fake.scopes = fake.scopes - {needed}
+    for read in (client.conversations_history, client.conversations_replies):
+        response = slack_error(read, channel=channel, ts="1.0").response
+        assert (response["error"], response["needed"]) == ("missing_scope", needed)
+        assert needed not in response["provided"].split(",")
+        assert "chat:write" in response["provided"].split(",")
+
+
+def test_a_method_without_its_scope_is_refused(fake: FakeSlack, client: WebClient) -> None:
+    fake.scopes = fake.scopes - {"chat:write"}
+    response = slack_error(client.chat_postMessage, channel="C1", text="x").response
+    assert (response["error"], response["needed"]) == ("missing_scope", "chat:write")
+    assert "C1" not in fake.messages
+    fake.reset()  # the app as installed from the manifest again
+    client.chat_postMessage(channel="C1", text="x")
 
 
 # ---- harness helpers -----------------------------------------------------------------------------

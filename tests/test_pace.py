@@ -50,7 +50,7 @@ def dispatcher(bot, clock, engines) -> Callable[..., Dispatcher]:
         return Dispatcher(
             engine=engines(),
             checkins=bot.checkins,
-            runs=bot.runs,
+            kinds=bot.kinds,
             gateway=bot.gateway,
             clock=clock,
             pace_per_second=PER_SECOND,

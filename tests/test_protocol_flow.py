@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from bot import logs
 from bot.ids import ActionId, CallbackId
 from bot.services.runs import Coach
-from bot.storage.models import Answer, ProtocolRun, RunStatus
+from bot.storage.models import Answer, OwedMessage, OwedStatus, ProtocolRun, RunStatus
 from tests import slack_requests as sr
 from tests.flow import current_page_id, fill_all_pages, open_modal, protocol, sample_answer, submit
 
@@ -46,7 +46,14 @@ def test_every_page_then_summary_in_modal_and_dm(slack_http, slack, bot):
     assert run.status is RunStatus.COMPLETED and run.completed_at is not None
     with Session(bot.engine) as session:
         row = session.exec(select(ProtocolRun)).one()
-        assert row.protocol_version == spec.version and row.summary_sent_at is not None
+        assert row.protocol_version == spec.version
+        owed = session.exec(select(OwedMessage)).one()
+        assert (owed.kind, owed.ref, owed.status, owed.ts) == (
+            "summary",
+            row.id,
+            OwedStatus.SENT,
+            dm.response["ts"],
+        )
 
 
 def test_next_saves_the_page_before_showing_the_next(slack_http, slack, bot):

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.scheduling.recurrence import Cadence, Rule, due_at, local_dates, next_after, occurrences
+from bot.recurrence import Cadence, Rule, due_at, local_dates, next_after, occurrences
 
 # The calendar matters here: CI runs these again with the machine's clock moved (tests/at_date.py).
 pytestmark = pytest.mark.dates

@@ -13,7 +13,15 @@ from sqlmodel import Session, select
 
 from bot.assembly import build_bot
 from bot.services.rounds import RoundView
-from bot.storage.models import Contribution, FeedbackRound, Goal, NextStep, RoundStatus
+from bot.storage.models import (
+    Contribution,
+    FeedbackRound,
+    Goal,
+    NextStep,
+    ProtocolRun,
+    RoundStatus,
+    RunStatus,
+)
 from tests import slack_requests as sr
 from tests.conftest import make_settings
 from tests.flow import LEADER, add_client
@@ -32,6 +40,7 @@ from tests.round_flow import (
     set_up_channel,
     text_of,
     thread,
+    tick,
 )
 
 # The calendar matters here: CI runs these again with the machine's clock moved (tests/at_date.py).
@@ -239,11 +248,11 @@ def test_an_async_tuning_round_moves_on_by_itself_reminds_once_and_sorts_feedbac
 
     # Three quarters into the phase, those who have not replied get one DM; never the presenter.
     clock.advance(timedelta(hours=8))
-    bot.keeper.run_once()
+    tick(bot)
     assert _reminded(slack) == set()
     clock.advance(timedelta(hours=1, minutes=1))
-    bot.keeper.run_once()
-    bot.keeper.run_once()
+    tick(bot)
+    tick(bot)
     assert _reminded(slack) == {FACILITATOR, MEMBER_B}
     assert (
         len(
@@ -271,17 +280,17 @@ def test_an_async_tuning_round_moves_on_by_itself_reminds_once_and_sorts_feedbac
 
     # When the phase's time is up the scheduler moves the round on, once.
     clock.advance(timedelta(hours=3))
-    bot.keeper.run_once()
-    bot.keeper.run_once()
+    tick(bot)
+    tick(bot)
     assert _round(bot).phase == 1
     assert sum("Phase 2 of 5" in text_of(m) for m in thread(slack)[1]) == 1
     # Drafting happens outside the thread: nobody is reminded to post in it.
     reminders = len(_reminded_calls(slack))
     clock.advance(timedelta(hours=10))
-    bot.keeper.run_once()
+    tick(bot)
     assert len(_reminded_calls(slack)) == reminders
     clock.advance(timedelta(hours=2))
-    bot.keeper.run_once()
+    tick(bot)
     assert _round(bot).phase == 2
     assert "warm:" in text_of(_announcement(slack))
 
@@ -322,7 +331,7 @@ def test_an_async_tuning_round_moves_on_by_itself_reminds_once_and_sorts_feedbac
     # The feedback phase's reminders skip who replied and who opted out: nobody is left.
     before = len(slack.calls_to("chat.postMessage"))
     clock.advance(timedelta(hours=18))
-    bot.keeper.run_once()
+    tick(bot)
     assert [
         c
         for c in slack.calls_to("chat.postMessage")[before:]
@@ -331,7 +340,7 @@ def test_an_async_tuning_round_moves_on_by_itself_reminds_once_and_sorts_feedbac
 
     for _ in range(3):
         clock.advance(timedelta(hours=24))
-        bot.keeper.run_once()
+        tick(bot)
     assert _round(bot).status is RoundStatus.CLOSED
     summary = "\n".join(text_of(m) for m in _dms(slack, PRESENTER))
     assert "_Warm_ · <@UMEMBERA>: Warm: the if-then chain is clear" in summary
@@ -370,7 +379,9 @@ def test_replies_written_while_the_bot_was_down_are_read_from_the_thread_once(bo
     ]
     assert len(_contributions(bot)) == 1
 
+    slack.rate_limit_next("conversations.replies", retry_after=1)  # Tier 3, spent before the restart
     assert bot.keeper.catch_up() == 2
+    assert [c.status for c in slack.calls_to("conversations.replies")] == [429, 200]
     assert bot.keeper.catch_up() == 0
     # Slack retries the event for one of them after all: still stored once.
     event = next(m for m in slack.messages[CHANNEL] if m["ts"] == missed[0])
@@ -480,7 +491,7 @@ def test_what_a_dead_process_posted_but_never_recorded_is_found_not_posted_again
         sent = len(slack.calls_to("chat.postMessage"))
         clock.advance(timedelta(minutes=3))
         other.keeper.run_once()
-        bot.keeper.run_once()
+        tick(bot)
         assert len(slack.calls_to("chat.postMessage")) == sent  # nothing more is owed
     finally:
         other.engine.dispose()
@@ -516,11 +527,11 @@ def test_a_collaborative_schedules_rounds_and_asks_each_presenter_ahead_in_turn(
             if c.ok and "presenting at the next" in c.args.get("text", "")
         ]
 
-    bot.keeper.run_once()
+    tick(bot)
     assert invitations() == []
     clock.now = opens_at - timedelta(days=3, minutes=-1)
-    bot.keeper.run_once()
-    bot.keeper.run_once()
+    tick(bot)
+    tick(bot)
     assert invitations() == [MEMBER_A]
 
     # The presenter frames from the DM; the round waits for its time.
@@ -544,17 +555,17 @@ def test_a_collaborative_schedules_rounds_and_asks_each_presenter_ahead_in_turn(
     assert "couldn't find that round" in text_of(refused["view"])
     body = slack_http.send(sr.view_submission(framing, answers, user=MEMBER_A)).json()
     assert "will be posted in <#CCOLLAB1>" in text_of(body["view"])
-    bot.keeper.run_once()
+    tick(bot)
     assert _round(bot).thread_ts is None
 
     clock.now = opens_at + timedelta(seconds=5)
-    bot.keeper.run_once()
+    tick(bot)
     assert _round(bot).status is RoundStatus.OPEN and _round(bot).presenter_id == MEMBER_A
     assert "Phase 1 of 8" in text_of(_announcement(slack))
 
     # The next round, two weeks on, is the next presenter's.
     clock.now = opens_at + timedelta(days=11, minutes=1)
-    bot.keeper.run_once()
+    tick(bot)
     assert invitations() == [MEMBER_A, MEMBER_B]
 
 
@@ -640,3 +651,20 @@ def test_registering_a_channel_the_bot_is_not_in_asks_for_an_invitation(bot, sla
     slack_http.send(sr.event(joined, retry=1))
     assert bot.rounds.is_collaborative(sr.TEAM, CHANNEL)
     assert sum("Coach Collaborative" in text_of(m) for m in slack.messages[CHANNEL]) == 1
+
+
+def test_a_round_slack_will_not_post_reopens_its_framing_and_the_presenter_is_told_once(
+    bot, slack, slack_http, clock
+):
+    set_up_channel(slack)
+    register(slack_http, slack)
+    slack.fail_next("chat.postMessage", "not_in_channel")  # the bot was removed from the channel
+    frame(slack_http, slack, "consultancy")
+    with Session(bot.engine) as session:
+        assert session.exec(select(FeedbackRound)).all() == []  # nothing half-posted is kept
+        (framing,) = session.exec(select(ProtocolRun).where(ProtocolRun.protocol_id == "consultancy")).all()
+        assert framing.status is RunStatus.IN_PROGRESS  # ... and the framing waits to be posted again
+    for _ in range(2):
+        tick(bot)
+    told = [m for m in _dms(slack, PRESENTER) if "can't post there" in text_of(m)]
+    assert len(told) == 1 and CHANNEL in text_of(told[0])

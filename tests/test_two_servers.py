@@ -31,11 +31,11 @@ from sqlmodel import Session, col, select
 
 from bot.config import REPO_ROOT
 from bot.ids import ActionId
-from bot.scheduling.recurrence import Cadence
+from bot.recurrence import Cadence
 from bot.services.checkins import ScheduleForm
 from bot.services.runs import Coach
-from bot.storage import outbox
-from bot.storage.models import Delivery, DeliveryStatus, Domain
+from bot.storage import outbox, owed
+from bot.storage.models import Delivery, DeliveryStatus, Domain, OwedMessage
 from tests import slack_requests as sr
 from tests.conftest import BOT_TOKEN
 from tests.fake_slack import FakeSlack
@@ -288,18 +288,19 @@ def set_up_roster(bot) -> dict[str, str]:
 
 def still_owed(session: Session, now: datetime) -> int:
     """What the dispatchers owe at `now`: due check-ins not settled, windows closed but not
-    marked, answers the coach has not been told of, reminders due but not sent."""
+    marked, reminders due but not owed, and what the outbox owes and has not sent (notices to
+    coaches, reminders)."""
     due = select(Delivery).where(
-        (Delivery.status == DeliveryStatus.CLAIMED)
+        col(Delivery.status).in_([DeliveryStatus.CLAIMED, DeliveryStatus.SENDING])
         | ((Delivery.status == DeliveryStatus.PENDING) & (Delivery.due_at <= now))
         | ((Delivery.status == DeliveryStatus.SENT) & (Delivery.answer_by <= now))
-        | col(Delivery.coach_owed_at).is_not(None)
     )
     unreminded = sum(
         row.sent_at + timedelta(hours=hours) <= now
         for row, hours in outbox.awaiting_reminder(session, now=now)
     )
-    return len(session.exec(due).all()) + unreminded
+    unsent = select(OwedMessage).where(col(OwedMessage.status).in_(owed.OPEN), OwedMessage.due_at <= now)
+    return len(session.exec(due).all()) + unreminded + len(session.exec(unsent).all())
 
 
 def settle(bot, now: datetime, servers: list[Server]) -> None:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from bot import prompts
 from bot.blocks.text import context, option, plain, section
 from bot.ids import ActionId, BlockId, CallbackId
-from bot.scheduling.recurrence import Cadence
+from bot.recurrence import Cadence
 from bot.services.checkins import HistoryLine
 from bot.storage.models import CheckinSchedule, Client, Goal
 

@@ -18,7 +18,8 @@ from bot.handlers.deps import Deps, coach_from_body
 from bot.handlers.forms import chosen, field, form_values
 from bot.handlers.modals import REFUSALS, release_submission, show, submitted_before
 from bot.ids import ActionId, BlockId, CallbackId, unpair
-from bot.scheduling.recurrence import Cadence
+from bot.recurrence import Cadence
+from bot.scheduling.kinds import pause_notice_owed
 from bot.services.checkins import CHECKIN_PROTOCOL, NotYourCheckin, ScheduleForm
 from bot.services.runs import Coach, PageAnswers, PageToShow
 
@@ -227,13 +228,7 @@ def register(app: App, deps: Deps) -> None:
             elif choice == "pause":
                 deps.checkins.pause(leader.user_id, delivery_id)
                 notice = notice_in_place("checkin_paused")
-                checkin = deps.checkins.context(delivery_id)
-                # A second "pause" (a double choice, a retry) does not tell the coach twice.
-                if deps.guards.claim(leader, f"checkin_pause:{delivery_id}") is None:
-                    deps.gateway.post(
-                        channel=checkin.coach_id,
-                        messages=[notice_in_place("checkin_paused_coach", checkin=checkin)],
-                    )
+                deps.sender.owe(pause_notice_owed(leader.team_id, deps.checkins.context(delivery_id)))
             else:
                 raise MalformedPayload("unknown choice")
         except NotYourCheckin:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.blocks.protocol_views import MalformedPayload
 from bot.scheduling.rounds import RoundKeeper
+from bot.scheduling.sender import Sender
 from bot.services.checkins import CheckinService
 from bot.services.clients import ClientService
 from bot.services.drafts import DraftKeeper
@@ -27,6 +28,7 @@ class Deps:
     keeper: RoundKeeper
     guards: Guards
     drafts: DraftKeeper
+    sender: Sender
 
 
 def coach_from_body(body: dict) -> Coach:

@@ -21,7 +21,7 @@ from bot.blocks.rounds import notice as round_notice
 from bot.handlers.deps import Deps, coach_from_body
 from bot.handlers.modals import REFUSALS, show
 from bot.ids import ActionId, CallbackId
-from bot.scheduling.summaries import deliver_summary
+from bot.scheduling.kinds import summary_owed
 from bot.services.runs import (
     Completed,
     PageAnswers,
@@ -74,8 +74,8 @@ def register(app: App, deps: Deps) -> None:
             return
         if isinstance(outcome, Completed):
             ack(response_action="update", view=summary_view(outcome))
-            if outcome.newly:
-                deliver_summary(deps.runs, deps.gateway, coach, outcome)
+            if outcome.newly:  # the coach waits on it: owed, and sent at once
+                deps.sender.send_now(summary_owed(coach, outcome.run_id))
         elif outcome.errors:
             ack(response_action="errors", errors=step_errors(outcome.errors))
         else:

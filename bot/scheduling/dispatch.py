@@ -1,44 +1,46 @@
-"""Sending what the outbox says is due, exactly once.
+"""Sending the check-ins that are due, exactly once, then what else the outbox owes.
 
-A dispatcher claims due rows (no other process can take them), sends each through the gateway
-with the row's id in the message metadata, then records the message. A process that dies after
-sending and before recording leaves a claimed row behind; whoever finds it stale looks for the
-id in the recipient's DM history first and only sends again if it is not there.
+A dispatcher claims due rows (no other process can take them), marks each as being sent just
+before it sends it through the gateway with the row's id in the message metadata, then records
+the message. A process that dies leaves its claims behind: those it never began go back to
+pending as they are; the one it was sending is looked up in the recipient's DM history first
+(Slack allows about 50 such reads a minute) and only sent again if it is not there.
 
 Sends keep Slack's workspace-wide pace together with every other process on the database: a
 dispatcher claims a couple of seconds' worth of rows, takes as many send slots from the shared
-pace in one query, and sends each at its slot (bot.scheduling.pace). Reminders and the words to
-coaches (an answer, a missed or undeliverable check-in) take their slots the same way: they are
-posts too.
+pace in one query, and sends each at its slot (bot.scheduling.turns). What follows from a
+check-in (its reminder, the coach's notice of an answer, of a miss, of a check-in that could
+not be sent) is owed in the one outbox (bot.storage.owed) and sent on the same pass by its one
+sender (bot.scheduling.sender), at the same pace.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
-from typing import Protocol, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.blocks.checkins import (
-    checkin_message,
-    coach_answer_messages,
-    missed_message,
-    reminder_message,
-    undeliverable_message,
-)
-from bot.blocks.messages import Message
+from bot.blocks.checkins import checkin_message
 from bot.metrics import Metrics
-from bot.scheduling.pace import SharedPace, wait_until
-from bot.services.checkins import CheckinService
-from bot.services.runs import Clock, Coach, RunService
+from bot.scheduling.kinds import (
+    CHECKIN_REMINDER,
+    Kind,
+    checkin_reminder_owed,
+    missed_notice_owed,
+    undeliverable_notice_owed,
+)
+from bot.scheduling.pace import SharedPace
+from bot.scheduling.sender import Sender, SendReport
+from bot.scheduling.turns import Turns
+from bot.services.checkins import ANSWER_NOTICE, CheckinContext, CheckinService
+from bot.services.runs import Clock
 from bot.slack_gateway import DeliveryFailed, SlackGateway
-from bot.storage import outbox
+from bot.storage import outbox, owed
 from bot.storage.models import Delivery, DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -57,38 +59,21 @@ BATCH = 200
 PACED_BATCH_SECONDS = 2.0
 
 
-class _ToTeam(Protocol):
-    team_id: str
-
-
-Item = TypeVar("Item", bound=_ToTeam)
-
-
 @dataclass
 class DispatchReport:
     sent: int = 0
     recovered: int = 0
     retried: int = 0
     failed: int = 0
+    # Of the outbox's other messages sent on the same pass: reminders in check-ins' threads, and
+    # answers the coaches were told of.
     reminded: int = 0
-    # Answers the coaches were told of.
     passed_on: int = 0
     missed: list[Delivery] = field(default_factory=list)
     # Check-ins that failed for good, with Slack's error: the coach hears of each.
     undeliverable: list[tuple[Delivery, str]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A post the dispatcher owes besides a check-in: a reminder in the check-in's thread, or a
-    word to the coach. It takes its slot at the shared pace like a check-in."""
-
-    kind: str  # for the log: what was not sent
-    delivery_id: str  # the check-in it is about
-    team_id: str
-    channel: str
-    message: Message
-    thread_ts: str | None = None
+    # What the outbox's sender did on the same pass (None: it waited for a later pass).
+    owed: SendReport | None = None
 
 
 class Dispatcher:
@@ -97,7 +82,7 @@ class Dispatcher:
         *,
         engine: Engine,
         checkins: CheckinService,
-        runs: RunService,
+        kinds: dict[str, Kind],
         gateway: SlackGateway,
         clock: Clock,
         claim_timeout: timedelta = CLAIM_TIMEOUT,
@@ -105,38 +90,60 @@ class Dispatcher:
         metrics: Metrics | None = None,
     ) -> None:
         self._engine = engine
-        self._metrics = metrics
+        on_wait = metrics.pace_wait_seconds.inc if metrics is not None else None
         self._checkins = checkins
-        self._runs = runs
         self._gateway = gateway
+        # Everything else the bot owes goes out through the outbox's one sender, at this pace.
+        self.sender = Sender(
+            engine=engine,
+            gateway=gateway,
+            kinds=kinds,
+            clock=clock,
+            claim_timeout=claim_timeout,
+            pace_per_second=pace_per_second,
+            on_wait=on_wait,
+        )
         self._clock = clock
         self._claim_timeout = claim_timeout
-        self._pace = SharedPace(engine=engine, per_second=pace_per_second) if pace_per_second else None
+        pace = SharedPace(engine=engine, per_second=pace_per_second) if pace_per_second else None
         self._batch = (
             max(1, min(BATCH, round(pace_per_second * PACED_BATCH_SECONDS))) if pace_per_second else BATCH
         )
+        self._turns = Turns(pace, self._batch, on_wait)
 
     def _session(self) -> Session:
         return Session(self._engine, expire_on_commit=False)
 
     def run_once(self) -> DispatchReport:
-        """One pass: recover stale claims, close windows that passed, send what is due, and tell
-        coaches of the answers given since the last pass."""
+        """One pass: recover stale claims, close windows that passed, send the check-ins due,
+        owe the reminders due, then send what else the outbox owes (notices, reminders, ...)."""
         report = DispatchReport()
         self._recover(report)
         now = self._clock()
         with self._session() as session:
+            # Missed check-ins are reported, never silent: a row turns missed and its notice is
+            # owed in one transaction, so exactly one process owes it, and it cannot be lost.
             report.missed += outbox.miss_overdue_pending(session, now=now)
             report.missed += outbox.expire_unanswered(session, now=now)
-        # Missed check-ins are reported, never silent. Each row turns missed in one UPDATE, so
-        # exactly one process gets it back and tells the coach.
-        self._tell([self._coach_notice(delivery) for delivery in report.missed])
-        # What keeps in the database until a slot is free (answers to pass on, reminders) waits
+            coaches = outbox.coaches_of(session, [d.schedule_id for d in report.missed])
+            notices = [missed_notice_owed(d, coaches[d.schedule_id]) for d in report.missed]
+            owed.owe(session, notices, now=now, commit=False)
+            session.commit()
+        # What keeps in the outbox until a slot is free (answers to pass on, reminders) waits
         # for a pass that got every due check-in out.
         if self._send_due(report):
-            self._pass_on_answers(report)
-            self._remind(report)
-        self._tell([self._coach_notice(delivery, error) for delivery, error in report.undeliverable])
+            with self._session() as session:
+                waiting = outbox.awaiting_reminder(session, now=now)
+            self.sender.owe(
+                *(
+                    checkin_reminder_owed(delivery)
+                    for delivery, hours in waiting
+                    if delivery.sent_at is not None and delivery.sent_at + timedelta(hours=hours) <= now
+                )
+            )
+            report.owed = self.sender.run_once()
+            report.reminded += report.owed.by_kind[CHECKIN_REMINDER]
+            report.passed_on += report.owed.by_kind[ANSWER_NOTICE]
         return report
 
     def _send_due(self, report: DispatchReport) -> bool:
@@ -149,186 +156,42 @@ class Dispatcher:
                 return True
             # Claims are settled well before another dispatcher may take them for stale.
             deadline = time.monotonic() + self._claim_timeout.total_seconds() / 2
-            late = self._in_turn(claimed, send=partial(self._send, report=report), deadline=deadline)
+            # What each check-in says, read for the whole batch in one query.
+            checkins = self._checkins.contexts([delivery.id for delivery in claimed])
+            send = partial(self._send, report=report, checkins=checkins)
+            late = self._turns.send(claimed, send=send, deadline=deadline)
             if late:
                 with self._session() as session:
                     outbox.release(session, delivery_ids=[delivery.id for delivery in late])
                 return False
 
-    def _in_turn(
-        self, items: list[Item], *, send: Callable[[Item], bool], deadline: float | None = None
-    ) -> list[Item]:
-        """Send each item at a slot of its team's shared pace (all at once when unpaced), taking
-        the slots a batch at a time. `send` returns False when Slack answered 429 and the team is
-        held: that item, and the team's others whose slots fell inside the hold, go again after
-        it. Returns the items left without a slot before `deadline` (`time.monotonic()`), unsent."""
-        queue, late = list(items), []
-        while queue:
-            batch, queue = queue[: self._batch], queue[self._batch :]
-            turns, unslotted = self._turns(batch, deadline=deadline)
-            late += unslotted
-            held: set[str] = set()
-            again: list[Item] = []
-            for moment, item in turns:
-                if item.team_id in held:
-                    again.append(item)
-                    continue
-                waited = wait_until(moment)
-                if self._metrics is not None:
-                    self._metrics.pace_wait_seconds.inc(waited)
-                if not send(item):
-                    held.add(item.team_id)
-                    again.append(item)
-            queue = again + queue
-        return late
-
-    def _turns(
-        self, items: list[Item], *, deadline: float | None
-    ) -> tuple[list[tuple[float, Item]], list[Item]]:
-        """When to send each item, in order, and the items that got no slot before `deadline`:
-        one reservation per team (Slack paces each workspace on its own)."""
-        if self._pace is None:
-            return [(0.0, item) for item in items], []
-        by_team: dict[str, list[Item]] = {}
-        for item in items:
-            by_team.setdefault(item.team_id, []).append(item)
-        turns: list[tuple[float, Item]] = []
-        late: list[Item] = []
-        for team_id, group in by_team.items():
-            slots = self._pace.slots(team_id=team_id, count=len(group), deadline=deadline)
-            if slots is None:
-                late += group
-            else:
-                turns += zip(slots, group, strict=True)
-        turns.sort(key=lambda turn: turn[0])
-        return turns, late
-
-    def _held(self, team_id: str, failure: DeliveryFailed) -> bool:
-        """A 429 while paced: every process holds its sends to the team for the Retry-After."""
-        if self._pace is None or not failure.retry_after:
-            return False
-        self._pace.hold(team_id=team_id, seconds=failure.retry_after)
-        return True
-
-    def _send(self, delivery: Delivery, report: DispatchReport) -> bool:
+    def _send(self, delivery: Delivery, report: DispatchReport, checkins: dict[str, CheckinContext]) -> bool:
         """Send one claimed check-in; False when Slack said to wait (it stays claimed)."""
-        checkin = self._checkins.context(delivery.id)
+        checkin = checkins[delivery.id]
         metadata = {"event_type": EVENT_TYPE, "event_payload": {"delivery_id": delivery.id}}
+        with self._session() as session:
+            if not outbox.mark_sending(session, delivery=delivery):
+                return True  # another dispatcher took it over: it is theirs to send
         try:
             posted = self._gateway.post(
                 channel=delivery.recipient, messages=[checkin_message(checkin)], metadata=metadata
             )
         except DeliveryFailed as failure:
-            if self._held(delivery.team_id, failure):
+            if self._turns.held(delivery.team_id, failure.retry_after):
                 report.retried += 1
                 return False
             self._failed(delivery, failure, report)
             return True
         with self._session() as session:
-            outbox.settle(
+            outbox.record_sent(
                 session,
                 delivery_id=delivery.id,
-                status=DeliveryStatus.SENT,
                 sent_at=self._clock(),
                 channel=posted.channel,
                 message_ts=posted.ts[0],
             )
         report.sent += 1
         return True
-
-    def _remind(self, report: DispatchReport) -> None:
-        """One nudge, in the check-in's thread, once the schedule's reminder delay has passed.
-        Claimed a batch at a time, so a process that dies loses at most one batch of nudges."""
-        now = self._clock()
-        with self._session() as session:
-            waiting = outbox.awaiting_reminder(session, now=now)
-        due = [
-            delivery.id
-            for delivery, hours in waiting
-            if delivery.sent_at is not None and delivery.sent_at + timedelta(hours=hours) <= now
-        ]
-        for start in range(0, len(due), self._batch):
-            with self._session() as session:
-                claimed = outbox.claim_reminders(
-                    session, delivery_ids=due[start : start + self._batch], now=now
-                )
-            notices = [
-                Notice(
-                    kind="reminder",
-                    delivery_id=delivery.id,
-                    team_id=delivery.team_id,
-                    channel=delivery.channel or delivery.recipient,
-                    message=reminder_message(),
-                    thread_ts=delivery.message_ts,
-                )
-                for delivery in claimed
-            ]
-            report.reminded += self._tell(notices)
-
-    def _pass_on_answers(self, report: DispatchReport) -> None:
-        """Tell each coach of the answers owed to them, a batch at a time. A claim takes the
-        check-in as answered by then, so a rating and a full check-in that came between two
-        passes make one notice."""
-        while True:
-            with self._session() as session:
-                claimed = outbox.claim_coach_notices(session, limit=self._batch)
-            if not claimed:
-                return
-            report.passed_on += self._tell([self._answer_notice(delivery) for delivery in claimed])
-
-    def _answer_notice(self, delivery: Delivery) -> Notice:
-        """The leader's rating, and the summary of their full check-in when they gave one."""
-        checkin = self._checkins.context(delivery.id)
-        leader = Coach(delivery.team_id, delivery.recipient)  # the run is the leader's own
-        summary = self._runs.completed(leader, delivery.run_id).summary if delivery.run_id else None
-        (message,) = coach_answer_messages(checkin, delivery.rating, summary)
-        return Notice(
-            kind="answer notice",
-            delivery_id=delivery.id,
-            team_id=delivery.team_id,
-            channel=checkin.coach_id,
-            message=message,
-        )
-
-    def _coach_notice(self, delivery: Delivery, error: str | None = None) -> Notice:
-        """The coach hears of a missed check-in, or (with Slack's `error`) of one that could not
-        be sent at all."""
-        checkin = self._checkins.context(delivery.id)
-        if error is None:
-            kind, message = "missed notice", missed_message(checkin, delivery.reason)
-        else:
-            kind, message = "undeliverable notice", undeliverable_message(checkin, error)
-        return Notice(
-            kind=kind,
-            delivery_id=delivery.id,
-            team_id=delivery.team_id,
-            channel=checkin.coach_id,
-            message=message,
-        )
-
-    def _tell(self, notices: list[Notice]) -> int:
-        """Post each notice in its turn; returns how many Slack took. One Slack refused for good
-        is logged and dropped; one it said to wait with goes again after the wait."""
-        took = 0
-
-        def post(notice: Notice) -> bool:
-            nonlocal took
-            try:
-                self._gateway.post(
-                    channel=notice.channel, messages=[notice.message], thread_ts=notice.thread_ts
-                )
-            except DeliveryFailed as failure:
-                if self._held(notice.team_id, failure):
-                    return False
-                log.warning(
-                    "%s about check-in %s not sent: %s", notice.kind, notice.delivery_id, failure.error
-                )
-                return True
-            took += 1
-            return True
-
-        self._in_turn(notices, send=post)
-        return took
 
     def _failed(self, delivery: Delivery, failure: DeliveryFailed, report: DispatchReport) -> None:
         """A rate limit or a passing fault puts the row back with a later due time (nobody
@@ -355,12 +218,16 @@ class Dispatcher:
         if not failure.transient:
             self._checkins.pause_for(delivery.schedule_id)
             report.undeliverable.append((delivery, failure.error))
+            with self._session() as session:
+                coach_id = outbox.coaches_of(session, [delivery.schedule_id])[delivery.schedule_id]
+            self.sender.owe(undeliverable_notice_owed(delivery, coach_id))
 
     def _recover(self, report: DispatchReport) -> None:
         now = self._clock()
         cutoff = now - self._claim_timeout
         with self._session() as session:
-            stale = outbox.stale_claims(session, claimed_before=cutoff, limit=BATCH)
+            outbox.release_stale(session, claimed_before=cutoff)
+            stale = outbox.stale_sends(session, claimed_before=cutoff, limit=BATCH)
         for delivery in stale:
             with self._session() as session:
                 if not outbox.retake_claim(session, delivery_id=delivery.id, claimed_before=cutoff, now=now):
@@ -372,7 +239,7 @@ class Dispatcher:
                     channel=channel, event_type=EVENT_TYPE, key="delivery_id", value=delivery.id, oldest=since
                 )
             except DeliveryFailed as failure:
-                self._failed(delivery, failure, report)
+                self._unverified(delivery, failure, report)
                 continue
             with self._session() as session:
                 if ts is None:  # it never went out: send it on this pass
@@ -387,3 +254,20 @@ class Dispatcher:
                         message_ts=ts,
                     )
                     report.recovered += 1
+
+    def _unverified(self, delivery: Delivery, failure: DeliveryFailed, report: DispatchReport) -> None:
+        """The DM's history could not be read, so nobody knows whether the check-in went out:
+        it is never sent again unchecked. A passing fault (a 429, a 5xx) keeps the claim, which
+        goes stale again and is looked up on a later pass; a permanent one (the app lacks
+        `im:history`) ends the row, and the operator has had the gateway's line about it."""
+        if failure.transient:
+            report.retried += 1
+            return
+        with self._session() as session:
+            outbox.settle(
+                session, delivery_id=delivery.id, status=DeliveryStatus.FAILED, reason=failure.error
+            )
+        report.failed += 1
+        log.warning(
+            "check-in %s: not known whether it was sent (%s); not sent again", delivery.id, failure.error
+        )

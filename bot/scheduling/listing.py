@@ -1,4 +1,5 @@
-"""What operators see of the outbox: upcoming check-ins in UTC and in the recipient's time."""
+"""What operators see of what the bot owes: upcoming check-ins in UTC and in the recipient's
+time, and the outbox's open rows by kind."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.scheduling.recurrence import zone_of
+from bot.recurrence import occurrences, zone_of
+from bot.services.checkins import rule_of
+from bot.storage import outbox, owed
 from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus
+
+OWED = [DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.SENDING]
+# Shown for an occurrence the scheduler has not made a row for yet (it makes the next days').
+NOT_MADE = "scheduled"
 
 
 @dataclass(frozen=True)
@@ -21,18 +28,54 @@ class Upcoming:
     status: str
 
 
+@dataclass(frozen=True)
+class OwedKind:
+    kind: str
+    count: int
+    oldest_due: datetime
+
+
 def upcoming(engine: Engine, *, days: int, now: datetime) -> list[Upcoming]:
+    """Every check-in due before `now` + `days` and not sent: the rows made already (overdue ones
+    too) and, from each active schedule's rule, the occurrences not made yet."""
+    end = now + timedelta(days=days)
     with Session(engine) as session:
         query = (
             select(Delivery, CheckinSchedule.tz)
             .join(CheckinSchedule, col(CheckinSchedule.id) == Delivery.schedule_id)
-            .where(
-                col(Delivery.status).in_([DeliveryStatus.PENDING, DeliveryStatus.CLAIMED]),
-                Delivery.due_at < now + timedelta(days=days),
-            )
-            .order_by(Delivery.due_at)
+            .where(col(Delivery.status).in_(OWED), Delivery.due_at < end)
         )
-        return [
+        found = [
             Upcoming(d.due_at, d.due_at.astimezone(zone_of(tz)), tz, d.recipient, d.status.value)
             for d, tz in session.exec(query).all()
         ]
+        schedules = outbox.active_schedules(session)
+        made = _made(session, [s.id for s in schedules], now)
+        for schedule in schedules:
+            zone = zone_of(schedule.tz)
+            for day, due in occurrences(rule_of(schedule), zone, now, end):
+                if (schedule.id, day) not in made:
+                    found.append(
+                        Upcoming(due, due.astimezone(zone), schedule.tz, schedule.leader_id, NOT_MADE)
+                    )
+    return sorted(found, key=lambda row: row.due_utc)
+
+
+def _made(session: Session, schedule_ids: list[str], now: datetime) -> set[tuple[str, object]]:
+    """(schedule, local date) of every row made from here on, whatever became of it (a skipped
+    one is not owed)."""
+    query = select(Delivery.schedule_id, Delivery.occurrence).where(
+        col(Delivery.schedule_id).in_(schedule_ids), Delivery.occurrence >= (now - timedelta(days=1)).date()
+    )
+    return set(session.exec(query).all())
+
+
+def owed_by_kind(engine: Engine) -> list[OwedKind]:
+    """The outbox's rows not sent yet, per kind, oldest first; check-ins (their own outbox) too."""
+    with Session(engine) as session:
+        rows = [OwedKind(kind, count, oldest) for kind, count, oldest in owed.open_by_kind(session)]
+        query = select(Delivery.due_at).where(col(Delivery.status).in_(OWED)).order_by(Delivery.due_at)
+        checkins = session.exec(query).all()
+    if checkins:
+        rows.append(OwedKind("checkin", len(checkins), checkins[0]))
+    return sorted(rows, key=lambda row: row.oldest_due)

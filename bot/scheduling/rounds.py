@@ -13,21 +13,22 @@ threads and history for apps like this one.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot.blocks.messages import notice_message
 from bot.blocks.rounds import (
-    invitation_message,
     listen_nudge,
     phase_announcement,
     presenter_summary,
-    reminder_message,
     round_post,
     thread_summary,
 )
 from bot.ids import ROUND_EVENT_TYPE
 from bot.protocols.schema import PresenterRole
-from bot.services.round_schedules import InvitationDue, RoundScheduleService
+from bot.scheduling.kinds import round_invitation_owed, round_not_posted_owed, round_reminder_owed
+from bot.scheduling.sender import Sender
+from bot.services.round_schedules import RoundScheduleService
 from bot.services.rounds import RoundService, RoundView
 from bot.slack_gateway import DeliveryFailed, SlackGateway
 from bot.storage.models import RoundStatus
@@ -39,6 +40,9 @@ log = logging.getLogger(__name__)
 REPLY_SUBTYPES = {None, "thread_broadcast", "file_share"}
 # How far before the moment a post was due to look for it in a channel's history.
 LOOK_BACK = timedelta(minutes=1)
+# A thread read at start that Slack says to wait with (Tier 3: about 50 reads a minute, so a
+# restart with many open rounds meets it) is tried again after the wait, this many times.
+CATCH_UP_TRIES = 5
 
 
 def _metadata(key: str, value: str) -> dict:
@@ -47,11 +51,21 @@ def _metadata(key: str, value: str) -> dict:
 
 class RoundKeeper:
     def __init__(
-        self, *, rounds: RoundService, schedules: RoundScheduleService, gateway: SlackGateway
+        self,
+        *,
+        rounds: RoundService,
+        schedules: RoundScheduleService,
+        gateway: SlackGateway,
+        sender: Sender,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._rounds = rounds
         self._schedules = schedules
         self._gateway = gateway
+        # Reminders and invitations are owed in the outbox and go out at the shared pace.
+        self._sender = sender
+        # Only the catch-up at start waits (in the scheduler's thread, never a listener's).
+        self._sleep = sleep
 
     def run_once(self) -> None:
         """Scheduler job: everything rounds are owed, in the order it falls due."""
@@ -65,8 +79,7 @@ class RoundKeeper:
             self.settle(view)
         for view in self._rounds.reminders_due():
             self._remind(view)
-        for invitation in self._schedules.invitations_due():
-            self._invite(invitation)
+        self._sender.owe(*(round_invitation_owed(due) for due in self._schedules.invitations_due()))
 
     def post(self, view: RoundView) -> RoundView:
         """Post the round in its channel and open its first phase, once."""
@@ -102,7 +115,7 @@ class RoundKeeper:
             self._rounds.release(view.round.id)
             if not failure.transient:
                 self._rounds.unpost(view.round.id)
-                self._tell(view.round.presenter_id, "round_not_in_channel", channel=view.round.channel_id)
+                self._sender.owe(round_not_posted_owed(view))
             return view
         self._rounds.started(view.round.id, ts)
         self._rounds.release(view.round.id)
@@ -207,31 +220,8 @@ class RoundKeeper:
             log.warning("round %s: members not read (%s); no reminders", view.round.id, failure.error)
             return
         bot = self._gateway.bot_user_id()
-        for member in self._rounds.to_remind(view, [m for m in members if m != bot]):
-            try:
-                self._gateway.post(channel=member, messages=[reminder_message(view)])
-            except DeliveryFailed as failure:
-                log.warning("round reminder not sent: %s", failure.error)
-
-    def _invite(self, invitation: InvitationDue) -> None:
-        title = self._rounds.protocols.get(invitation.protocol_id)
-        message = invitation_message(
-            invitation.channel_id,
-            invitation.opens_at,
-            title.title if title else invitation.protocol_id,
-            invitation.id,
-        )
-        try:
-            self._gateway.post(channel=invitation.presenter_id, messages=[message])
-        except DeliveryFailed as failure:
-            log.warning("round invitation not sent: %s", failure.error)
-            self._schedules.invitation_failed(invitation.id)
-
-    def _tell(self, user_id: str, name: str, **values: object) -> None:
-        try:
-            self._gateway.post(channel=user_id, messages=[notice_message(name, **values)])
-        except DeliveryFailed as failure:
-            log.warning("presenter not told: %s", failure.error)
+        owed = self._rounds.to_remind(view, [m for m in members if m != bot])
+        self._sender.owe(*(round_reminder_owed(view, member) for member in owed))
 
     def catch_up(self) -> int:
         """Once at start: replies written while the bot was down, read from each open round's
@@ -239,12 +229,8 @@ class RoundKeeper:
         bot = self._gateway.bot_user_id()
         added = 0
         for view in self._rounds.open_views():
-            try:
-                replies = self._gateway.thread_replies(
-                    channel=view.round.channel_id, thread_ts=view.round.thread_ts or ""
-                )
-            except DeliveryFailed as failure:
-                log.warning("round %s: thread not read (%s)", view.round.id, failure.error)
+            replies = self._read_thread(view)
+            if replies is None:
                 continue
             people = [
                 (m["user"], m["ts"], m.get("text") or "")
@@ -255,6 +241,20 @@ class RoundKeeper:
             ]
             added += self._rounds.catch_up(view, people)
         return added
+
+    def _read_thread(self, view: RoundView) -> list[dict] | None:
+        """A round's replies, waiting out Slack's limit on reading threads; None if unreadable."""
+        for tries_left in range(CATCH_UP_TRIES - 1, -1, -1):
+            try:
+                return self._gateway.thread_replies(
+                    channel=view.round.channel_id, thread_ts=view.round.thread_ts or ""
+                )
+            except DeliveryFailed as failure:
+                if not (failure.retry_after and tries_left):
+                    log.warning("round %s: thread not read (%s)", view.round.id, failure.error)
+                    return None
+                self._sleep(failure.retry_after)
+        return None
 
 
 def _since(moment: datetime) -> float:

@@ -13,12 +13,14 @@ from sqlalchemy import Engine, update
 from sqlalchemy import delete as sa_delete
 from sqlmodel import Session, col, select
 
-from bot.scheduling.recurrence import Cadence, Rule, local_date, next_after, occurrences, zone_of
+from bot.recurrence import Cadence, Rule, local_date, next_after, occurrences, zone_of
 from bot.services.runs import Clock, Coach, owned_client
-from bot.storage import outbox
+from bot.storage import outbox, owed
 from bot.storage import runs as run_repo
 from bot.storage.models import CheckinSchedule, Client, Delivery, DeliveryStatus, Goal
 
+# The outbox kind of the coach's notice of an answer (bot.scheduling.kinds renders it).
+ANSWER_NOTICE = "answer_notice"
 # The protocol a leader answers a check-in with (protocols/goal-checkin.yaml).
 CHECKIN_PROTOCOL = "goal-checkin"
 # The goal-checkin step naming kinds of obstacles; the coach's history shows the latest ones.
@@ -57,6 +59,11 @@ class CheckinContext:
     occurrence: date
     status: DeliveryStatus
     leader_name: str
+    team_id: str = ""
+    # The answer so far, and why it ended as it did (missed, failed), for the coach's notices.
+    rating: int | None = None
+    run_id: str | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -149,19 +156,24 @@ class CheckinService:
         return made
 
     def context(self, delivery_id: str) -> CheckinContext | None:
-        """One query: this runs once per check-in sent, for thousands at a time."""
+        """What one check-in says, and what became of it."""
+        return self.contexts([delivery_id]).get(delivery_id)
+
+    def contexts(self, delivery_ids: list[str]) -> dict[str, CheckinContext]:
+        """One query for a dispatcher's whole batch: thousands are sent at a time."""
         query = (
             select(Delivery, CheckinSchedule.coach_id, Goal.statement, Client.leader_name)
             .join(CheckinSchedule, col(CheckinSchedule.id) == Delivery.schedule_id)
             .join(Client, col(Client.id) == CheckinSchedule.client_id)
             .outerjoin(Goal, col(Goal.id) == CheckinSchedule.goal_id)
-            .where(Delivery.id == delivery_id)
+            .where(col(Delivery.id).in_(delivery_ids))
         )
         with self._session() as session:
-            found = session.exec(query).first()
-        if found is None:
-            return None
-        delivery, coach_id, goal, leader_name = found
+            found = session.exec(query).all()
+        return {row[0].id: self._context(*row) for row in found}
+
+    @staticmethod
+    def _context(delivery: Delivery, coach_id: str, goal: str | None, leader_name: str) -> CheckinContext:
         return CheckinContext(
             delivery_id=delivery.id,
             recipient=delivery.recipient,
@@ -170,6 +182,10 @@ class CheckinService:
             occurrence=delivery.occurrence,
             status=delivery.status,
             leader_name=leader_name,
+            team_id=delivery.team_id,
+            rating=delivery.rating,
+            run_id=delivery.run_id,
+            reason=delivery.reason,
         )
 
     def _addressed(self, session: Session, leader_id: str, delivery_id: str) -> Delivery:
@@ -184,9 +200,9 @@ class CheckinService:
         """Record an answer (late ones too, until the next check-in is due). Returns False when
         the window has closed; an answer given twice keeps the latest.
 
-        The coach is owed a notice of it, sent by the dispatcher: one notice of the latest state
-        for answers that come between two of its passes. A rating repeated unchanged (a second
-        click, a retried request) owes nothing new."""
+        The coach is owed a notice of it in the outbox, in the same transaction: one notice of
+        the latest state for answers that come before it is sent. A rating repeated unchanged (a
+        second click, a retried request) owes nothing new."""
         now = self._clock()
         with self._session() as session:
             delivery = self._addressed(session, leader_id, delivery_id)
@@ -204,8 +220,14 @@ class CheckinService:
                 delivery.status is DeliveryStatus.SENT
                 or run_id is not None
                 or (rating is not None and rating != delivery.rating)
-            ):
-                changes["coach_owed_at"] = now
+            ) and not owed.is_open(session, kind=ANSWER_NOTICE, ref=delivery.id):
+                coach_id = session.get(CheckinSchedule, delivery.schedule_id).coach_id
+                # The n-th notice of this check-in's answers: two processes owing the same one
+                # at once make one row, which tells the answer as it is when it is sent.
+                number = owed.count_of(session, kind=ANSWER_NOTICE, ref=delivery.id) + 1
+                key = f"{ANSWER_NOTICE}:{delivery.id}:{number}"
+                notice = owed.Owe(key, ANSWER_NOTICE, delivery.team_id, coach_id, delivery.id)
+                owed.owe(session, [notice], now=now, commit=False)
             outbox.settle(session, delivery_id=delivery.id, status=DeliveryStatus.ANSWERED, **changes)
             return True
 

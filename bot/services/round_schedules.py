@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.scheduling.recurrence import due_at, local_date
+from bot.recurrence import due_at, local_date
 from bot.services.rounds import NotACollaborative, RoundSetup
 from bot.services.runs import Clock
 from bot.storage import rounds as repo
@@ -32,6 +32,7 @@ class RoundScheduleForm:
 @dataclass(frozen=True)
 class InvitationDue:
     id: str
+    team_id: str
     presenter_id: str
     channel_id: str
     opens_at: datetime
@@ -95,41 +96,44 @@ class RoundScheduleService:
             )
 
     def invitations_due(self) -> list[InvitationDue]:
-        """Create the invitation for each schedule's next round once its ask-ahead time has come,
-        and claim every invitation not yet sent; only the claiming process sends it."""
+        """The invitation to each schedule's next round once its ask-ahead time has come, made
+        once per occurrence (its key): what the presenter is owed. Every process may ask."""
         now = self._clock()
-        due = []
+        keys = []
         with self._session() as session:
             for schedule in repo.all_schedules(session):
                 rotation = json.loads(schedule.rotation)
                 number, day, opens_at = upcoming(schedule, now)
                 if not rotation or opens_at - timedelta(days=schedule.ask_days_ahead) > now:
                     continue
+                key = f"round:{schedule.id}:{day.isoformat()}"
                 repo.add_invitation(
                     session,
                     invitation=RoundInvitation(
-                        key=f"round:{schedule.id}:{day.isoformat()}",
+                        key=key,
                         schedule_id=schedule.id,
                         presenter_id=rotation[number % len(rotation)],
                         opens_at=opens_at,
                     ),
                 )
-            for invitation, schedule, channel_id in repo.unasked_invitations(session, now=now):
-                if repo.claim_invitation(session, invitation_id=invitation.id, now=now):
-                    due.append(
-                        InvitationDue(
-                            invitation.id,
-                            invitation.presenter_id,
-                            channel_id,
-                            invitation.opens_at,
-                            schedule.protocol_id,
-                        )
-                    )
-        return due
+                keys.append(key)
+        return [due for key in keys if (due := self.invitation(key=key)) is not None]
 
-    def invitation_failed(self, invitation_id: str) -> None:
+    def invitation(self, *, key: str | None = None, invitation_id: str | None = None) -> InvitationDue | None:
+        """An invitation by its key or id, while its round is still ahead."""
         with self._session() as session:
-            repo.unclaim_invitation(session, invitation_id=invitation_id)
+            found = repo.invitation_due(session, key=key, invitation_id=invitation_id)
+        if found is None or found[0].opens_at <= self._clock():
+            return None
+        invitation, schedule, collaborative = found
+        return InvitationDue(
+            invitation.id,
+            collaborative.team_id,
+            invitation.presenter_id,
+            collaborative.channel_id,
+            invitation.opens_at,
+            schedule.protocol_id,
+        )
 
     def setup_for(self, user_id: str, invitation_id: str) -> tuple[str, RoundSetup]:
         """The protocol and setup for the round an invited presenter is framing."""

@@ -501,22 +501,25 @@ class RoundService:
         return due
 
     def to_remind(self, view: RoundView, members: Sequence[str]) -> list[str]:
-        """Members who have not replied in the open phase, have not opted out and were not
-        reminded yet; each is recorded as reminded as they are returned."""
+        """Members who have not replied in the open phase and have not opted out: each is owed a
+        reminder (the outbox's key makes it one per member and phase)."""
         round_ = view.round
-        now = self._clock()
         with self._session() as session:
             replied = repo.contributors(session, round_id=round_.id, phase=round_.phase)
             out = repo.opted_out(session, team_id=round_.team_id)
-            skip = replied | out | {round_.presenter_id}
-            return [
-                member
-                for member in members
-                if member not in skip
-                and repo.record_reminder(
-                    session, round_id=round_.id, phase=round_.phase, user_id=member, now=now
-                )
-            ]
+        skip = replied | out | {round_.presenter_id}
+        return [member for member in members if member not in skip]
+
+    def still_to_remind(self, round_id: str, phase: int, member: str) -> RoundView | None:
+        """The round, if a reminder owed to `member` for `phase` is still worth sending: the phase
+        is still open and they have neither replied in it nor opted out since it was owed."""
+        try:
+            view = self.get(round_id)
+        except RoundNotFound:
+            return None
+        if view.round.status is not RoundStatus.OPEN or view.round.phase != phase:
+            return None
+        return view if self.to_remind(view, [member]) else None
 
     def set_reminders(self, team_id: str, user_id: str, *, on: bool) -> None:
         with self._session() as session:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -25,8 +25,6 @@ from bot.storage import runs as repo
 from bot.storage.models import Client, ProtocolRun, RunStatus, Share, ShareAudience
 
 Clock = Callable[[], datetime]
-# A sender that died holding a summary claim is presumed dead after this long.
-SUMMARY_CLAIM_TIMEOUT = timedelta(minutes=5)
 
 
 class UnknownProtocol(LookupError):
@@ -565,38 +563,6 @@ class RunService:
     ) -> Completed:
         summary = self._summary(protocol, run, answers)
         return Completed(run.id, protocol, summary, run.completed_at, newly, self._client_ref(session, run))
-
-    # The summary DM is an outbox of one message per run: claimed, sent, then marked.
-
-    def claim_summary(self, run_id: str) -> bool:
-        with self._session() as session:
-            return repo.claim_summary(
-                session, run_id=run_id, now=self._clock(), stale_after=SUMMARY_CLAIM_TIMEOUT
-            )
-
-    def summary_sent(self, run_id: str) -> None:
-        with self._session() as session:
-            repo.mark_summary_sent(session, run_id=run_id, now=self._clock())
-
-    def summary_failed(self, run_id: str) -> None:
-        with self._session() as session:
-            repo.release_summary(session, run_id=run_id)
-
-    def unsent_summaries(self, *, older_than: timedelta) -> list[tuple[Coach, Completed]]:
-        """Completed runs whose summary DM never went out (Slack was down, the process died)."""
-        with self._session() as session:
-            found = []
-            for run_id in repo.unsent_summaries(session, completed_before=self._clock() - older_than):
-                run = repo.get_run(session, run_id=run_id)
-                protocol = self._protocol_of(session, run)
-                answers = repo.load_answers(session, run_id=run_id)
-                found.append(
-                    (
-                        Coach(run.team_id, run.user_id),
-                        self._completed(session, run, protocol, answers, newly=False),
-                    )
-                )
-            return found
 
 
 def owned_client(session: Session, coach: Coach, client_id: str) -> Client:

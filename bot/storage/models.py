@@ -16,7 +16,7 @@ from sqlalchemy import Index, MetaData, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.protocols.schema import CyclePhase
-from bot.scheduling.recurrence import Cadence
+from bot.recurrence import Cadence
 
 # A naming convention makes constraint names deterministic, which alembic's batch mode on
 # SQLite needs to alter them later.
@@ -98,10 +98,6 @@ class ProtocolRun(SQLModel, table=True):
     started_at: datetime
     updated_at: datetime
     completed_at: datetime | None = None
-    # The summary DM is sent once: a sender claims the run by setting `summary_claimed_at`
-    # (see bot.storage.runs.claim_summary) and records `summary_sent_at` when Slack took it.
-    summary_claimed_at: datetime | None = None
-    summary_sent_at: datetime | None = None
 
 
 class Answer(SQLModel, table=True):
@@ -208,7 +204,12 @@ class CheckinSchedule(SQLModel, table=True):
 
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
+    # Taken by a dispatcher, with a batch, and not yet being sent: one that dies leaves these
+    # to go back to pending, nothing to look up.
     CLAIMED = "claimed"
+    # Its post is on its way (or was, when the dispatcher died): only these are looked up in the
+    # DM's history before sending again.
+    SENDING = "sending"
     SENT = "sent"
     ANSWERED = "answered"
     MISSED = "missed"
@@ -221,17 +222,7 @@ class Delivery(SQLModel, table=True):
     second materialization, a Slack retry or a second process find the same row."""
 
     __tablename__ = "delivery"
-    __table_args__ = (
-        Index("ix_delivery_due", "status", "due_at"),
-        # Only the few rows whose answer the coach has not heard of yet: the dispatcher looks for
-        # them on every pass, among every check-in ever sent.
-        Index(
-            "ix_delivery_coach_owed",
-            "coach_owed_at",
-            postgresql_where=sa.text("coach_owed_at IS NOT NULL"),
-            sqlite_where=sa.text("coach_owed_at IS NOT NULL"),
-        ),
-    )
+    __table_args__ = (Index("ix_delivery_due", "status", "due_at"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     key: str = Field(unique=True, max_length=120)
@@ -255,10 +246,6 @@ class Delivery(SQLModel, table=True):
     rating: int | None = None
     run_id: str | None = Field(default=None, foreign_key="protocol_run.id", max_length=32)
     answered_at: datetime | None = None
-    reminded_at: datetime | None = None
-    # The coach is owed a notice of this check-in's answer since then; the dispatcher clears it
-    # as it takes the notice, and a later answer sets it again.
-    coach_owed_at: datetime | None = None
 
 
 class Collaborative(SQLModel, table=True):
@@ -361,7 +348,8 @@ class Contribution(SQLModel, table=True):
 
 
 class RoundReminder(SQLModel, table=True):
-    """One reminder per member per phase: inserting the row is the claim to send it."""
+    """The presenter's private nudge to listen, once per phase: inserting the row is the claim to
+    whisper it (members' DM reminders are outbox rows, bot.scheduling.kinds)."""
 
     __tablename__ = "round_reminder"
 
@@ -427,7 +415,6 @@ class RoundInvitation(SQLModel, table=True):
     schedule_id: str = Field(foreign_key="round_schedule.id", index=True, max_length=32, ondelete="CASCADE")
     presenter_id: str = Field(max_length=32)
     opens_at: datetime
-    asked_at: datetime | None = None
     round_id: str | None = Field(default=None, foreign_key="feedback_round.id", max_length=32)
 
 
@@ -470,3 +457,49 @@ class ActionDone(SQLModel, table=True):
     done_at: datetime = Field(index=True)
     channel_id: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
+
+
+class OwedStatus(StrEnum):
+    PENDING = "pending"
+    # Taken by a sender, not begun: a sender that dies leaves it to go back as it is.
+    CLAIMED = "claimed"
+    # Its post is on its way (or was, when the sender died): looked up before it is sent again.
+    SENDING = "sending"
+    SENT = "sent"
+    # For good: Slack refused it in a way no retry cures, or the retries ran out.
+    FAILED = "failed"
+    # Nothing to send any more (what it was about is gone).
+    DROPPED = "dropped"
+
+
+class OwedMessage(SQLModel, table=True):
+    """A message the bot owes someone: the outbox. Its `key` says what it is about, so owing it
+    twice (a Slack retry, a second process) finds the same row; the kind (bot.scheduling.kinds)
+    renders it from `ref` when it is sent and says what follows a send or a failure."""
+
+    __tablename__ = "owed_message"
+    __table_args__ = (
+        Index("ix_owed_message_due", "status", "due_at"),
+        # What is owed about a thing (a check-in's reminder, an answer's notice).
+        Index("ix_owed_message_ref", "kind", "ref"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    key: str = Field(unique=True, max_length=160)
+    kind: str = Field(max_length=32)
+    team_id: str = Field(max_length=32)
+    # A user id (their DM with the bot) or a channel id; `thread_ts` for a reply in a thread.
+    channel: str = Field(max_length=32)
+    thread_ts: str | None = Field(default=None, max_length=32)
+    # The id of what the message is about (a run, a round); the kind knows which.
+    ref: str = Field(max_length=64)
+    due_at: datetime
+    status: OwedStatus = Field(default=OwedStatus.PENDING, sa_type=enum_column(OwedStatus, length=16))
+    attempts: int = 0
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None
+    # Where Slack put it (a DM's own channel id) and the first message's ts.
+    posted_channel: str | None = Field(default=None, max_length=32)
+    ts: str | None = Field(default=None, max_length=32)
+    reason: str | None = Field(default=None, max_length=64)
+    created_at: datetime

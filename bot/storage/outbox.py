@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
-from sqlalchemy import Update, func, update
+from sqlalchemy import Update, bindparam, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus
+from bot.storage import owed as owed_repo
+from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus, OwedMessage
+
+# The outbox kind of a check-in's reminder (bot.scheduling.kinds), looked for here so that a
+# check-in is reminded once.
+CHECKIN_REMINDER = "checkin_reminder"
 
 
 def delivery_key(schedule_id: str, occurrence: date) -> str:
@@ -97,32 +102,90 @@ def _claim(session: Session, *, picked: SelectOfScalar[str], claim: Update) -> l
 
 def release(session: Session, *, delivery_ids: Sequence[str]) -> None:
     """Give claimed rows back unsent (Slack's pace had no slot for them before their claims would
-    go stale): pending again, due as before, and the claim not counted as an attempt."""
+    go stale, or Slack answered one 429, which posts nothing): pending again, due as before, and
+    the claim not counted as an attempt."""
     session.exec(
         update(Delivery)
-        .where(col(Delivery.id).in_(delivery_ids), Delivery.status == DeliveryStatus.CLAIMED)
+        .where(
+            col(Delivery.id).in_(delivery_ids),
+            col(Delivery.status).in_([DeliveryStatus.CLAIMED, DeliveryStatus.SENDING]),
+        )
         .values(status=DeliveryStatus.PENDING, claimed_at=None, attempts=Delivery.attempts - 1)
     )
     session.commit()
 
 
-def stale_claims(session: Session, *, claimed_before: datetime, limit: int) -> Sequence[Delivery]:
-    """Rows claimed by a dispatcher that never settled them (it crashed, or was killed)."""
+# The two statements every check-in sent runs, built once: on the table, not the ORM entity, so
+# neither is rebuilt nor run through the ORM's bulk-update bookkeeping thousands of times a pass.
+_TABLE = Delivery.__table__  # type: ignore[attr-defined]
+_MARK_SENDING = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.id == bindparam("row_id"),
+        _TABLE.c.status.in_([DeliveryStatus.CLAIMED, DeliveryStatus.SENDING]),
+        _TABLE.c.claimed_at == bindparam("claimed"),
+    )
+    .values(status=DeliveryStatus.SENDING)
+)
+_RECORD_SENT = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"))
+    .values(
+        status=DeliveryStatus.SENT,
+        sent_at=bindparam("sent"),
+        channel=bindparam("posted_in"),
+        message_ts=bindparam("ts"),
+    )
+)
+
+
+def mark_sending(session: Session, *, delivery: Delivery) -> bool:
+    """Say this claimed row's post is on its way; False when the claim is no longer this
+    caller's (it went stale and another dispatcher took the row over): then it is not sent."""
+    result = session.connection().execute(
+        _MARK_SENDING, {"row_id": delivery.id, "claimed": delivery.claimed_at}
+    )
+    session.commit()
+    return result.rowcount == 1
+
+
+def record_sent(
+    session: Session, *, delivery_id: str, sent_at: datetime, channel: str, message_ts: str
+) -> None:
+    """Slack took the check-in: where it landed and its ts."""
+    params = {"row_id": delivery_id, "sent": sent_at, "posted_in": channel, "ts": message_ts}
+    session.connection().execute(_RECORD_SENT, params)
+    session.commit()
+
+
+def release_stale(session: Session, *, claimed_before: datetime) -> int:
+    """Rows a dead dispatcher claimed but never began to send: pending again, nothing to check."""
+    result = session.exec(
+        update(Delivery)
+        .where(Delivery.status == DeliveryStatus.CLAIMED, col(Delivery.claimed_at) < claimed_before)
+        .values(status=DeliveryStatus.PENDING, claimed_at=None, attempts=Delivery.attempts - 1)
+    )
+    session.commit()
+    return result.rowcount
+
+
+def stale_sends(session: Session, *, claimed_before: datetime, limit: int) -> Sequence[Delivery]:
+    """Rows whose post a dispatcher began and never recorded (it crashed, or was killed)."""
     query = (
         select(Delivery)
-        .where(Delivery.status == DeliveryStatus.CLAIMED, col(Delivery.claimed_at) < claimed_before)
+        .where(Delivery.status == DeliveryStatus.SENDING, col(Delivery.claimed_at) < claimed_before)
         .limit(limit)
     )
     return session.exec(query).all()
 
 
 def retake_claim(session: Session, *, delivery_id: str, claimed_before: datetime, now: datetime) -> bool:
-    """Take over a stale claim; False when another recoverer (or the late owner) got there first."""
+    """Take over a stale send; False when another recoverer (or the late owner) got there first."""
     result = session.exec(
         update(Delivery)
         .where(
             Delivery.id == delivery_id,
-            Delivery.status == DeliveryStatus.CLAIMED,
+            Delivery.status == DeliveryStatus.SENDING,
             col(Delivery.claimed_at) < claimed_before,
         )
         .values(claimed_at=now)
@@ -139,16 +202,15 @@ def settle(session: Session, *, delivery_id: str, status: DeliveryStatus, **fiel
 
 
 def expire_unanswered(session: Session, *, now: datetime) -> list[Delivery]:
-    """Sent check-ins whose answer window closed without an answer become missed."""
+    """Sent check-ins whose answer window closed without an answer become missed (in the
+    caller's transaction, which owes the coach's notices)."""
     statement = (
         update(Delivery)
         .where(Delivery.status == DeliveryStatus.SENT, Delivery.answer_by <= now)
         .values(status=DeliveryStatus.MISSED)
         .returning(Delivery)
     )
-    missed = list(session.exec(statement).scalars())
-    session.commit()
-    return missed
+    return list(session.exec(statement).scalars())
 
 
 def miss_overdue_pending(session: Session, *, now: datetime) -> list[Delivery]:
@@ -160,9 +222,17 @@ def miss_overdue_pending(session: Session, *, now: datetime) -> list[Delivery]:
         .values(status=DeliveryStatus.MISSED, reason="not_sent_in_time")
         .returning(Delivery)
     )
-    missed = list(session.exec(statement).scalars())
-    session.commit()
-    return missed
+    return list(session.exec(statement).scalars())
+
+
+def coaches_of(session: Session, schedule_ids: Sequence[str]) -> dict[str, str]:
+    """The coach of each schedule: who hears of its check-ins."""
+    if not schedule_ids:
+        return {}
+    query = select(CheckinSchedule.id, CheckinSchedule.coach_id).where(
+        col(CheckinSchedule.id).in_(schedule_ids)
+    )
+    return dict(session.exec(query).all())
 
 
 def get_delivery(session: Session, *, delivery_id: str) -> Delivery | None:
@@ -174,51 +244,21 @@ def active_schedules(session: Session) -> Sequence[CheckinSchedule]:
 
 
 def awaiting_reminder(session: Session, *, now: datetime) -> list[tuple[Delivery, int]]:
-    """Sent, unanswered check-ins of schedules with a reminder, not reminded yet, window open."""
+    """Sent, unanswered check-ins of schedules with a reminder, none owed yet, window open."""
+    owed_already = select(OwedMessage.id).where(
+        OwedMessage.kind == CHECKIN_REMINDER, OwedMessage.ref == Delivery.id
+    )
     query = (
         select(Delivery, CheckinSchedule.reminder_after_hours)
         .join(CheckinSchedule, col(CheckinSchedule.id) == Delivery.schedule_id)
         .where(
             Delivery.status == DeliveryStatus.SENT,
-            col(Delivery.reminded_at).is_(None),
+            ~owed_already.exists(),
             col(CheckinSchedule.reminder_after_hours).is_not(None),
             Delivery.answer_by > now,
         )
     )
     return [(delivery, hours) for delivery, hours in session.exec(query).all()]
-
-
-def claim_reminders(session: Session, *, delivery_ids: Sequence[str], now: datetime) -> list[Delivery]:
-    """The check-ins among these whose reminder this caller sends: only the process that flips
-    `reminded_at` sends it, and one that was answered meanwhile gets none."""
-    statement = (
-        update(Delivery)
-        .where(
-            col(Delivery.id).in_(delivery_ids),
-            col(Delivery.reminded_at).is_(None),
-            Delivery.status == DeliveryStatus.SENT,
-        )
-        .values(reminded_at=now)
-        .returning(Delivery)
-    )
-    claimed = list(session.exec(statement).scalars())
-    session.commit()
-    return claimed
-
-
-def claim_coach_notices(session: Session, *, limit: int) -> list[Delivery]:
-    """Up to `limit` check-ins whose answer the coach is owed a notice of, oldest first, for this
-    caller alone: the claim clears `coach_owed_at`, and the rows come back as answered at that
-    moment (rating and run together). An answer recorded after the claim sets the column again
-    and owes a notice of its own."""
-    picked = (
-        select(Delivery.id)
-        .where(col(Delivery.coach_owed_at).is_not(None))
-        .order_by(col(Delivery.coach_owed_at))
-        .limit(limit)
-    )
-    claim = update(Delivery).where(col(Delivery.coach_owed_at).is_not(None)).values(coach_owed_at=None)
-    return _claim(session, picked=picked, claim=claim)
 
 
 @dataclass(frozen=True)
@@ -229,26 +269,19 @@ class Owed:
 
 
 def owed(session: Session, *, now: datetime) -> list[Owed]:
-    """What the outbox owes now, by kind: check-ins due (claimed ones included, until settled),
-    reminders whose delay has passed, and answers the coach has not heard of yet."""
+    """What is owed and due now, by kind: check-ins (claimed and being sent ones included, until
+    settled), and every kind of the outbox's messages."""
     due = session.exec(
         select(func.count(), func.min(Delivery.due_at)).where(
-            col(Delivery.status).in_([DeliveryStatus.PENDING, DeliveryStatus.CLAIMED]), Delivery.due_at <= now
+            col(Delivery.status).in_(
+                [DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.SENDING]
+            ),
+            Delivery.due_at <= now,
         )
     ).one()
-    notices = session.exec(
-        select(func.count(), func.min(Delivery.coach_owed_at)).where(col(Delivery.coach_owed_at).is_not(None))
-    ).one()
-    reminders = [
-        _utc(delivery.sent_at) + timedelta(hours=hours)
-        for delivery, hours in awaiting_reminder(session, now=now)
-        if delivery.sent_at is not None
-    ]
-    reminders = [moment for moment in reminders if moment <= _utc(now)]
     return [
         Owed("checkin", due[0], _utc(due[1]) if due[1] else None),
-        Owed("reminder", len(reminders), min(reminders, default=None)),
-        Owed("coach_notice", notices[0], _utc(notices[1]) if notices[1] else None),
+        *(Owed(kind, count, _utc(oldest)) for kind, count, oldest in owed_repo.due_by_kind(session, now=now)),
     ]
 
 

@@ -292,7 +292,7 @@ def claim_reminders(session: Session, *, round_id: str, phase: int) -> bool:
 
 
 def record_reminder(session: Session, *, round_id: str, phase: int, user_id: str, now: datetime) -> bool:
-    """True if this member had not been reminded in this phase yet."""
+    """True if this person had not been nudged in this phase yet (the presenter's whisper)."""
     row = {"round_id": round_id, "phase": phase, "user_id": user_id, "sent_at": now}
     statement = _insert(session)(RoundReminder).values(row).on_conflict_do_nothing()
     created = session.exec(statement.returning(RoundReminder.user_id)).all()  # type: ignore[call-overload]
@@ -368,32 +368,20 @@ def link_invitation(session: Session, *, invitation_id: str, round_id: str) -> N
     session.commit()
 
 
-def unasked_invitations(
-    session: Session, *, now: datetime
-) -> Sequence[tuple[RoundInvitation, RoundSchedule, str]]:
-    """Invitations not yet sent for rounds still ahead, with their schedule and channel."""
-    return session.exec(
-        select(RoundInvitation, RoundSchedule, Collaborative.channel_id)
+def invitation_due(
+    session: Session, *, key: str | None = None, invitation_id: str | None = None
+) -> tuple[RoundInvitation, RoundSchedule, Collaborative] | None:
+    """An invitation (by its key or id) with its schedule and collaborative."""
+    query = (
+        select(RoundInvitation, RoundSchedule, Collaborative)
         .join(RoundSchedule, RoundSchedule.id == RoundInvitation.schedule_id)
         .join(Collaborative, Collaborative.id == RoundSchedule.collaborative_id)
-        .where(col(RoundInvitation.asked_at).is_(None), RoundInvitation.opens_at > now)
-    ).all()
-
-
-def claim_invitation(session: Session, *, invitation_id: str, now: datetime) -> bool:
-    return _changed(
-        session,
-        update(RoundInvitation)
-        .where(RoundInvitation.id == invitation_id, col(RoundInvitation.asked_at).is_(None))
-        .values(asked_at=now),
     )
-
-
-def unclaim_invitation(session: Session, *, invitation_id: str) -> None:
-    session.exec(  # type: ignore[call-overload]
-        update(RoundInvitation).where(RoundInvitation.id == invitation_id).values(asked_at=None)
-    )
-    session.commit()
+    if key is not None:
+        query = query.where(RoundInvitation.key == key)
+    if invitation_id is not None:
+        query = query.where(RoundInvitation.id == invitation_id)
+    return session.exec(query).first()
 
 
 def invitation_with_schedule(
@@ -416,8 +404,6 @@ def unpost(session: Session, *, round_id: str, run_id: str) -> None:
     session.exec(  # type: ignore[call-overload]
         update(ProtocolRun)
         .where(ProtocolRun.id == run_id)
-        .values(
-            status=RunStatus.IN_PROGRESS, completed_at=None, summary_claimed_at=None, summary_sent_at=None
-        )
+        .values(status=RunStatus.IN_PROGRESS, completed_at=None)
     )
     session.commit()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -231,48 +231,6 @@ def complete_run(session: Session, *, run_id: str, now: datetime) -> bool:
     )
     session.commit()
     return result.rowcount == 1
-
-
-def claim_summary(session: Session, *, run_id: str, now: datetime, stale_after: timedelta) -> bool:
-    """Claim the right to send a run's summary DM; a claim older than `stale_after` (its sender
-    died) may be taken over."""
-    result = session.exec(
-        update(ProtocolRun)
-        .where(
-            ProtocolRun.id == run_id,
-            ProtocolRun.status == RunStatus.COMPLETED,
-            col(ProtocolRun.summary_sent_at).is_(None),
-            (col(ProtocolRun.summary_claimed_at).is_(None))
-            | (col(ProtocolRun.summary_claimed_at) < now - stale_after),
-        )
-        .values(summary_claimed_at=now)
-    )
-    session.commit()
-    return result.rowcount == 1
-
-
-def release_summary(session: Session, *, run_id: str) -> None:
-    """Give the claim back after a failed send so the retry job can try again."""
-    session.exec(update(ProtocolRun).where(ProtocolRun.id == run_id).values(summary_claimed_at=None))
-    session.commit()
-
-
-def mark_summary_sent(session: Session, *, run_id: str, now: datetime) -> None:
-    session.exec(update(ProtocolRun).where(ProtocolRun.id == run_id).values(summary_sent_at=now))
-    session.commit()
-
-
-def unsent_summaries(session: Session, *, completed_before: datetime, limit: int = 100) -> Sequence[str]:
-    query = (
-        select(ProtocolRun.id)
-        .where(
-            ProtocolRun.status == RunStatus.COMPLETED,
-            col(ProtocolRun.summary_sent_at).is_(None),
-            col(ProtocolRun.completed_at) < completed_before,
-        )
-        .limit(limit)
-    )
-    return session.exec(query).all()
 
 
 def record_snapshot(

@@ -1,0 +1,210 @@
+"""Every kind of message the outbox sends, in one place: how to render a row, what to record once
+Slack took it, and what follows when it failed for good.
+
+A row names its kind and the id of what it is about (`ref`); the kind renders the message from
+the database at the moment it is sent, so what goes out is what is true then. To add a kind:
+write its three functions, register it in `kinds()`, and owe rows of it with an `Owe`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.blocks.checkins import (
+    coach_answer_messages,
+    missed_message,
+    notice_in_place,
+    undeliverable_message,
+)
+from bot.blocks.checkins import reminder_message as checkin_reminder_message
+from bot.blocks.messages import Message, notice_message, summary_messages
+from bot.blocks.rounds import invitation_message
+from bot.blocks.rounds import reminder_message as round_reminder_message
+from bot.services.checkins import ANSWER_NOTICE, CheckinContext, CheckinService
+from bot.services.round_schedules import InvitationDue, RoundScheduleService
+from bot.services.rounds import RoundService, RoundView
+from bot.services.runs import Coach, RunNotFound, RunService
+from bot.slack_gateway import INSTALL_ERRORS, Posted
+from bot.storage.models import Delivery, DeliveryStatus, OwedMessage
+from bot.storage.outbox import CHECKIN_REMINDER
+from bot.storage.owed import Owe
+
+SUMMARY = "summary"
+SUMMARY_UNDELIVERED = "summary_undelivered"
+PAUSE_NOTICE = "pause_notice"
+MISSED_NOTICE = "missed_notice"
+UNDELIVERABLE_NOTICE = "undeliverable_notice"
+ROUND_REMINDER = "round_reminder"
+ROUND_INVITATION = "round_invitation"
+ROUND_NOT_POSTED = "round_not_posted"
+
+# Failures about the recipient or the install: telling the person by DM would fail the same way.
+UNREACHABLE = INSTALL_ERRORS | {
+    "channel_not_found",
+    "user_not_found",
+    "user_disabled",
+    "is_archived",
+    "not_in_channel",
+}
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    # The messages to post for a row, or None when nothing is owed any more (it was deleted).
+    render: Callable[[OwedMessage], list[Message] | None]
+    # What to record once Slack took it.
+    sent: Callable[[OwedMessage, Posted], None]
+    # What is owed because it failed for good (Slack's error): whoever needs to know is told.
+    failed: Callable[[OwedMessage, str], list[Owe]]
+
+
+def _nothing_to_record(row: OwedMessage, posted: Posted) -> None:
+    """Most kinds keep what was sent in the outbox row itself."""
+
+
+def _nobody_to_tell(row: OwedMessage, error: str) -> list[Owe]:
+    """A notice that could not be sent is itself the telling: the sender's line (by key, with
+    Slack's error) is what there is, for the operator."""
+    return []
+
+
+def summary_owed(coach: Coach, run_id: str) -> Owe:
+    """A completed run's summary, owed to its coach's DM."""
+    return Owe(f"{SUMMARY}:{run_id}", SUMMARY, coach.team_id, coach.user_id, run_id)
+
+
+def pause_notice_owed(team_id: str, checkin: CheckinContext) -> Owe:
+    """The coach hears that the leader paused their check-ins from this one."""
+    return Owe(
+        f"{PAUSE_NOTICE}:{checkin.delivery_id}", PAUSE_NOTICE, team_id, checkin.coach_id, checkin.delivery_id
+    )
+
+
+def checkin_reminder_owed(delivery: Delivery) -> Owe:
+    """One nudge in a sent check-in's thread."""
+    key = f"{CHECKIN_REMINDER}:{delivery.id}"
+    channel = delivery.channel or delivery.recipient
+    return Owe(key, CHECKIN_REMINDER, delivery.team_id, channel, delivery.id, thread_ts=delivery.message_ts)
+
+
+def missed_notice_owed(delivery: Delivery, coach_id: str) -> Owe:
+    """The coach hears that a check-in was missed (unanswered, or not sent in time)."""
+    return Owe(f"{MISSED_NOTICE}:{delivery.id}", MISSED_NOTICE, delivery.team_id, coach_id, delivery.id)
+
+
+def undeliverable_notice_owed(delivery: Delivery, coach_id: str) -> Owe:
+    """The coach hears that a check-in could not be sent at all, and that the schedule paused."""
+    key = f"{UNDELIVERABLE_NOTICE}:{delivery.id}"
+    return Owe(key, UNDELIVERABLE_NOTICE, delivery.team_id, coach_id, delivery.id)
+
+
+def round_reminder_owed(view: RoundView, member: str) -> Owe:
+    """A member who has not replied in the open phase is reminded once in it."""
+    round_ = view.round
+    ref = f"{round_.id}:{round_.phase}"
+    return Owe(f"{ROUND_REMINDER}:{ref}:{member}", ROUND_REMINDER, round_.team_id, member, ref)
+
+
+def round_invitation_owed(invitation: InvitationDue) -> Owe:
+    """The next presenter is asked ahead to frame their dilemma."""
+    key = f"{ROUND_INVITATION}:{invitation.id}"
+    return Owe(key, ROUND_INVITATION, invitation.team_id, invitation.presenter_id, invitation.id)
+
+
+def round_not_posted_owed(view: RoundView) -> Owe:
+    """The presenter hears that Slack would not take their round in its channel (the bot is not
+    in it, or it is gone): their framing is kept, to post again."""
+    round_ = view.round
+    key = f"{ROUND_NOT_POSTED}:{round_.id}"
+    # The round row goes with the failed post: the notice keeps the channel it names.
+    return Owe(key, ROUND_NOT_POSTED, round_.team_id, round_.presenter_id, round_.channel_id)
+
+
+def kinds(
+    runs: RunService, checkins: CheckinService, rounds: RoundService, round_schedules: RoundScheduleService
+) -> dict[str, Kind]:
+    """The registry the sender works from."""
+
+    def render_summary(row: OwedMessage) -> list[Message] | None:
+        try:
+            return summary_messages(runs.completed(Coach(row.team_id, row.channel), row.ref))
+        except RunNotFound:
+            return None  # deleted before it went out
+
+    def summary_failed(row: OwedMessage, error: str) -> list[Owe]:
+        """The coach hears that their summary could not be sent, unless Slack cannot reach them
+        either (then the gateway's or the sender's log line is all there is)."""
+        if error in UNREACHABLE:
+            return []
+        key = f"{SUMMARY_UNDELIVERED}:{row.ref}"
+        # The notice's ref: the run, and what Slack said (short codes; a ref holds 64 characters).
+        return [Owe(key, SUMMARY_UNDELIVERED, row.team_id, row.channel, f"{row.ref}:{error[:31]}")]
+
+    def render_undelivered(row: OwedMessage) -> list[Message] | None:
+        run_id, _, error = row.ref.partition(":")
+        try:
+            completed = runs.completed(Coach(row.team_id, row.channel), run_id)
+        except RunNotFound:
+            return None
+        return [notice_message(SUMMARY_UNDELIVERED, protocol=completed.protocol, error=error)]
+
+    def render_pause_notice(row: OwedMessage) -> list[Message] | None:
+        checkin = checkins.context(row.ref)
+        return None if checkin is None else [notice_in_place("checkin_paused_coach", checkin=checkin)]
+
+    def render_round_reminder(row: OwedMessage) -> list[Message] | None:
+        round_id, _, phase = row.ref.partition(":")
+        view = rounds.still_to_remind(round_id, int(phase), row.channel)
+        return None if view is None else [round_reminder_message(view)]
+
+    def render_invitation(row: OwedMessage) -> list[Message] | None:
+        invitation = round_schedules.invitation(invitation_id=row.ref)
+        if invitation is None:
+            return None  # its round has begun: too late to frame it
+        protocol = rounds.protocols.get(invitation.protocol_id)
+        title = protocol.title if protocol else invitation.protocol_id
+        return [invitation_message(invitation.channel_id, invitation.opens_at, title, invitation.id)]
+
+    def render_checkin_reminder(row: OwedMessage) -> list[Message] | None:
+        checkin = checkins.context(row.ref)
+        if checkin is None or checkin.status is not DeliveryStatus.SENT:
+            return None  # answered (or closed) since it was owed
+        return [checkin_reminder_message()]
+
+    def render_answer_notice(row: OwedMessage) -> list[Message] | None:
+        """The leader's rating, and the summary of their full check-in, as they are now."""
+        checkin = checkins.context(row.ref)
+        if checkin is None:
+            return None
+        summary = None
+        if checkin.run_id:
+            leader = Coach(checkin.team_id, checkin.recipient)  # the run is the leader's own
+            summary = runs.completed(leader, checkin.run_id).summary
+        return coach_answer_messages(checkin, checkin.rating, summary)
+
+    def render_missed(row: OwedMessage) -> list[Message] | None:
+        checkin = checkins.context(row.ref)
+        return None if checkin is None else [missed_message(checkin, checkin.reason)]
+
+    def render_undeliverable(row: OwedMessage) -> list[Message] | None:
+        checkin = checkins.context(row.ref)
+        return None if checkin is None else [undeliverable_message(checkin, checkin.reason or "")]
+
+    def render_not_posted(row: OwedMessage) -> list[Message] | None:
+        return [notice_message("round_not_in_channel", channel=row.ref)]
+
+    registered = [
+        Kind(SUMMARY, render_summary, _nothing_to_record, summary_failed),
+        Kind(SUMMARY_UNDELIVERED, render_undelivered, _nothing_to_record, _nobody_to_tell),
+        Kind(PAUSE_NOTICE, render_pause_notice, _nothing_to_record, _nobody_to_tell),
+        Kind(CHECKIN_REMINDER, render_checkin_reminder, _nothing_to_record, _nobody_to_tell),
+        Kind(ANSWER_NOTICE, render_answer_notice, _nothing_to_record, _nobody_to_tell),
+        Kind(MISSED_NOTICE, render_missed, _nothing_to_record, _nobody_to_tell),
+        Kind(UNDELIVERABLE_NOTICE, render_undeliverable, _nothing_to_record, _nobody_to_tell),
+        Kind(ROUND_REMINDER, render_round_reminder, _nothing_to_record, _nobody_to_tell),
+        Kind(ROUND_INVITATION, render_invitation, _nothing_to_record, _nobody_to_tell),
+        Kind(ROUND_NOT_POSTED, render_not_posted, _nothing_to_record, _nobody_to_tell),
+    ]
+    return {kind.name: kind for kind in registered}

@@ -1,0 +1,84 @@
+"""Sending a batch of posts in turn at the shared per-team pace: one code path for every sender.
+
+Each item gets a slot of its team's pace (bot.scheduling.pace), the slots taken a batch at a time
+(one query for many posts). A send that Slack answers 429 holds the team: that item and the
+team's others whose slots fell inside the hold go again after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+from bot.scheduling.pace import SharedPace, wait_until
+
+
+class _ToTeam(Protocol):
+    team_id: str
+
+
+Item = TypeVar("Item", bound=_ToTeam)
+
+
+class Turns:
+    def __init__(
+        self, pace: SharedPace | None, batch: int, on_wait: Callable[[float], object] | None = None
+    ) -> None:
+        self.pace = pace
+        self.batch = batch
+        # Told how long each wait for a slot took (/metrics counts the time spent waiting).
+        self._on_wait = on_wait
+
+    def send(
+        self, items: list[Item], *, send: Callable[[Item], bool], deadline: float | None = None
+    ) -> list[Item]:
+        """Send each item at a slot of its team's shared pace (all at once when unpaced). `send`
+        returns False when Slack answered 429 and the team is held. Returns the items left
+        without a slot before `deadline` (`time.monotonic()`), unsent."""
+        queue, late = list(items), []
+        while queue:
+            batch, queue = queue[: self.batch], queue[self.batch :]
+            turns, unslotted = self._turns(batch, deadline=deadline)
+            late += unslotted
+            held: set[str] = set()
+            again: list[Item] = []
+            for moment, item in turns:
+                if item.team_id in held:
+                    again.append(item)
+                    continue
+                waited = wait_until(moment)
+                if self._on_wait is not None:
+                    self._on_wait(waited)
+                if not send(item):
+                    held.add(item.team_id)
+                    again.append(item)
+            queue = again + queue
+        return late
+
+    def _turns(
+        self, items: list[Item], *, deadline: float | None
+    ) -> tuple[list[tuple[float, Item]], list[Item]]:
+        """When to send each item, in order, and the items that got no slot before `deadline`:
+        one reservation per team (Slack paces each workspace on its own)."""
+        if self.pace is None:
+            return [(0.0, item) for item in items], []
+        by_team: dict[str, list[Item]] = {}
+        for item in items:
+            by_team.setdefault(item.team_id, []).append(item)
+        turns: list[tuple[float, Item]] = []
+        late: list[Item] = []
+        for team_id, group in by_team.items():
+            slots = self.pace.slots(team_id=team_id, count=len(group), deadline=deadline)
+            if slots is None:
+                late += group
+            else:
+                turns += zip(slots, group, strict=True)
+        turns.sort(key=lambda turn: turn[0])
+        return turns, late
+
+    def held(self, team_id: str, retry_after: float | None) -> bool:
+        """A 429 while paced: every process holds its sends to the team for the Retry-After."""
+        if self.pace is None or not retry_after:
+            return False
+        self.pace.hold(team_id=team_id, seconds=retry_after)
+        return True
