@@ -63,6 +63,18 @@ def record(metrics: Metrics, req: BoltRequest, resp: BoltResponse, seconds: floa
     log.info("request", extra={"fields": fields})
 
 
+def _as_acknowledged(req: BoltRequest, response: BoltResponse) -> BoltResponse:
+    """What the listener acknowledged, when bolt answers 500 for a failure after the ack.
+
+    bolt's thread runner briefly holds a 500 for a listener that raised, and drops it once it
+    sees the ack was given; the request thread can read it in between (found by
+    tests/test_hostile_edge.py). Slack must get what was acknowledged: the failure came after."""
+    acked = req.context.ack.response if req.context.ack is not None else None
+    if response.status == 500 and acked is not None and acked.status < 500:
+        return acked
+    return response
+
+
 class ObservedApp(App):
     """bolt's App, each request it dispatches (over HTTP or Socket Mode) counted and logged. The
     sync App returns from `dispatch` once the listener has acknowledged, so the time it takes is
@@ -72,7 +84,7 @@ class ObservedApp(App):
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         started = time.perf_counter()
-        response = super().dispatch(req)
+        response = _as_acknowledged(req, super().dispatch(req))
         if self.metrics is not None:
             record(self.metrics, req, response, time.perf_counter() - started)
         return response

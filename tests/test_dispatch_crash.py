@@ -23,7 +23,6 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlmodel import Session, select
 
 from bot.scheduling.dispatch import BATCH
@@ -33,9 +32,6 @@ from bot.storage.owed import Owe
 from tests import slack_requests as sr
 from tests.checkin_setup import COACH, due_rows, schedule_for, sent_delivery_ids, statuses
 from tests.conftest import BOT_TOKEN
-
-# The calendar matters here: CI runs these again with the machine's clock moved (tests/at_date.py).
-pytestmark = pytest.mark.dates
 
 CHECKINS = 1_000
 SEED = 20261122

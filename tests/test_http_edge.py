@@ -141,3 +141,17 @@ def test_healthz_is_503_when_the_database_answers_but_cannot_be_written(slack_ht
     finally:
         undo()
     assert response.status_code == 503 and response.json() == {"ok": False, "database": "not writable"}
+
+
+def test_a_listener_failing_after_its_ack_answers_slack_with_the_ack():
+    """bolt can hand back a passing 500 for a listener that acknowledged and then raised: Slack
+    must get the acknowledgement, and a failure before any ack stays a 500."""
+    from slack_bolt import BoltRequest, BoltResponse
+
+    from bot.request_log import _as_acknowledged
+
+    acked = BoltRequest(body="command=/coach&text=help", headers={})
+    acked.context.ack()
+    assert _as_acknowledged(acked, BoltResponse(status=500)).status == 200
+    unacked = BoltRequest(body="command=/coach&text=help", headers={})
+    assert _as_acknowledged(unacked, BoltResponse(status=500)).status == 500

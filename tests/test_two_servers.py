@@ -41,9 +41,6 @@ from tests.conftest import BOT_TOKEN
 from tests.fake_slack import FakeSlack
 from tests.test_serve import free_port
 
-# The calendar matters here: CI runs these again with the machine's clock moved (tests/at_date.py).
-pytestmark = pytest.mark.dates
-
 START = datetime(2026, 10, 29, 12, 0, tzinfo=UTC)  # a Thursday; the US leaves DST on Sunday
 END = START + timedelta(days=7)
 STEP = timedelta(minutes=30)
