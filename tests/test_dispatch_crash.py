@@ -25,8 +25,8 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from bot.scheduling.dispatch import BATCH
 from bot.scheduling.sender import EVENT_TYPE as OWED_EVENT
+from bot.scheduling.turns import BATCH
 from bot.storage.models import DeliveryStatus, OwedMessage, OwedStatus
 from bot.storage.owed import Owe
 from tests import slack_requests as sr

@@ -34,9 +34,8 @@ from bot.scheduling.kinds import (
     missed_notice_owed,
     undeliverable_notice_owed,
 )
-from bot.scheduling.pace import SharedPace
 from bot.scheduling.sender import Sender, SendReport
-from bot.scheduling.turns import Turns
+from bot.scheduling.turns import BATCH, Turns
 from bot.services.checkins import ANSWER_NOTICE, CheckinContext, CheckinService
 from bot.services.runs import Clock
 from bot.slack_gateway import DeliveryFailed, SlackGateway
@@ -53,10 +52,6 @@ MAX_ATTEMPTS = 8
 # Slack paces chat.postMessage per workspace as well as per channel; a bulk of DMs at this
 # rate stays clear of 429s (a published report paced 1,600 DMs at about 3.8 a second).
 PACE_PER_SECOND = 4.0
-BATCH = 200
-# A paced dispatcher claims this many seconds' worth of sends at a time: its claims wait little
-# for their turn, and a hold set by another process reaches it soon.
-PACED_BATCH_SECONDS = 2.0
 
 
 @dataclass
@@ -105,11 +100,8 @@ class Dispatcher:
         )
         self._clock = clock
         self._claim_timeout = claim_timeout
-        pace = SharedPace(engine=engine, per_second=pace_per_second) if pace_per_second else None
-        self._batch = (
-            max(1, min(BATCH, round(pace_per_second * PACED_BATCH_SECONDS))) if pace_per_second else BATCH
-        )
-        self._turns = Turns(pace, self._batch, on_wait)
+        self._turns = Turns.at_pace(engine, pace_per_second, on_wait)
+        self._batch = self._turns.batch
 
     def _session(self) -> Session:
         return Session(self._engine, expire_on_commit=False)

@@ -26,8 +26,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.scheduling.kinds import Kind
-from bot.scheduling.pace import SharedPace
-from bot.scheduling.turns import Turns
+from bot.scheduling.turns import BATCH, Turns
 from bot.services.runs import Clock
 from bot.slack_gateway import DeliveryFailed, Posted, SlackGateway
 from bot.storage import owed
@@ -41,8 +40,6 @@ EVENT_TYPE = "coachbot_owed"
 CLAIM_TIMEOUT = timedelta(seconds=60)
 MAX_ATTEMPTS = 6
 MAX_BACKOFF_S = 300
-BATCH = 200
-PACED_BATCH_SECONDS = 2.0
 # A listener sending a row at once waits at most this long for its slot of the pace.
 NOW_WAIT_S = 1.0
 # How far before a row was due to look for it in history.
@@ -77,9 +74,7 @@ class Sender:
         self._kinds = kinds
         self._clock = clock
         self._claim_timeout = claim_timeout
-        pace = SharedPace(engine=engine, per_second=pace_per_second) if pace_per_second else None
-        batch = max(1, min(BATCH, round(pace_per_second * PACED_BATCH_SECONDS))) if pace_per_second else BATCH
-        self._turns = Turns(pace, batch, on_wait)
+        self._turns = Turns.at_pace(engine, pace_per_second, on_wait)
 
     def _session(self) -> Session:
         return Session(self._engine, expire_on_commit=False)

@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
+from sqlalchemy import Engine
+
 from bot.scheduling.pace import SharedPace, wait_until
+
+BATCH = 200
+# A paced sender claims this many seconds' worth of sends at a time: its claims wait little for
+# their turn, and a hold set by another process reaches it soon.
+PACED_BATCH_SECONDS = 2.0
 
 
 class _ToTeam(Protocol):
@@ -21,6 +28,17 @@ Item = TypeVar("Item", bound=_ToTeam)
 
 
 class Turns:
+    @classmethod
+    def at_pace(
+        cls, engine: Engine, per_second: float | None, on_wait: Callable[[float], object] | None = None
+    ) -> Turns:
+        """Turns at the shared pace of `per_second` messages a second (None: unpaced), with the
+        batch a sender claims at a time sized to it."""
+        if not per_second:
+            return cls(None, BATCH, on_wait)
+        batch = max(1, min(BATCH, round(per_second * PACED_BATCH_SECONDS)))
+        return cls(SharedPace(engine=engine, per_second=per_second), batch, on_wait)
+
     def __init__(
         self, pace: SharedPace | None, batch: int, on_wait: Callable[[float], object] | None = None
     ) -> None:
