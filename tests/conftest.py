@@ -8,6 +8,7 @@ an error.
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
 import shutil
@@ -32,6 +33,36 @@ from tests.postgres import PostgresServer, find_binaries
 
 BOT_TOKEN = "xoxb-test-token"
 _databases = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def machine_share(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Under pytest-xdist the tests share the machine's cores; a `timed` test (one that asserts
+    how long something took, or how far apart) has them to itself, so another worker's load
+    cannot make the bot look slow. Two locks across the workers: every test passes a turnstile
+    and holds the room shared; a timed test holds the turnstile, so no test starts behind it, and
+    waits for the room alone."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    shared = tmp_path_factory.getbasetemp().parent
+    timed = request.node.get_closest_marker("timed") is not None
+    turnstile = _locked(shared / "machine.turnstile", fcntl.LOCK_EX)
+    room = _locked(shared / "machine.room", fcntl.LOCK_EX if timed else fcntl.LOCK_SH)
+    if not timed:
+        os.close(turnstile)
+    try:
+        yield
+    finally:
+        os.close(room)
+        if timed:
+            os.close(turnstile)
+
+
+def _locked(path: Path, mode: int) -> int:
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(descriptor, mode)
+    return descriptor
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -13,6 +13,7 @@ from datetime import timedelta
 from functools import partial
 
 import psycopg
+import pytest
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
@@ -56,6 +57,7 @@ def first_page(slack_http, slack) -> tuple[dict, dict]:
     return view, {s.id: sample_answer(s, "DRAFT") for s in page.steps}
 
 
+@pytest.mark.timed
 def test_a_page_sent_during_a_lock_answers_in_time_and_stays_open(slack_http, slack, bot, database_url):
     view, answers = first_page(slack_http, slack)
     with locked(database_url):

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, select
 
 from bot.scheduling.sender import EVENT_TYPE as OWED_EVENT
@@ -32,6 +33,9 @@ from bot.storage.owed import Owe
 from tests import slack_requests as sr
 from tests.checkin_setup import COACH, due_rows, schedule_for, sent_delivery_ids, statuses
 from tests.conftest import BOT_TOKEN
+
+# Kills land at random moments into a run: measured with the machine to itself.
+pytestmark = pytest.mark.timed
 
 CHECKINS = 1_000
 SEED = 20261122

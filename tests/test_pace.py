@@ -22,6 +22,9 @@ from tests.checkin_setup import due_rows, schedule_for, sent_delivery_ids
 
 # No calendar here: slots come from the database's clock and the monotonic one, never a date.
 
+# Spacings of tens of milliseconds: measured with the machine to itself.
+pytestmark = pytest.mark.timed
+
 PER_SECOND = 20.0
 INTERVAL = 1 / PER_SECOND
 # How far two sends' slots may drift apart: each reservation maps the database's clock onto the

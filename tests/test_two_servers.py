@@ -41,6 +41,9 @@ from tests.conftest import BOT_TOKEN
 from tests.fake_slack import FakeSlack
 from tests.test_serve import free_port
 
+# Two servers keep one pace: measured with the machine to itself.
+pytestmark = pytest.mark.timed
+
 START = datetime(2026, 10, 29, 12, 0, tzinfo=UTC)  # a Thursday; the US leaves DST on Sunday
 END = START + timedelta(days=7)
 STEP = timedelta(minutes=30)
