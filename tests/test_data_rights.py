@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlmodel import Session, select
 
+from bot.assembly import build_bot
 from bot.ids import ActionId
 from bot.recurrence import Cadence
 from bot.services.checkins import ScheduleForm
@@ -28,8 +29,9 @@ from bot.storage.models import CheckinSchedule, Client, OwedMessage, OwedStatus,
 from tests import slack_requests as sr
 from tests.checkin_setup import due_rows
 from tests.clock import FIRST_MONDAY
+from tests.conftest import make_settings
 from tests.flow import LEADER, LEADER_NAME, fill_pages, open_about, protocol
-from tests.round_flow import CHANNEL, FACILITATOR, MEMBER_A, framing_view, register, reply, thread
+from tests.round_flow import CHANNEL, FACILITATOR, MEMBER_A, buttons, framing_view, register, reply, thread
 from tests.round_flow import set_up_channel as set_up_collaborative
 
 SHARED_TO = "CSHARED1"
@@ -259,7 +261,10 @@ def test_erasing_a_leader_stops_their_check_ins_and_tells_the_coach_nothing_they
     with Session(bot.engine) as session:
         (schedule,) = session.exec(select(CheckinSchedule)).all()
         assert schedule.paused
+    # The notice of the answer, owed to the coach and not sent yet, is owed no more.
+    bot.dispatcher.run_once()
     told = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == sr.COACH]
+    assert not any("CNRYL" in json.dumps(c.args) for c in told)
     left = [c for c in told if "asked me to erase" in json.dumps(c.args["blocks"])]
     assert len(left) == 1 and "CNRYL" not in json.dumps(left[0].args)
     # The other coach has the leader as a client too, and is told as well.
@@ -370,20 +375,81 @@ def test_nobody_removes_a_client_that_is_not_theirs(slack_http, slack, bot, worl
     assert dump(bot) == before
 
 
+def _end_round(slack_http, slack) -> None:
+    _, replies = thread(slack)
+    announcement = [m for m in replies if "round_end" in buttons(m)][-1]
+    slack_http.send(
+        sr.block_action(
+            ActionId.ROUND_END,
+            buttons(announcement)["round_end"],
+            trigger_id=slack.issue_trigger_id(),
+            message=(CHANNEL, announcement["ts"]),
+            thread_ts=thread(slack)[0],
+        )
+    )
+
+
 def test_retention_deletes_what_finished_long_ago_and_a_dry_run_only_counts(
-    slack_http, slack, bot, world, clock
+    slack_http, slack, bot, world, clock, caplog, database_url
 ):
+    caplog.set_level(logging.DEBUG)
     rights = DataRights(engine=bot.engine, clock=clock, retention_days=30)
     assert DataRights(engine=bot.engine, clock=clock).retention_due() is None  # unset: keep
     assert rights.retention_due().total == 0
     clock.advance(timedelta(days=40))
     before = dump(bot)
     due = rights.retention_due()
-    assert dump(bot) == before  # a dry run deletes nothing
-    # The run about the client and the leader's check-in run; the round is still open.
-    assert (due.runs, due.checkins, due.rounds) == (2, 1, 0)
-    rights.apply_retention()
+    assert dump(bot) == before  # counting deletes nothing
+    # The leader's check-in and its run; the run whose summary is still shared stays until the
+    # coach withdraws it, and the round is still open.
+    assert (due.runs, due.checkins, due.rounds) == (1, 1, 0)
+
+    _end_round(slack_http, slack)
+    clock.advance(timedelta(days=31))
+    # The daily job of a bot started with RETENTION_DAYS does it.
+    kept = build_bot(
+        make_settings(database_url, slack, retention_days=30),
+        clock=clock,
+        migrate=False,
+        pace_per_second=None,
+    )
+    try:
+        assert bot.scheduler.get_job("apply-retention") is None  # unset: no such job
+        job = kept.scheduler.get_job("apply-retention")
+        assert job.trigger.interval == timedelta(days=1)
+        applied = job.func()
+    finally:
+        kept.engine.dispose()
+    assert (applied.checkins, applied.rounds) == (1, 1)
     everything = dump(bot)
-    assert "CNRYL" not in everything
-    assert "CNRYC the dilemma" in everything and "CNRYM" in everything  # open round
+    for gone in ("CNRYL", "CNRYM", "CNRYO another", "CNRYC the dilemma"):
+        assert gone not in everything
     assert "CNRYC Lincoln Middle School" in everything  # a client is not something that finishes
+    assert "CNRYO Jefferson High" in everything
+    assert rights.retention_due().total == 0
+    _no_canary_in_log(caplog)
+
+
+def test_coachbot_retention_dry_run_counts_and_deletes_nothing(slack_http, slack, bot, world, database_url):
+    from tests.test_cli import run_cli
+
+    before = dump(bot)
+    kept = run_cli("retention", "--dry-run", env={"DATABASE_URL": database_url, "RETENTION_DAYS": ""})
+    assert "nothing is deleted" in kept.output
+    # The world was made at the test clock's start, weeks before the machine's today.
+    counted = run_cli("retention", "--dry-run", env={"DATABASE_URL": database_url, "RETENTION_DAYS": "1"})
+    assert counted.exit_code == 0, counted.output
+    assert "would delete: 1 completed runs, 1 answered or missed check-ins, 0 closed rounds" in counted.output
+    assert dump(bot) == before
+
+
+def test_someone_the_bot_holds_nothing_about_is_told_so_and_offered_no_erasure(slack_http, slack, bot):
+    view = _my_data(slack_http, slack, "USTRANGER")
+    assert "I hold no record you wrote and none about you" in _said(view)
+    actions = [e["action_id"] for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert actions == [ActionId.EXPORT_MY_DATA]
+
+
+def test_removing_someone_who_is_not_a_client_says_so(slack_http, slack, bot):
+    response = slack_http.send(sr.command("client remove <@UNOBODY>", trigger_id=slack.issue_trigger_id()))
+    assert "is not among your clients" in response.text and slack.calls_to("views.open") == []

@@ -31,6 +31,7 @@ from bot.storage.models import (
     RoundPhase,
     RoundReminder,
     RoundSchedule,
+    RoundStatus,
     RunStatus,
     Share,
 )
@@ -160,10 +161,12 @@ def drop_owed(session: Session, *, refs: Collection[str], channel: str | None = 
 
 
 def finished_before(session: Session, *, cutoff: datetime) -> tuple[list[str], list[str], list[str]]:
-    """What retention ends: completed runs (not framings, whose round decides; not one whose goal
-    check-ins still ask about), check-ins answered or missed, and closed rounds, all finished
-    before `cutoff`. Returns (run ids, check-in ids, round ids)."""
+    """What retention ends: completed runs, check-ins answered or missed, and closed rounds, all
+    finished before `cutoff`. Not a framing (its round decides), a run whose goal check-ins still
+    ask about, or one whose summary is still shared: the coach withdraws that in Slack first, and
+    with its record gone they could not. Returns (run ids, check-in ids, round ids)."""
     framings = select(FeedbackRound.framing_run_id)
+    shared = select(Share.run_id).where(col(Share.withdrawn_at).is_(None))
     goals_in_use = select(Goal.run_id).where(
         col(Goal.run_id).is_not(None),
         col(Goal.id).in_(select(CheckinSchedule.goal_id).where(col(CheckinSchedule.goal_id).is_not(None))),
@@ -173,13 +176,14 @@ def finished_before(session: Session, *, cutoff: datetime) -> tuple[list[str], l
         col(ProtocolRun.completed_at) < cutoff,
         col(ProtocolRun.id).not_in(framings),
         col(ProtocolRun.id).not_in(goals_in_use),
+        col(ProtocolRun.id).not_in(shared),
     )
     checkins = select(Delivery.id).where(
         col(Delivery.status).in_([DeliveryStatus.ANSWERED, DeliveryStatus.MISSED]),
         col(Delivery.answer_by) < cutoff,
     )
     rounds = select(FeedbackRound.id).where(
-        FeedbackRound.status == "closed", col(FeedbackRound.closed_at) < cutoff
+        FeedbackRound.status == RoundStatus.CLOSED, col(FeedbackRound.closed_at) < cutoff
     )
     return list(session.exec(runs)), list(session.exec(checkins)), list(session.exec(rounds))
 
