@@ -126,7 +126,8 @@ def build_bot(
     checkins = CheckinService(engine=engine, clock=clock)
     rounds = RoundService(engine=engine, runs=runs, clock=clock)
     round_schedules = RoundScheduleService(engine=engine, clock=clock)
-    registry = kinds.kinds(runs, checkins, rounds, round_schedules)
+    data_rights = DataRights(engine=engine, clock=clock, retention_days=settings.retention_days)
+    registry = kinds.kinds(runs, checkins, rounds, round_schedules, data_rights)
     dispatcher = Dispatcher(
         engine=engine,
         checkins=checkins,
@@ -141,7 +142,6 @@ def build_bot(
     sender = dispatcher.sender
     drafts = DraftKeeper(runs=runs, clock=clock)
     keeper = RoundKeeper(rounds=rounds, schedules=round_schedules, gateway=gateway, sender=sender)
-    data_rights = DataRights(engine=engine, clock=clock, retention_days=settings.retention_days)
     register_all(
         app,
         Deps(

@@ -453,3 +453,22 @@ def test_someone_the_bot_holds_nothing_about_is_told_so_and_offered_no_erasure(s
 def test_removing_someone_who_is_not_a_client_says_so(slack_http, slack, bot):
     response = slack_http.send(sr.command("client remove <@UNOBODY>", trigger_id=slack.issue_trigger_id()))
     assert "is not among your clients" in response.text and slack.calls_to("views.open") == []
+
+
+def test_the_coach_hears_their_client_left_even_when_slack_fails_the_first_try(
+    slack_http, slack, bot, world, clock
+):
+    bot.dispatcher.run_once()  # what the world still owed (the notice of the leader's answer)
+    slack.fail_next("chat.postMessage", "internal_error", times=2)
+    _erase(slack_http, slack, LEADER)
+    assert len([c for c in slack.calls_to("chat.postMessage") if not c.ok]) == 2  # both tried at once
+    for _ in range(3):
+        clock.advance(timedelta(minutes=5))
+        bot.dispatcher.run_once()
+    for coach in (sr.COACH, sr.OTHER_COACH):
+        told = [
+            c
+            for c in slack.calls_to("chat.postMessage")
+            if c.ok and c.args["channel"] == coach and "asked me to erase" in json.dumps(c.args["blocks"])
+        ]
+        assert len(told) == 1, coach

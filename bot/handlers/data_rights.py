@@ -12,7 +12,6 @@ import logging
 
 from slack_bolt import Ack, App
 
-from bot import mrkdwn
 from bot.blocks.data_rights import erase_confirm_view, my_data_view, remove_client_view
 from bot.blocks.messages import notice_message, notice_view
 from bot.handlers.deps import Deps, coach_from_body
@@ -100,12 +99,8 @@ def register(app: App, deps: Deps) -> None:
             update_own(deps, person, view.get("id"), notice_view("erase_failed"))
             return
         erased = deps.data_rights.erase(person)
-        for coach_id in erased.coaches_to_tell:
-            tell(
-                deps,
-                Coach(person.team_id, coach_id),
-                notice_message("leader_left", leader=mrkdwn.mention(person.user_id)),
-            )
+        for notice in erased.notices:  # owed with the erasure; sent now, or by the next pass
+            deps.sender.send_now(notice)
         update_own(deps, person, view.get("id"), notice_view("erased", withdrawn=bool(shares)))
 
     @app.view_submission(CallbackId.REMOVE_CLIENT)

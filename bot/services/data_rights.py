@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from bot.services.checkins import CHECKIN_PROTOCOL
 from bot.services.export import my_data_markdown
 from bot.services.runs import Clock, Coach, decode_ts, owned_client
-from bot.storage import erasure
+from bot.storage import erasure, owed
 from bot.storage import runs as run_repo
 from bot.storage.models import (
     CheckinSchedule,
@@ -45,6 +45,9 @@ from bot.storage.models import (
 )
 
 log = logging.getLogger(__name__)
+
+# The outbox kind (bot.scheduling.kinds) telling a coach that their client erased what they wrote.
+LEADER_LEFT = "leader_left"
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,6 @@ class Holding:
     # As a leader.
     checkins: list[dict[str, Any]] = field(default_factory=list)
     checkins_about_you: int = 0
-    coaches: list[str] = field(default_factory=list)
     # As a member of a collaborative.
     replies: list[dict[str, Any]] = field(default_factory=list)
 
@@ -96,10 +98,11 @@ class Holding:
 
 @dataclass(frozen=True)
 class Erased:
-    """What an erasure did: the coaches to tell that their client left (never what was said)."""
+    """What an erasure did, and the notices it owes: each coach who had the person as a client
+    is told that they left (never what they had written)."""
 
     counts: dict[str, int]
-    coaches_to_tell: list[str]
+    notices: list[owed.Owe]
 
 
 @dataclass(frozen=True)
@@ -306,10 +309,6 @@ class DataRights:
                     "answered_at": delivery.answered_at,
                 }
             )
-        coaches = session.exec(
-            select(Client.coach_id).where(Client.team_id == held.team_id, Client.leader_id == held.user_id)
-        ).all()
-        held.coaches = sorted(set(coaches))
 
     # The export
 
@@ -388,9 +387,30 @@ class DataRights:
             erasure.delete_contributions(session, contribution_ids=replies)
             session.exec(delete(RoundReminder).where(col(RoundReminder.user_id) == user))
             erasure.drop_owed(session, refs=refs, channel=user)
+            notices = self._leader_left(session, person)
+            owed.owe(session, notices, now=self._clock(), commit=False)
             session.commit()
         log.info("a person's data was erased")
-        return Erased(counts=counts, coaches_to_tell=[c for c in held.coaches if c != user])
+        return Erased(counts=counts, notices=notices)
+
+    def _leader_left(self, session: Session, person: Coach) -> list[owed.Owe]:
+        """One notice per coach who keeps a client record of the person, owed with the erasure."""
+        clients = session.exec(
+            select(Client).where(
+                Client.team_id == person.team_id,
+                Client.leader_id == person.user_id,
+                Client.coach_id != person.user_id,
+            )
+        ).all()
+        at = int(self._clock().timestamp())
+        return [
+            owed.Owe(f"{LEADER_LEFT}:{c.id}:{at}", LEADER_LEFT, c.team_id, c.coach_id, c.id) for c in clients
+        ]
+
+    def client_who_left(self, client_id: str) -> Client | None:
+        """The client record a leader-left notice is about; None once the coach removed it."""
+        with self._session() as session:
+            return session.get(Client, client_id)
 
     def _erase_leader_part(self, session: Session, person: Coach) -> set[str]:
         """A leader's answers and ratings go; their schedules stop (the coach's, paused)."""
