@@ -20,7 +20,7 @@ from sqlalchemy import inspect, text
 from sqlmodel import Session, select
 
 from bot.assembly import build_bot
-from bot.ids import ActionId
+from bot.ids import ActionId, pair
 from bot.recurrence import Cadence
 from bot.services.checkins import ScheduleForm
 from bot.services.data_rights import DataRights
@@ -66,6 +66,16 @@ def _view_click(slack_http, slack, action_id: str, view: dict, *, user: str, val
     return slack_http.send(
         sr.block_action(action_id, value, trigger_id=slack.issue_trigger_id(), view=view, user=user)
     )
+
+
+def _edit_after_completion(slack_http, slack, run_id: str) -> None:
+    """A changed answer: the earlier one is kept as a revision (free text too)."""
+    slack_http.send(sr.block_action(ActionId.VIEW_RUN, run_id, trigger_id=slack.issue_trigger_id()))
+    view = slack.calls_to("views.update")[-1].response["view"]
+    _view_click(slack_http, slack, ActionId.EDIT_ANSWER, view, user=sr.COACH, value=pair(run_id, "problem"))
+    form = slack.calls_to("views.push")[-1].response["view"]
+    changed = {"problem": "CNRYC the problem, sharper"}
+    slack_http.send(sr.view_submission({**form, "previous_view_id": view["id"]}, changed))
 
 
 def _share(slack_http, slack, run_id: str) -> None:
@@ -125,7 +135,30 @@ def _round_with_replies(slack_http, slack, clock) -> None:
     assert slack_http.send(sr.view_submission(view, answers)).status_code == 200
     reply(slack_http, slack, clock, MEMBER_A, "CNRYM a clarifying question?")
     reply(slack_http, slack, clock, FACILITATOR, "CNRYO another clarifying question?")
+    # Probing questions: the presenter restates the focus.
+    _, replies = thread(slack)
+    announcement = [m for m in replies if "round_next" in buttons(m)][-1]
+    _round_click(slack_http, slack, ActionId.ROUND_NEXT, buttons(announcement)["round_next"], announcement)
+    _, replies = thread(slack)
+    announcement = [m for m in replies if "round_restate" in buttons(m)][-1]
+    _round_click(
+        slack_http, slack, ActionId.ROUND_RESTATE, buttons(announcement)["round_restate"], announcement
+    )
+    restate = slack.calls_to("views.open")[-1].response["view"]
+    slack_http.send(sr.view_submission(restate, {"round_focus": "CNRYC the focus, restated"}))
     reply(slack_http, slack, clock, MEMBER_A, "CNRYM a second question, later deleted?")
+
+
+def _round_click(slack_http, slack, action_id: str, value: str, message: dict) -> None:
+    slack_http.send(
+        sr.block_action(
+            action_id,
+            value,
+            trigger_id=slack.issue_trigger_id(),
+            message=(CHANNEL, message["ts"]),
+            thread_ts=thread(slack)[0],
+        )
+    )
 
 
 @pytest.fixture
@@ -143,12 +176,20 @@ def world(slack_http, slack, bot, clock) -> dict[str, str]:
         run_id = (
             session.exec(select(ProtocolRun).where(ProtocolRun.protocol_id == "theory-of-action")).one().id
         )
+    _edit_after_completion(slack_http, slack, run_id)
     _share(slack_http, slack, run_id)
     assert any("CNRYC" in json.dumps(m) for m in slack.messages[SHARED_TO])
     delivery_id = _checkin_answered(slack_http, slack, bot, clock)
     _round_with_replies(slack_http, slack, clock)
     everything = dump(bot)
-    for canary in ("CNRYC", "CNRYL", "CNRYM", "CNRYO"):
+    for canary in (
+        "CNRYC",
+        "CNRYL",
+        "CNRYM",
+        "CNRYO",
+        "CNRYC the focus, restated",
+        "CNRYC My answer to problem",
+    ):
         assert canary in everything
     return {"run": run_id, "delivery": delivery_id}
 
@@ -359,7 +400,10 @@ def test_removing_a_client_counts_then_deletes_their_runs_goals_and_check_ins(
     for gone in ("CNRYC Lincoln", "CNRYC a goal", "CNRYL"):
         assert gone not in everything
     # What is left of the coach's is their round's framing, which is not about the client.
-    assert set(re.findall(r"CNRYC[^'\"]*", everything)) == set(ROUND_FRAMING.values())
+    assert set(re.findall(r"CNRYC[^'\"]*", everything)) == {
+        *ROUND_FRAMING.values(),
+        "CNRYC the focus, restated",
+    }
     assert "CNRYO Jefferson High" in everything
     assert slack.messages[SHARED_TO] == []
     _no_canary_in_log(caplog)
@@ -378,15 +422,7 @@ def test_nobody_removes_a_client_that_is_not_theirs(slack_http, slack, bot, worl
 def _end_round(slack_http, slack) -> None:
     _, replies = thread(slack)
     announcement = [m for m in replies if "round_end" in buttons(m)][-1]
-    slack_http.send(
-        sr.block_action(
-            ActionId.ROUND_END,
-            buttons(announcement)["round_end"],
-            trigger_id=slack.issue_trigger_id(),
-            message=(CHANNEL, announcement["ts"]),
-            thread_ts=thread(slack)[0],
-        )
-    )
+    _round_click(slack_http, slack, ActionId.ROUND_END, buttons(announcement)["round_end"], announcement)
 
 
 def test_retention_deletes_what_finished_long_ago_and_a_dry_run_only_counts(
