@@ -53,6 +53,11 @@ def dump(bot) -> str:
         )
 
 
+def canaries(bot) -> list[str]:
+    """Every canary stored anywhere, with its text."""
+    return sorted(re.findall(r"CNRY[A-Z][^'\"]*", dump(bot)))
+
+
 def _add_client(slack_http, slack, *, user: str, organization: str) -> None:
     slack_http.send(
         sr.command(f"client add <@{LEADER}|{LEADER_NAME}>", trigger_id=slack.issue_trigger_id(), user=user)
@@ -508,3 +513,18 @@ def test_the_coach_hears_their_client_left_even_when_slack_fails_the_first_try(
             if c.ok and c.args["channel"] == coach and "asked me to erase" in json.dumps(c.args["blocks"])
         ]
         assert len(told) == 1, coach
+
+
+def test_when_slack_will_not_delete_a_shared_summary_nothing_is_erased_and_a_retry_can(
+    slack_http, slack, bot, world
+):
+    before = canaries(bot)
+    slack.fail_next("chat.delete", "internal_error")
+    view = _my_data(slack_http, slack, sr.COACH)
+    _view_click(slack_http, slack, ActionId.ERASE_MY_DATA, view, user=sr.COACH)
+    confirm = slack.calls_to("views.push")[-1].response["view"]
+    slack_http.send(sr.view_submission(confirm, {}))
+    assert "Nothing was erased" in json.dumps(slack.calls_to("views.update")[-1].args["view"])
+    assert canaries(bot) == before
+    slack_http.send(sr.view_submission(confirm, {}))  # the same confirmation, again: now it acts
+    assert "CNRYC" not in dump(bot) and slack.messages[SHARED_TO] == []
