@@ -168,11 +168,13 @@ def build_bot(
             DRAFTS_SECONDS,
         ),
     ]
+    at_start = {"catch-up-rounds": metrics.timed("catch-up-rounds", keeper.catch_up)}
     if settings.retention_days is not None:
         jobs.append(IntervalJob("apply-retention", data_rights.apply_retention, RETENTION_SECONDS))
+        # At start too: a bot restarted more often than daily would otherwise never get to it.
+        at_start["retention-at-start"] = metrics.timed("apply-retention", data_rights.apply_retention)
     scheduler = build_scheduler(
-        [IntervalJob(job.id, metrics.timed(job.id, job.func), job.seconds) for job in jobs],
-        at_start={"catch-up-rounds": metrics.timed("catch-up-rounds", keeper.catch_up)},
+        [IntervalJob(job.id, metrics.timed(job.id, job.func), job.seconds) for job in jobs], at_start=at_start
     )
     return Bot(
         settings=settings,

@@ -456,6 +456,7 @@ def test_retention_deletes_what_finished_long_ago_and_a_dry_run_only_counts(
     )
     try:
         assert bot.scheduler.get_job("apply-retention") is None  # unset: no such job
+        assert kept.scheduler.get_job("retention-at-start") is not None  # and once as it starts
         job = kept.scheduler.get_job("apply-retention")
         assert job.trigger.interval == timedelta(days=1)
         applied = job.func()
