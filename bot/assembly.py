@@ -27,6 +27,7 @@ from bot.scheduling.scheduler import IntervalJob, build_scheduler
 from bot.scheduling.sender import Sender
 from bot.services.checkins import CheckinService
 from bot.services.clients import ClientService
+from bot.services.data_rights import DataRights
 from bot.services.drafts import DraftKeeper
 from bot.services.guards import Guards
 from bot.services.round_schedules import RoundScheduleService
@@ -46,6 +47,8 @@ MATERIALIZE_SECONDS = 300
 DISPATCH_SECONDS = 5
 ROUNDS_SECONDS = 15
 DRAFTS_SECONDS = 15
+# Retention deletes what is older than a number of days: once a day is often enough.
+RETENTION_SECONDS = 24 * 60 * 60
 
 
 def tell_draft_lost(runs: RunService, gateway: SlackGateway, coach: Coach, given: PageAnswers) -> None:
@@ -74,6 +77,7 @@ class Bot:
     app: App
     scheduler: BackgroundScheduler
     metrics: Metrics
+    data_rights: DataRights
 
 
 def build_bot(
@@ -122,7 +126,8 @@ def build_bot(
     checkins = CheckinService(engine=engine, clock=clock)
     rounds = RoundService(engine=engine, runs=runs, clock=clock)
     round_schedules = RoundScheduleService(engine=engine, clock=clock)
-    registry = kinds.kinds(runs, checkins, rounds, round_schedules)
+    data_rights = DataRights(engine=engine, clock=clock, retention_days=settings.retention_days)
+    registry = kinds.kinds(runs, checkins, rounds, round_schedules, data_rights)
     dispatcher = Dispatcher(
         engine=engine,
         checkins=checkins,
@@ -150,6 +155,7 @@ def build_bot(
             guards=Guards(engine=engine, clock=clock),
             drafts=drafts,
             sender=sender,
+            data_rights=data_rights,
         ),
     )
     jobs = [
@@ -162,9 +168,13 @@ def build_bot(
             DRAFTS_SECONDS,
         ),
     ]
+    at_start = {"catch-up-rounds": metrics.timed("catch-up-rounds", keeper.catch_up)}
+    if settings.retention_days is not None:
+        jobs.append(IntervalJob("apply-retention", data_rights.apply_retention, RETENTION_SECONDS))
+        # At start too: a bot restarted more often than daily would otherwise never get to it.
+        at_start["retention-at-start"] = metrics.timed("apply-retention", data_rights.apply_retention)
     scheduler = build_scheduler(
-        [IntervalJob(job.id, metrics.timed(job.id, job.func), job.seconds) for job in jobs],
-        at_start={"catch-up-rounds": metrics.timed("catch-up-rounds", keeper.catch_up)},
+        [IntervalJob(job.id, metrics.timed(job.id, job.func), job.seconds) for job in jobs], at_start=at_start
     )
     return Bot(
         settings=settings,
@@ -182,4 +192,5 @@ def build_bot(
         app=app,
         scheduler=scheduler,
         metrics=metrics,
+        data_rights=data_rights,
     )

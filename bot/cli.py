@@ -233,6 +233,30 @@ def outbox_list() -> None:
         click.echo(f"{row.kind:<24} {row.count:>7}  oldest due {row.oldest_due:%Y-%m-%d %H:%M} UTC")
 
 
+@main.command("retention")
+@click.option("--dry-run", is_flag=True, help="Say what would be deleted, and delete nothing.")
+def retention(dry_run: bool) -> None:
+    """Delete what has been finished or closed for longer than RETENTION_DAYS (the bot does this
+    daily by itself); with --dry-run, count it."""
+    from bot.services.data_rights import DataRights
+    from bot.storage.models import utcnow
+
+    settings = load_settings()
+    if settings.retention_days is None:
+        click.echo("RETENTION_DAYS is not set: everything is kept, nothing is deleted")
+        return
+    engine = open_database(settings.database_url)
+    upgrade(engine)
+    rights = DataRights(engine=engine, clock=utcnow, retention_days=settings.retention_days)
+    counts = rights.retention_due() if dry_run else rights.apply_retention()
+    engine.dispose()
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(
+        f"{verb}: {counts.runs} completed runs, {counts.checkins} answered or missed check-ins, "
+        f"{counts.rounds} closed rounds (finished more than {settings.retention_days} days ago)"
+    )
+
+
 @main.command("try")
 @click.argument("protocol_id")
 def try_protocol(protocol_id: str) -> None:

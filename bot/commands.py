@@ -45,6 +45,16 @@ class Clients:
 
 
 @dataclass(frozen=True)
+class RemoveClient:
+    leader: LeaderRef
+
+
+@dataclass(frozen=True)
+class MyData:
+    """What the bot holds about whoever typed it: export it, erase it."""
+
+
+@dataclass(frozen=True)
 class Export:
     leader: LeaderRef
 
@@ -76,6 +86,8 @@ Command = (
     | History
     | AddClient
     | Clients
+    | RemoveClient
+    | MyData
     | Export
     | Checkins
     | Collaborative
@@ -122,6 +134,11 @@ def parse(text: str, catalog: Catalog, rounds: Catalog | None = None) -> Command
         case "client", ["add", mention]:
             leader = parse_mention(mention)
             return AddClient(leader) if leader else unknown
+        case "client", ["remove", mention]:
+            leader = parse_mention(mention)
+            return RemoveClient(leader) if leader else unknown
+        case "my", ["data"]:
+            return MyData()
         case "export", [mention]:
             leader = parse_mention(mention)
             return Export(leader) if leader else unknown

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     protocols_dir: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    # Days after which what is finished or closed (completed runs, answered or missed check-ins,
+    # closed rounds) is deleted by a daily job; unset keeps everything.
+    retention_days: int | None = None
 
     @field_validator(
         "slack_bot_token",
@@ -70,6 +73,7 @@ class Settings(BaseSettings):
         "slack_app_token",
         "health_port",
         "protocols_dir",
+        "retention_days",
         mode="before",
     )
     @classmethod
@@ -138,6 +142,13 @@ class Settings(BaseSettings):
     def _port(cls, value: int | None) -> int | None:
         if value is not None and not 1 <= value <= 65535:
             raise ValueError("must be a port number from 1 to 65535")
+        return value
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention(cls, value: int | None) -> int | None:
+        if value is not None and value < 1:
+            raise ValueError("must be a number of days, 1 or more (unset keeps everything)")
         return value
 
     @property

@@ -31,6 +31,12 @@ class CallbackId(StrEnum):
     ROUND_SCHEDULE = "round_schedule"
     # The message shortcut a member uses on their own reply in a round's thread.
     WITHDRAW_REPLY = "withdraw_round_reply"
+    # `/coach my data`: what is held, and the confirmation of an erasure (about the submitter
+    # alone: neither carries an id).
+    MY_DATA = "my_data"
+    ERASE_MY_DATA = "erase_my_data"
+    # `/coach client remove`: its private_metadata names the client, checked against the coach.
+    REMOVE_CLIENT = "remove_client"
 
 
 class ActionId(StrEnum):
@@ -63,6 +69,8 @@ class ActionId(StrEnum):
     ROUND_REMINDERS = "round_reminders"
     ROUND_PICK = "round_pick"
     ROUND_FRAME_INVITED = "round_frame_invited"
+    EXPORT_MY_DATA = "export_my_data"
+    ERASE_MY_DATA = "erase_my_data"
 
 
 class BlockId(StrEnum):

@@ -290,12 +290,15 @@ class SlackGateway:
         """The user's IANA time zone as Slack has it (not the offset, which is wrong across DST)."""
         return self._user(user_id).get("tz")
 
-    def send_file(self, *, user_id: str, filename: str, title: str, content: str, comment: str) -> None:
-        """A file in the user's DM with the bot (exports)."""
+    def send_file(
+        self, *, user_id: str, filename: str, title: str, content: str | bytes, comment: str
+    ) -> None:
+        """A file in the user's DM with the bot (exports): text, or bytes (a zip)."""
+        body = {"file": content} if isinstance(content, bytes) else {"content": content}
         try:
             channel = self._client.conversations_open(users=user_id)["channel"]["id"]
             self._client.files_upload_v2(
-                channel=channel, filename=filename, title=title, content=content, initial_comment=comment
+                channel=channel, filename=filename, title=title, initial_comment=comment, **body
             )
         except SlackApiError as error:
             code = _error_code(error)

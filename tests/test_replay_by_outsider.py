@@ -204,10 +204,14 @@ def test_an_outsider_naming_the_coachs_things_changes_nothing_and_touches_nothin
     calls = slack.calls[first_call:]
     own_views = {c.response["view"]["id"] for c in calls if c.method in ("views.open", "views.push") and c.ok}
     assert not own_views & world["views"]
+    # The outsider's own data export (`/coach my data`) may reach the outsider's own DM.
+    own_dm = {c.response["channel"]["id"] for c in calls if c.method == "conversations.open" and c.ok}
+    own_dm &= {c.response["channel"]["id"] for c in calls if c.args.get("users") == OUTSIDER and c.ok}
     touching = [
         (c.method, c.args)
         for c in calls
-        if c.method in ("chat.update", "chat.delete", "files.completeUploadExternal")
+        if c.method in ("chat.update", "chat.delete")
+        or (c.method == "files.completeUploadExternal" and c.args.get("channel_id") not in own_dm)
         or (c.method == "views.update" and c.args.get("view_id") not in own_views)
         or (c.method == "chat.postMessage" and c.args.get("channel") != OUTSIDER)
         or (c.method == "chat.postEphemeral" and c.args.get("user") != OUTSIDER)

@@ -123,7 +123,7 @@ def test_a_live_consultancy_round_from_framing_to_next_steps(bot, slack, slack_h
     reply(slack_http, slack, clock, PRESENTER, "(oops, I spoke)")
     assert sum("listening phase" in t for t in _ephemerals(slack, PRESENTER)) == 1
 
-    # Edited and deleted replies update what is stored.
+    # An edited reply keeps only its latest text; a deleted one is deleted.
     slack_http.send(
         sr.event(
             {
@@ -174,7 +174,9 @@ def test_a_live_consultancy_round_from_framing_to_next_steps(bot, slack, slack_h
         (PRESENTER, "Four of six.", False),
     ]
     assert by_phase[2][1] == (MEMBER_B, "Start with one curious teacher.", False)
-    assert (FACILITATOR, "An aside I take back.", True) in by_phase[2]
+    # A reply deleted in Slack is deleted here, text and all.
+    assert all(text != "An aside I take back." for c in stored for text in [c.text])
+    assert all(user != FACILITATOR for user, _, _ in by_phase[2])
     assert [u for u, _, _ in by_phase[3]] == [PRESENTER]
     assert _round(bot).status is RoundStatus.CLOSED
 

@@ -5,10 +5,30 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.handlers import checkins, clients, commands, errors, home, protocol_modal, rounds, run_actions
+from bot.handlers import (
+    checkins,
+    clients,
+    commands,
+    data_rights,
+    errors,
+    home,
+    protocol_modal,
+    rounds,
+    run_actions,
+)
 from bot.handlers.deps import Deps
 
 
 def register_all(app: App, deps: Deps) -> None:
-    for module in (errors, commands, protocol_modal, clients, run_actions, checkins, home, rounds):
+    for module in (
+        errors,
+        commands,
+        protocol_modal,
+        clients,
+        run_actions,
+        checkins,
+        home,
+        rounds,
+        data_rights,
+    ):
         module.register(app, deps)

@@ -14,6 +14,7 @@ from bot.blocks.rounds import notice as round_notice
 from bot.blocks.rounds import schedule_form
 from bot.handlers.checkins import checkins_or_form
 from bot.handlers.clients import open_client_form, send_client_export
+from bot.handlers.data_rights import open_client_removal, open_my_data
 from bot.handlers.deps import Deps
 from bot.handlers.modals import open_then_fill, open_view_for, tell
 from bot.handlers.rounds import is_member, open_framing, register_channel
@@ -60,6 +61,16 @@ def register(app: App, deps: Deps) -> None:
             case commands.AddClient(leader):
                 ack()
                 open_client_form(deps, coach, trigger_id, leader.user_id if leader else None)
+            case commands.MyData():
+                ack()
+                open_my_data(deps, coach, trigger_id)
+            case commands.RemoveClient(leader):
+                client = deps.clients.resolve(coach, leader)
+                if client is None:
+                    ephemeral(ack, messages.notice_message("not_a_client", who=_who(leader)))
+                    return
+                ack()
+                open_client_removal(deps, coach, trigger_id, client.id)
             case commands.Clients():
                 ephemeral(ack, roster_message(deps.clients.roster(coach)))
             case commands.Export(leader):

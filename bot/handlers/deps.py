@@ -9,6 +9,7 @@ from bot.scheduling.rounds import RoundKeeper
 from bot.scheduling.sender import Sender
 from bot.services.checkins import CheckinService
 from bot.services.clients import ClientService
+from bot.services.data_rights import DataRights
 from bot.services.drafts import DraftKeeper
 from bot.services.guards import Guards
 from bot.services.round_schedules import RoundScheduleService
@@ -29,6 +30,7 @@ class Deps:
     guards: Guards
     drafts: DraftKeeper
     sender: Sender
+    data_rights: DataRights
 
 
 def coach_from_body(body: dict) -> Coach:

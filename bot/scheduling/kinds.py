@@ -21,7 +21,9 @@ from bot.blocks.checkins import reminder_message as checkin_reminder_message
 from bot.blocks.messages import Message, notice_message, summary_messages
 from bot.blocks.rounds import invitation_message
 from bot.blocks.rounds import reminder_message as round_reminder_message
+from bot.mrkdwn import mention
 from bot.services.checkins import ANSWER_NOTICE, CheckinContext, CheckinService
+from bot.services.data_rights import LEADER_LEFT, DataRights
 from bot.services.round_schedules import InvitationDue, RoundScheduleService
 from bot.services.rounds import RoundService, RoundView
 from bot.services.runs import Coach, RunNotFound, RunService
@@ -123,7 +125,11 @@ def round_not_posted_owed(view: RoundView) -> Owe:
 
 
 def kinds(
-    runs: RunService, checkins: CheckinService, rounds: RoundService, round_schedules: RoundScheduleService
+    runs: RunService,
+    checkins: CheckinService,
+    rounds: RoundService,
+    round_schedules: RoundScheduleService,
+    data_rights: DataRights,
 ) -> dict[str, Kind]:
     """The registry the sender works from."""
 
@@ -195,6 +201,10 @@ def kinds(
     def render_not_posted(row: OwedMessage) -> list[Message] | None:
         return [notice_message("round_not_in_channel", channel=row.ref)]
 
+    def render_leader_left(row: OwedMessage) -> list[Message] | None:
+        client = data_rights.client_who_left(row.ref)
+        return None if client is None else [notice_message("leader_left", leader=mention(client.leader_id))]
+
     registered = [
         Kind(SUMMARY, render_summary, _nothing_to_record, summary_failed),
         Kind(SUMMARY_UNDELIVERED, render_undelivered, _nothing_to_record, _nobody_to_tell),
@@ -206,5 +216,6 @@ def kinds(
         Kind(ROUND_REMINDER, render_round_reminder, _nothing_to_record, _nobody_to_tell),
         Kind(ROUND_INVITATION, render_invitation, _nothing_to_record, _nobody_to_tell),
         Kind(ROUND_NOT_POSTED, render_not_posted, _nothing_to_record, _nobody_to_tell),
+        Kind(LEADER_LEFT, render_leader_left, _nothing_to_record, _nobody_to_tell),
     ]
     return {kind.name: kind for kind in registered}

@@ -6,6 +6,7 @@ A file, not Slack mrkdwn: nothing is escaped, and every answer is written out in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import jinja2
 
@@ -29,3 +30,8 @@ def run_markdown(detail: RunDetail) -> str:
 
 def client_markdown(record: ClientRecord, details: Sequence[RunDetail]) -> str:
     return _ENV.get_template("client.md.j2").render(record=record, details=details)
+
+
+def my_data_markdown(held: object, *, exported_at: datetime) -> str:
+    """Everything held about one person (bot.services.data_rights.Holding), to read."""
+    return _ENV.get_template("my_data.md.j2").render(held=held, exported_at=exported_at)

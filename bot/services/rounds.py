@@ -21,6 +21,7 @@ from bot.protocols.catalog import Catalog
 from bot.protocols.schema import PhaseSpec, PresenterRole, Protocol
 from bot.services.runs import Clock, Coach, PageToShow, RunNotFound, RunService
 from bot.storage import clients as client_repo
+from bot.storage import erasure
 from bot.storage import rounds as repo
 from bot.storage.models import (
     Contribution,
@@ -425,14 +426,17 @@ class RoundService:
             return True
 
     def withdrawn(self, *, team_id: str, channel_id: str, thread_ts: str, ts: str) -> bool:
-        """A reply deleted in Slack is withdrawn from the round: summaries no longer show it."""
+        """A reply deleted in Slack is deleted here too, its text with it (and any next step the
+        presenter picked from it): the member took it back, so no copy of it stays."""
         with self._session() as session:
             found = self._contribution_in_thread(
                 session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts, ts=ts
             )
             if found is None:
                 return False
-            repo.update_contribution(session, contribution_id=found.id, withdrawn_at=self._clock())
+            erasure.delete_contributions(session, contribution_ids=[found.id])
+            erasure.drop_owed(session, refs=[found.id])
+            session.commit()
             return True
 
     def withdraw(self, *, team_id: str, channel_id: str, thread_ts: str, ts: str, user_id: str) -> bool:
