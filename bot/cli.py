@@ -240,3 +240,47 @@ def try_protocol(protocol_id: str) -> None:
     from bot.terminal import run_in_terminal
 
     run_in_terminal(load_settings(), protocol_id)
+
+
+@main.group()
+def keys() -> None:
+    """Encryption at rest: make a key, and re-encrypt what is stored with the newest one."""
+
+
+@keys.command("new")
+def keys_new() -> None:
+    """Print a new key. Put it first in ENCRYPTION_KEY; keep it where you keep your backups."""
+    from bot.storage.crypto import new_key
+
+    click.echo(new_key())
+
+
+def _rewrite() -> None:
+    from bot.storage.sealing import check_keys, rewrite
+
+    settings = load_settings()
+    engine = open_database(settings.database_url, settings.keyring())
+    upgrade(engine)
+    check_keys(engine)
+    report = rewrite(engine)
+    engine.dispose()
+    for line in report:
+        click.echo(
+            f"{line.table + '.' + line.column:<30} encrypted {line.sealed:>6}  "
+            f"re-encrypted {line.rotated:>6}  already current {line.current:>6}"
+        )
+    click.echo("every free-text value is encrypted with the first key of ENCRYPTION_KEY")
+
+
+@keys.command("rewrite")
+def keys_rewrite() -> None:
+    """Encrypt with the first key of ENCRYPTION_KEY everything stored: text written before
+    encryption was turned on, and text encrypted with an older key."""
+    _rewrite()
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """The same as rewrite, run after putting a new key first in ENCRYPTION_KEY: once it has run,
+    the older keys can be removed."""
+    _rewrite()

@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.storage.crypto import Keyring
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 README_SETUP = "README.md, section 'Create the Slack app'"
 README_CONFIG = "README.md, section 'Configuration'"
@@ -63,6 +65,8 @@ class Settings(BaseSettings):
     protocols_dir: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    # Fernet keys, newest first: the first encrypts, every one decrypts.
+    encryption_key: SecretStr | None = None
 
     @field_validator(
         "slack_bot_token",
@@ -70,6 +74,7 @@ class Settings(BaseSettings):
         "slack_app_token",
         "health_port",
         "protocols_dir",
+        "encryption_key",
         mode="before",
     )
     @classmethod
@@ -114,6 +119,19 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL such as https://slack.com/api/; unset it to use Slack's")
         return value if value.endswith("/") else f"{value}/"
 
+    @field_validator("encryption_key")
+    @classmethod
+    def _keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                Keyring.parse(value.get_secret_value())
+            except ValueError:
+                raise ValueError(
+                    "is not a comma-separated list of keys (newest first) as `coachbot keys new` makes "
+                    "them; see README.md, section 'Encryption at rest'."
+                ) from None
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -140,6 +158,10 @@ class Settings(BaseSettings):
             raise ValueError("must be a port number from 1 to 65535")
         return value
 
+    def keyring(self) -> Keyring | None:
+        """The keys free text is encrypted with, or None to store it as typed."""
+        return Keyring.parse(self.encryption_key.get_secret_value()) if self.encryption_key else None
+
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
@@ -159,7 +181,13 @@ class Settings(BaseSettings):
             )
 
 
-SECRET_FIELDS = {"slack_bot_token", "slack_signing_secret", "slack_app_token", "database_url"}
+SECRET_FIELDS = {
+    "slack_bot_token",
+    "slack_signing_secret",
+    "slack_app_token",
+    "database_url",
+    "encryption_key",
+}
 
 
 def load_settings() -> Settings:
