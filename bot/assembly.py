@@ -29,6 +29,7 @@ from bot.services.checkins import CheckinService
 from bot.services.clients import ClientService
 from bot.services.drafts import DraftKeeper
 from bot.services.guards import Guards
+from bot.services.program import ProgramService
 from bot.services.round_schedules import RoundScheduleService
 from bot.services.rounds import RoundService
 from bot.services.runs import Clock, Coach, PageAnswers, RunService
@@ -156,6 +157,9 @@ def build_bot(
             guards=Guards(engine=engine, clock=clock),
             drafts=drafts,
             sender=sender,
+            program=ProgramService(
+                engine=engine, catalog=runs.catalog, clock=clock, leads=settings.program_lead_ids
+            ),
         ),
     )
     jobs = [

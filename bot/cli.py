@@ -284,3 +284,31 @@ def keys_rotate() -> None:
     """The same as rewrite, run after putting a new key first in ENCRYPTION_KEY: once it has run,
     the older keys can be removed."""
     _rewrite()
+
+
+@main.command("report")
+@click.option("--csv", "as_csv", is_flag=True, help="Comma-separated values instead of a table.")
+@click.option(
+    "--months", default=6, show_default=True, type=click.IntRange(1, 24), help="How many months back."
+)
+@click.option(
+    "--team", default=None, help="One workspace's team id (default: every workspace's counts together)."
+)
+def report(as_csv: bool, months: int, team: str | None) -> None:
+    """The program's activity by month, counts only (no name, no text); counts under 5 hidden."""
+    from bot.blocks.program import program_csv, program_table
+    from bot.protocols.catalog import Catalog
+    from bot.services.program import ProgramService
+    from bot.storage.models import utcnow
+    from bot.storage.sealing import check_keys
+
+    settings = load_settings()
+    engine = open_database(settings.database_url, settings.keyring())
+    upgrade(engine)
+    check_keys(engine)
+    service = ProgramService(
+        engine=engine, catalog=Catalog.installed(settings.protocols_dir), clock=utcnow, leads=()
+    )
+    counts = service.report(team_id=team, months=months)
+    engine.dispose()
+    click.echo(program_csv(counts) if as_csv else program_table(counts), nl=not as_csv)

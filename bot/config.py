@@ -8,6 +8,7 @@ that is not one) is refused as the settings are read, with one line naming the v
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Literal
@@ -67,6 +68,8 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     # Fernet keys, newest first: the first encrypts, every one decrypts.
     encryption_key: SecretStr | None = None
+    # Slack user ids, comma-separated, of those who may see the program's counts (`/coach program`).
+    program_leads: str = ""
 
     @field_validator(
         "slack_bot_token",
@@ -132,6 +135,17 @@ class Settings(BaseSettings):
                 ) from None
         return value
 
+    @field_validator("program_leads")
+    @classmethod
+    def _leads(cls, value: str) -> str:
+        for lead in (part.strip() for part in value.split(",")):
+            if lead and not re.fullmatch(r"[UW][A-Z0-9]{2,}", lead):
+                raise ValueError(
+                    "must be Slack user ids separated by commas (U0123ABCD,U0456EFGH): copy each from "
+                    "the person's Slack profile, 'Copy member ID'"
+                )
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -161,6 +175,10 @@ class Settings(BaseSettings):
     def keyring(self) -> Keyring | None:
         """The keys free text is encrypted with, or None to store it as typed."""
         return Keyring.parse(self.encryption_key.get_secret_value()) if self.encryption_key else None
+
+    @property
+    def program_lead_ids(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.program_leads.split(",") if part.strip())
 
     @property
     def socket_mode(self) -> bool:

@@ -63,6 +63,7 @@ class ActionId(StrEnum):
     ROUND_REMINDERS = "round_reminders"
     ROUND_PICK = "round_pick"
     ROUND_FRAME_INVITED = "round_frame_invited"
+    PROGRAM_CSV = "program_csv"
 
 
 class BlockId(StrEnum):

@@ -3,13 +3,18 @@ table to look for them: what encryption at rest (and the program view) must neve
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from bot.assembly import build_bot
 from bot.ids import ActionId
 from bot.storage.models import FeedbackRound, metadata
 from tests import slack_requests as sr
 from tests.checkin_setup import due_rows, schedule_for
+from tests.conftest import TrackingExecutor, make_settings
 from tests.flow import LEADER, LEADER_NAME, fill_pages, open_about, protocol
 from tests.round_flow import (
     FACILITATOR,
@@ -100,10 +105,35 @@ def type_every_canary(slack_http, slack, bot, clock) -> None:
             )
         )
         form = slack.calls_to("views.open")[-1].response["view"]
-        answers = {"progress": "3", "evidence": evidence, "goal_still_right": "yes"}
+        answers = {
+            "progress": "3",
+            "evidence": evidence,
+            "goal_still_right": "yes",
+            "obstacle_kinds": ["capacity"],
+        }
         assert slack_http.send(sr.view_submission(form, answers, user=CHECKIN_LEADER)).json() == {
             "response_action": "clear"
         }
+
+
+@contextmanager
+def bot_with(database_url, slack, clock, **settings) -> Iterator:
+    """The bot of tests/conftest.py's `bot` fixture, with settings of the test's own."""
+    executor = TrackingExecutor()
+    bot = build_bot(
+        make_settings(database_url, slack, **settings),
+        clock=clock,
+        migrate=False,
+        listener_executor=executor,
+        pace_per_second=None,
+    )
+    bot.idle = executor.wait_idle
+    try:
+        yield bot
+    finally:
+        executor.wait_idle()
+        executor.shutdown()
+        bot.engine.dispose()
 
 
 def _next(slack_http, slack) -> None:

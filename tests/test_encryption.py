@@ -16,8 +16,8 @@ from bot.storage.db import open_database
 from bot.storage.models import Answer, Contribution
 from bot.storage.sealing import check_keys, rewrite
 from tests import slack_requests as sr
-from tests.canaries import CANARIES, dump, found_in, type_every_canary
-from tests.conftest import TrackingExecutor, make_settings
+from tests.canaries import CANARIES, bot_with, dump, found_in, type_every_canary
+from tests.conftest import make_settings
 from tests.flow import LEADER
 
 OLD_KEY = new_key()
@@ -32,14 +32,8 @@ def encryption_key() -> str | None:
 @pytest.fixture
 def bot(database_url, slack, clock, encryption_key):
     """The bot of tests/conftest.py, with ENCRYPTION_KEY as the test asks."""
-    executor = TrackingExecutor()
-    settings = make_settings(database_url, slack, encryption_key=encryption_key)
-    bot = build_bot(settings, clock=clock, migrate=False, listener_executor=executor, pace_per_second=None)
-    bot.idle = executor.wait_idle
-    yield bot
-    executor.wait_idle()
-    executor.shutdown()
-    bot.engine.dispose()
+    with bot_with(database_url, slack, clock, encryption_key=encryption_key) as bot:
+        yield bot
 
 
 def _export(slack_http, slack) -> str:

@@ -5,10 +5,20 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.handlers import checkins, clients, commands, errors, home, protocol_modal, rounds, run_actions
+from bot.handlers import (
+    checkins,
+    clients,
+    commands,
+    errors,
+    home,
+    program,
+    protocol_modal,
+    rounds,
+    run_actions,
+)
 from bot.handlers.deps import Deps
 
 
 def register_all(app: App, deps: Deps) -> None:
-    for module in (errors, commands, protocol_modal, clients, run_actions, checkins, home, rounds):
+    for module in (errors, commands, protocol_modal, clients, run_actions, checkins, home, rounds, program):
         module.register(app, deps)

@@ -16,6 +16,7 @@ from bot.handlers.checkins import checkins_or_form
 from bot.handlers.clients import open_client_form, send_client_export
 from bot.handlers.deps import Deps
 from bot.handlers.modals import open_then_fill, open_view_for, tell
+from bot.handlers.program import program_answer
 from bot.handlers.rounds import is_member, open_framing, register_channel
 from bot.ids import COMMAND
 from bot.protocols.schema import Protocol
@@ -107,6 +108,8 @@ def register(app: App, deps: Deps) -> None:
                         else round_notice("round_not_collaborative")
                     ),
                 )
+            case commands.Program():
+                ephemeral(ack, program_answer(deps, coach))
             case commands.Collaborative():
                 ack()
                 newly = register_channel(

@@ -11,6 +11,7 @@ from bot.services.checkins import CheckinService
 from bot.services.clients import ClientService
 from bot.services.drafts import DraftKeeper
 from bot.services.guards import Guards
+from bot.services.program import ProgramService
 from bot.services.round_schedules import RoundScheduleService
 from bot.services.rounds import RoundService
 from bot.services.runs import Coach, RunService
@@ -29,6 +30,7 @@ class Deps:
     guards: Guards
     drafts: DraftKeeper
     sender: Sender
+    program: ProgramService
 
 
 def coach_from_body(body: dict) -> Coach:
