@@ -30,6 +30,7 @@ from bot.services.clients import ClientService
 from bot.services.data_rights import DataRights
 from bot.services.drafts import DraftKeeper
 from bot.services.guards import Guards
+from bot.services.program import ProgramService
 from bot.services.round_schedules import RoundScheduleService
 from bot.services.rounds import RoundService
 from bot.services.runs import Clock, Coach, PageAnswers, RunService
@@ -37,6 +38,7 @@ from bot.slack_checks import check_app_token, check_bot_token
 from bot.slack_gateway import DeliveryFailed, SlackGateway, make_client
 from bot.storage.db import open_database, upgrade
 from bot.storage.models import utcnow
+from bot.storage.sealing import check_keys
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +99,7 @@ def build_bot(
     jobs keep up in seconds."""
     settings.require_serving()
     catalog = Catalog.installed(settings.protocols_dir)
-    engine = open_database(settings.database_url)
+    engine = open_database(settings.database_url, settings.keyring())
     token = settings.slack_bot_token.get_secret_value()
     try:
         check_bot_token(token, settings.slack_api_url)
@@ -108,6 +110,11 @@ def build_bot(
         raise
     if migrate:
         upgrade(engine)
+    try:
+        check_keys(engine)
+    except SetupError:
+        engine.dispose()
+        raise
     client = make_client(token=token, base_url=settings.slack_api_url)
     runs = RunService(engine=engine, catalog=catalog, clock=clock)
     runs.record_catalog()
@@ -156,6 +163,9 @@ def build_bot(
             drafts=drafts,
             sender=sender,
             data_rights=data_rights,
+            program=ProgramService(
+                engine=engine, catalog=runs.catalog, clock=clock, leads=settings.program_lead_ids
+            ),
         ),
     )
     jobs = [

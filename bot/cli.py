@@ -264,3 +264,75 @@ def try_protocol(protocol_id: str) -> None:
     from bot.terminal import run_in_terminal
 
     run_in_terminal(load_settings(), protocol_id)
+
+
+@main.group()
+def keys() -> None:
+    """Encryption at rest: make a key, and re-encrypt what is stored with the newest one."""
+
+
+@keys.command("new")
+def keys_new() -> None:
+    """Print a new key. Put it first in ENCRYPTION_KEY; keep it where you keep your backups."""
+    from bot.storage.crypto import new_key
+
+    click.echo(new_key())
+
+
+def _rewrite() -> None:
+    from bot.storage.sealing import check_keys, rewrite
+
+    settings = load_settings()
+    engine = open_database(settings.database_url, settings.keyring())
+    upgrade(engine)
+    check_keys(engine)
+    report = rewrite(engine)
+    engine.dispose()
+    for line in report:
+        click.echo(
+            f"{line.table + '.' + line.column:<30} encrypted {line.sealed:>6}  "
+            f"re-encrypted {line.rotated:>6}  already current {line.current:>6}"
+        )
+    click.echo("every free-text value is encrypted with the first key of ENCRYPTION_KEY")
+
+
+@keys.command("rewrite")
+def keys_rewrite() -> None:
+    """Encrypt with the first key of ENCRYPTION_KEY everything stored: text written before
+    encryption was turned on, and text encrypted with an older key."""
+    _rewrite()
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """The same as rewrite, run after putting a new key first in ENCRYPTION_KEY: once it has run,
+    the older keys can be removed."""
+    _rewrite()
+
+
+@main.command("report")
+@click.option("--csv", "as_csv", is_flag=True, help="Comma-separated values instead of a table.")
+@click.option(
+    "--months", default=6, show_default=True, type=click.IntRange(1, 24), help="How many months back."
+)
+@click.option(
+    "--team", default=None, help="One workspace's team id (default: every workspace's counts together)."
+)
+def report(as_csv: bool, months: int, team: str | None) -> None:
+    """The program's activity by month, counts only (no name, no text); counts under 5 hidden."""
+    from bot.blocks.program import program_csv, program_table
+    from bot.protocols.catalog import Catalog
+    from bot.services.program import ProgramService
+    from bot.storage.models import utcnow
+    from bot.storage.sealing import check_keys
+
+    settings = load_settings()
+    engine = open_database(settings.database_url, settings.keyring())
+    upgrade(engine)
+    check_keys(engine)
+    service = ProgramService(
+        engine=engine, catalog=Catalog.installed(settings.protocols_dir), clock=utcnow, leads=()
+    )
+    counts = service.report(team_id=team, months=months)
+    engine.dispose()
+    click.echo(program_csv(counts) if as_csv else program_table(counts), nl=not as_csv)

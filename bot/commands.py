@@ -79,6 +79,11 @@ class Round:
     protocol_id: str
 
 
+@dataclass(frozen=True)
+class Program:
+    """The program's counts, for a program lead."""
+
+
 Command = (
     Help
     | Start
@@ -93,6 +98,7 @@ Command = (
     | Collaborative
     | ScheduleRounds
     | Round
+    | Program
 )
 
 
@@ -145,6 +151,8 @@ def parse(text: str, catalog: Catalog, rounds: Catalog | None = None) -> Command
         case "checkins", [mention]:
             leader = parse_mention(mention)
             return Checkins(leader) if leader else unknown
+        case "program", []:
+            return Program()
         case "collaborative", []:
             return Collaborative()
         case "collaborative", ["schedule"]:

@@ -8,6 +8,7 @@ that is not one) is refused as the settings are read, with one line naming the v
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Literal
@@ -16,6 +17,8 @@ from pydantic import SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from bot.storage.crypto import Keyring
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 README_SETUP = "README.md, section 'Create the Slack app'"
@@ -66,6 +69,10 @@ class Settings(BaseSettings):
     # Days after which what is finished or closed (completed runs, answered or missed check-ins,
     # closed rounds) is deleted by a daily job; unset keeps everything.
     retention_days: int | None = None
+    # Fernet keys, newest first: the first encrypts, every one decrypts.
+    encryption_key: SecretStr | None = None
+    # Slack user ids, comma-separated, of those who may see the program's counts (`/coach program`).
+    program_leads: str = ""
 
     @field_validator(
         "slack_bot_token",
@@ -74,6 +81,7 @@ class Settings(BaseSettings):
         "health_port",
         "protocols_dir",
         "retention_days",
+        "encryption_key",
         mode="before",
     )
     @classmethod
@@ -118,6 +126,30 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL such as https://slack.com/api/; unset it to use Slack's")
         return value if value.endswith("/") else f"{value}/"
 
+    @field_validator("encryption_key")
+    @classmethod
+    def _keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                Keyring.parse(value.get_secret_value())
+            except ValueError:
+                raise ValueError(
+                    "is not a comma-separated list of keys (newest first) as `coachbot keys new` makes "
+                    "them; see README.md, section 'Encryption at rest'."
+                ) from None
+        return value
+
+    @field_validator("program_leads")
+    @classmethod
+    def _leads(cls, value: str) -> str:
+        for lead in (part.strip() for part in value.split(",")):
+            if lead and not re.fullmatch(r"[UW][A-Z0-9]{2,}", lead):
+                raise ValueError(
+                    "must be Slack user ids separated by commas (U0123ABCD,U0456EFGH): copy each from "
+                    "the person's Slack profile, 'Copy member ID'"
+                )
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -151,6 +183,14 @@ class Settings(BaseSettings):
             raise ValueError("must be a number of days, 1 or more (unset keeps everything)")
         return value
 
+    def keyring(self) -> Keyring | None:
+        """The keys free text is encrypted with, or None to store it as typed."""
+        return Keyring.parse(self.encryption_key.get_secret_value()) if self.encryption_key else None
+
+    @property
+    def program_lead_ids(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.program_leads.split(",") if part.strip())
+
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
@@ -170,7 +210,13 @@ class Settings(BaseSettings):
             )
 
 
-SECRET_FIELDS = {"slack_bot_token", "slack_signing_secret", "slack_app_token", "database_url"}
+SECRET_FIELDS = {
+    "slack_bot_token",
+    "slack_signing_secret",
+    "slack_app_token",
+    "database_url",
+    "encryption_key",
+}
 
 
 def load_settings() -> Settings:

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.exc import DBAPIError
 
 from bot.config import Settings, SetupError
 from bot.protocols.catalog import Catalog
 from bot.slack_checks import check_app_token, check_bot_token
 from bot.storage.db import alembic_config, open_database
+from bot.storage.sealing import check_keys
 
 # The bot token scopes manifest.json asks for (tests/test_manifest.py keeps the two the same).
 REQUIRED_SCOPES = (
@@ -80,6 +82,19 @@ def _database(settings: Settings) -> str:
     return f"reachable, migrated to {head}"
 
 
+def _encryption(settings: Settings) -> str:
+    """The keys open what the database holds encrypted (what `serve` checks as it starts)."""
+    keyring = settings.keyring()
+    engine = open_database(settings.database_url, keyring)
+    try:
+        check_keys(engine)
+    except DBAPIError:
+        raise SetupError("not checked: the database is not migrated yet (see database)") from None
+    finally:
+        engine.dispose()
+    return "on, ENCRYPTION_KEY opens the stored text" if keyring else "off: free text is stored as typed"
+
+
 def _protocols(settings: Settings) -> str:
     catalog = Catalog.installed(settings.protocols_dir)
     return f"{len(catalog)} valid" + (f", with {settings.protocols_dir}" if settings.protocols_dir else "")
@@ -97,6 +112,7 @@ CHECKS: tuple[tuple[str, Callable[[Settings], str]], ...] = (
     ("slack token", _slack),
     ("slack mode", _mode),
     ("database", _database),
+    ("encryption", _encryption),
     ("protocols", _protocols),
     ("time zones", _time_zones),
 )

@@ -71,6 +71,7 @@ class ActionId(StrEnum):
     ROUND_FRAME_INVITED = "round_frame_invited"
     EXPORT_MY_DATA = "export_my_data"
     ERASE_MY_DATA = "erase_my_data"
+    PROGRAM_CSV = "program_csv"
 
 
 class BlockId(StrEnum):

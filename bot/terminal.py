@@ -16,6 +16,7 @@ from bot.protocols.schema import CHOICE_TYPES, InputType, Step
 from bot.services.runs import Coach, Completed, PageAnswers, PageToShow, RunService, UnknownProtocol
 from bot.storage.db import open_database, upgrade
 from bot.storage.models import utcnow
+from bot.storage.sealing import check_keys
 
 TERMINAL_TEAM = "terminal"
 
@@ -53,8 +54,9 @@ def _ask(step: Step, previous: rules.Value | None) -> rules.Raw:
 
 def run_in_terminal(settings, protocol_id: str) -> None:
     catalog = Catalog.installed(settings.protocols_dir)
-    engine = open_database(settings.database_url)
+    engine = open_database(settings.database_url, settings.keyring())
     upgrade(engine)
+    check_keys(engine)
     runs = RunService(engine=engine, catalog=catalog, clock=utcnow)
     runs.record_catalog()
     coach = Coach(team_id=TERMINAL_TEAM, user_id=getpass.getuser())

@@ -38,7 +38,7 @@ def doctor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slack, database_url:
 def test_a_sound_setup_passes_every_check(tmp_path, monkeypatch, slack, database_url):
     code, lines = doctor(tmp_path, monkeypatch, slack, database_url)
     assert code == 0
-    assert list(lines) == ["slack token", "slack mode", "database", "protocols", "time zones"]
+    assert list(lines) == ["slack token", "slack mode", "database", "encryption", "protocols", "time zones"]
     assert all(line.startswith("ok") for line in lines.values())
     assert f"migrated to {HEAD}" in lines["database"]
 

@@ -12,6 +12,7 @@ from bot.handlers import (
     data_rights,
     errors,
     home,
+    program,
     protocol_modal,
     rounds,
     run_actions,
@@ -30,5 +31,6 @@ def register_all(app: App, deps: Deps) -> None:
         home,
         rounds,
         data_rights,
+        program,
     ):
         module.register(app, deps)

@@ -17,6 +17,7 @@ from bot.handlers.clients import open_client_form, send_client_export
 from bot.handlers.data_rights import open_client_removal, open_my_data
 from bot.handlers.deps import Deps
 from bot.handlers.modals import open_then_fill, open_view_for, tell
+from bot.handlers.program import program_answer
 from bot.handlers.rounds import is_member, open_framing, register_channel
 from bot.ids import COMMAND
 from bot.protocols.schema import Protocol
@@ -118,6 +119,8 @@ def register(app: App, deps: Deps) -> None:
                         else round_notice("round_not_collaborative")
                     ),
                 )
+            case commands.Program():
+                ephemeral(ack, program_answer(deps, coach))
             case commands.Collaborative():
                 ack()
                 newly = register_channel(

@@ -12,6 +12,7 @@ from bot.services.clients import ClientService
 from bot.services.data_rights import DataRights
 from bot.services.drafts import DraftKeeper
 from bot.services.guards import Guards
+from bot.services.program import ProgramService
 from bot.services.round_schedules import RoundScheduleService
 from bot.services.rounds import RoundService
 from bot.services.runs import Coach, RunService
@@ -31,6 +32,7 @@ class Deps:
     drafts: DraftKeeper
     sender: Sender
     data_rights: DataRights
+    program: ProgramService
 
 
 def coach_from_body(body: dict) -> Coach:

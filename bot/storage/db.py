@@ -22,6 +22,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.config import SetupError
+from bot.storage.crypto import Keyring, seal_with
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -96,8 +97,9 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def open_database(url: str) -> Engine:
-    """An engine whose database has answered, or a SetupError saying what DATABASE_URL got wrong."""
+def open_database(url: str, keys: Keyring | None = None) -> Engine:
+    """An engine whose database has answered, or a SetupError saying what DATABASE_URL got wrong.
+    With `keys`, free text is encrypted as it is written and decrypted as it is read."""
     parsed = make_url(url)
     try:
         engine = make_engine(url)
@@ -106,6 +108,7 @@ def open_database(url: str) -> Engine:
         raise SetupError(_sqlite_unopenable(parsed, error.strerror or str(error))) from None
     except (OperationalError, DBAPIError) as error:
         raise SetupError(_explain(parsed, str(error.orig).strip())) from None
+    seal_with(engine, keys)
     return engine
 
 

@@ -17,6 +17,7 @@ from sqlmodel import Field, SQLModel
 
 from bot.protocols.schema import CyclePhase
 from bot.recurrence import Cadence
+from bot.storage.crypto import SealedText
 
 # A naming convention makes constraint names deterministic, which alembic's batch mode on
 # SQLite needs to alter them later.
@@ -68,7 +69,7 @@ class Client(SQLModel, table=True):
     coach_id: str = Field(max_length=32)
     leader_id: str = Field(max_length=32)
     leader_name: str = Field(max_length=120)
-    organization: str = Field(max_length=200)
+    organization: str = Field(sa_type=SealedText)
     domain: Domain = Field(sa_type=enum_column(Domain))
     phase: CyclePhase = Field(default=CyclePhase.OBSERVE_ASSESS, sa_type=enum_column(CyclePhase))
     created_at: datetime
@@ -110,7 +111,7 @@ class Answer(SQLModel, table=True):
     run_id: str = Field(foreign_key="protocol_run.id", index=True, max_length=32, ondelete="CASCADE")
     step_id: str = Field(max_length=64)
     # JSON: a string for text, date, time, user and single choice; a list for multi choice.
-    value: str
+    value: str = Field(sa_type=SealedText)
     answered_at: datetime
 
 
@@ -134,7 +135,7 @@ class AnswerRevision(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(foreign_key="protocol_run.id", index=True, max_length=32, ondelete="CASCADE")
     step_id: str = Field(max_length=64)
-    value: str
+    value: str = Field(sa_type=SealedText)
     answered_at: datetime
     replaced_at: datetime
 
@@ -153,8 +154,9 @@ class Goal(SQLModel, table=True):
     run_id: str | None = Field(
         default=None, foreign_key="protocol_run.id", unique=True, max_length=32, ondelete="CASCADE"
     )
-    statement: str
-    details: str  # JSON: students, measure, baseline, target, due, gap as the coach gave them
+    statement: str = Field(sa_type=SealedText)
+    # JSON: students, measure, baseline, target, due, gap as the coach gave them
+    details: str = Field(sa_type=SealedText)
     created_at: datetime
 
 
@@ -308,7 +310,7 @@ class FeedbackRound(SQLModel, table=True):
     announced_phase: int = -1
     announce_claimed_at: datetime | None = None
     reminded_phase: int = -1
-    focus_restated: str | None = None
+    focus_restated: str | None = Field(default=None, sa_type=SealedText)
     closed_at: datetime | None = None
     summary_claimed_at: datetime | None = None
     summary_sent_at: datetime | None = None
@@ -341,7 +343,7 @@ class Contribution(SQLModel, table=True):
     ts: str = Field(max_length=32)
     phase: int
     tag: str | None = Field(default=None, max_length=24)
-    text: str
+    text: str = Field(sa_type=SealedText)
     posted_at: datetime
     edited_at: datetime | None = None
     withdrawn_at: datetime | None = None
@@ -381,7 +383,7 @@ class NextStep(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     round_id: str = Field(foreign_key="feedback_round.id", index=True, max_length=32, ondelete="CASCADE")
     contribution_id: str = Field(foreign_key="contribution.id", max_length=32, ondelete="CASCADE")
-    text: str
+    text: str = Field(sa_type=SealedText)
     goal_id: str | None = Field(default=None, foreign_key="goal.id", max_length=32)
     created_at: datetime
 
