@@ -348,6 +348,9 @@ def check_shape(body: Any) -> None:
         return
     if "view" in body:  # bolt reads it whatever the type, even to log an unhandled request
         VIEW(body["view"], "view")
+    if "event" in body and not isinstance(body["event"], dict):
+        # Bolt's middleware reads `event` as an object in a payload of any type.
+        _fail("the event", "is not an object")
     kind = body.get("type")
     if not isinstance(kind, str):
         _fail("the payload", "has no type")

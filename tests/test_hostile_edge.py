@@ -346,3 +346,12 @@ def test_a_command_whose_text_says_payload_is_answered_like_any_other(slack_http
     as Slack meant it, so an unknown subcommand gets help, not an error."""
     answer = slack_http.send(sr.command("payload", trigger_id=slack.issue_trigger_id())).json()
     assert answer["response_type"] == "ephemeral" and "payload" in json.dumps(answer["blocks"])
+
+
+@pytest.mark.parametrize("kind", ["event_callback", "block_actions", "no_such_type"])
+@pytest.mark.parametrize("event", [None, "text", ["list"]])
+def test_an_event_that_is_not_an_object_is_refused_in_a_payload_of_any_type(slack_http, kind, event):
+    """Found by the search above: bolt reads `event` as an object whatever the payload's type."""
+    body = json.dumps({"type": kind, "event": event, "team_id": sr.TEAM})
+    response = post(slack_http, body, signed(body, "application/json"))
+    assert response.status_code == 400
