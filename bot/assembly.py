@@ -146,7 +146,6 @@ def build_bot(
             gateway=gateway,
             rounds=rounds,
             round_schedules=round_schedules,
-            keeper=keeper,
             guards=Guards(engine=engine, clock=clock),
             drafts=drafts,
             sender=sender,
