@@ -138,7 +138,8 @@ def downgrade() -> None:
         f"CAST(feedback_round.phase AS VARCHAR) AND o.status IN {OPEN})"
     )
     op.execute(
-        "UPDATE feedback_round SET summary_sent_at = closed_at WHERE status = 'closed' AND id NOT IN "
+        "UPDATE feedback_round SET summary_sent_at = coalesce(closed_at, created_at) "
+        "WHERE status = 'closed' AND id NOT IN "
         f"(SELECT ref FROM owed_message WHERE kind IN ('round_summary', 'round_record') AND status IN {OPEN})"
     )
     kinds = ", ".join(f"'{kind}'" for kind in ROUND_KINDS)
