@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.assembly import build_bot
-from bot.scheduling.sender import CLAIM_TIMEOUT, Sender
+from bot.scheduling.sender import CLAIM_TIMEOUT, MAX_ATTEMPTS, MAX_BACKOFF_S, Sender
 from bot.storage.models import (
     Contribution,
     FeedbackRound,
@@ -739,18 +739,28 @@ def test_registering_a_channel_the_bot_is_not_in_asks_for_an_invitation(bot, sla
     assert sum("Coach Collaborative" in text_of(m) for m in slack.messages[CHANNEL]) == 1
 
 
+@pytest.mark.parametrize(
+    ("error", "times", "status", "told"),
+    [
+        ("not_in_channel", 1, 200, "can't post there"),  # the bot was removed from the channel
+        ("internal_error", MAX_ATTEMPTS, 500, "didn't take your round"),  # Slack kept failing
+    ],
+)
 def test_a_round_slack_will_not_post_reopens_its_framing_and_the_presenter_is_told_once(
-    bot, slack, slack_http, clock
+    bot, slack, slack_http, clock, error, times, status, told
 ):
     set_up_channel(slack)
     register(slack_http, slack)
-    slack.fail_next("chat.postMessage", "not_in_channel")  # the bot was removed from the channel
+    slack.fail_next("chat.postMessage", error, times=times, status=status)
     frame(slack_http, slack, "consultancy")
+    for _ in range(times + 1):
+        clock.advance(timedelta(seconds=MAX_BACKOFF_S))  # past any backoff
+        tick(bot)
     with Session(bot.engine) as session:
         assert session.exec(select(FeedbackRound)).all() == []  # nothing half-posted is kept
         (framing,) = session.exec(select(ProtocolRun).where(ProtocolRun.protocol_id == "consultancy")).all()
         assert framing.status is RunStatus.IN_PROGRESS  # ... and the framing waits to be posted again
-    for _ in range(2):
-        tick(bot)
-    told = [m for m in _dms(slack, PRESENTER) if "can't post there" in text_of(m)]
-    assert len(told) == 1 and CHANNEL in text_of(told[0])
+    tick(bot)
+    notices = [m for m in _dms(slack, PRESENTER) if told in text_of(m)]
+    assert len(notices) == 1 and f"<#{CHANNEL}>" in text_of(notices[0])
+    assert not _round_posts(slack)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot import mrkdwn
 from bot.blocks.checkins import (
     coach_answer_messages,
     missed_message,
@@ -57,6 +58,8 @@ ROUND_NOT_POSTED = "round_not_posted"
 # A round's own messages are named beside the round's state machine, which owes them
 # (bot.services.rounds): ROUND_POST, ROUND_PHASE, ROUND_LISTEN, ROUND_SUMMARY, ROUND_RECORD.
 
+# Slack's answers to a post in a channel the bot is not in (or no longer can be).
+NOT_IN_CHANNEL = ("not_in_channel", "channel_not_found", "is_archived")
 # Failures about the recipient or the install: telling the person by DM would fail the same way.
 UNREACHABLE = INSTALL_ERRORS | {
     "channel_not_found",
@@ -134,13 +137,15 @@ def round_invitation_owed(invitation: InvitationDue) -> Owe:
     return Owe(key, ROUND_INVITATION, invitation.team_id, invitation.presenter_id, invitation.id)
 
 
-def round_not_posted_owed(view: RoundView) -> Owe:
+def round_not_posted_owed(view: RoundView, error: str) -> Owe:
     """The presenter hears that Slack would not take their round in its channel (the bot is not
-    in it, or it is gone): their framing is kept, to post again."""
+    in it, it is gone, or Slack kept failing): their framing is kept, to post again."""
     round_ = view.round
     key = f"{ROUND_NOT_POSTED}:{round_.id}"
-    # The round row goes with the failed post: the notice keeps the channel it names.
-    return Owe(key, ROUND_NOT_POSTED, round_.team_id, round_.presenter_id, round_.channel_id)
+    # The round row goes with the failed post: the notice keeps the channel it names, and what
+    # Slack said (short codes; a ref holds 64 characters).
+    ref = f"{round_.channel_id}:{error[:31]}"
+    return Owe(key, ROUND_NOT_POSTED, round_.team_id, round_.presenter_id, ref)
 
 
 def kinds(
@@ -214,7 +219,10 @@ def kinds(
         return None if checkin is None else [undeliverable_message(checkin, checkin.reason or "")]
 
     def render_not_posted(row: OwedMessage) -> list[Message] | None:
-        return [notice_message("round_not_in_channel", channel=row.ref)]
+        channel, _, error = row.ref.partition(":")
+        if error in ("", *NOT_IN_CHANNEL):  # a bare channel: owed before the error was kept
+            return [notice_message("round_not_in_channel", channel=mrkdwn.channel(channel))]
+        return [notice_message("round_not_posted", channel=mrkdwn.channel(channel), error=error)]
 
     def _phase_of(row: OwedMessage) -> RoundView | None:
         round_id, _, phase = row.ref.rpartition(":")
@@ -234,7 +242,7 @@ def kinds(
         if view is None:
             return []
         rounds.unpost(row.ref)
-        return [round_not_posted_owed(view)]
+        return [round_not_posted_owed(view, error)]
 
     def render_phase(row: OwedMessage) -> list[Message] | None:
         view = _phase_of(row)  # None once the round moved on: the next announcement says it

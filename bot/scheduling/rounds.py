@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from bot.scheduling.kinds import round_invitation_owed, round_reminder_owed
+from bot.scheduling.kinds import round_invitation_owed, round_not_posted_owed, round_reminder_owed
 from bot.scheduling.sender import Sender
 from bot.services.round_schedules import RoundScheduleService
 from bot.services.rounds import RoundService, RoundView
@@ -48,7 +48,8 @@ class RoundKeeper:
 
     def run_once(self) -> None:
         """Scheduler job: what rounds owe, in the order it falls due (the outbox sends it)."""
-        self._rounds.owe_due_posts()
+        withdrawn = self._rounds.owe_due_posts()
+        self._sender.owe(*(round_not_posted_owed(view, error) for view, error in withdrawn))
         for view in self._rounds.overdue():
             self._rounds.advance(view.round.id, seen_phase=view.round.phase, by=None)
         for view in self._rounds.reminders_due():

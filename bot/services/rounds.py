@@ -337,24 +337,26 @@ class RoundService:
 
     # What the rounds owe: the outbox sends it, and tells the round what Slack took.
 
-    def owe_due_posts(self) -> list[RoundView]:
+    def owe_due_posts(self) -> list[tuple[RoundView, str]]:
         """Rounds due to be posted and not posted yet: each has its post owed (again, if a crash
         came between framing and owing: the key makes it once). A post Slack took whose ts was
-        never recorded (the sender died between the two) opens its round now; one that failed
-        for good, its failure not yet acted on, is acted on. Returns the rounds this opened."""
+        never recorded (the sender died between the two) opens its round now. One that failed
+        for good, its failure not yet acted on, goes back to being a draft: returned with
+        Slack's error, for the presenter to be told."""
         now = self._clock()
         with self._session() as session:
             due = list(repo.rounds_to_post(session, now=now, limit=50))
             rows = owed.by_keys(session, keys=[post_owed(r).key for r in due])
             owed.owe(session, [post_owed(r) for r in due if post_owed(r).key not in rows], now=now)
-        opened = []
+        withdrawn = []
         for round_ in due:
             row = rows.get(post_owed(round_).key)
             if row is not None and row.status is OwedStatus.SENT and row.ts:
-                opened.append(self.started(round_.id, row.ts))
+                self.started(round_.id, row.ts)
             elif row is not None and row.status is OwedStatus.FAILED:
+                withdrawn.append((self._view(round_), row.reason or ""))
                 self.unpost(round_.id)
-        return opened
+        return withdrawn
 
     def started(self, round_id: str, thread_ts: str) -> RoundView:
         """Slack took the round's post: it opens at phase 0, whose announcement is owed in the

@@ -344,8 +344,9 @@ class Contribution(SQLModel, table=True):
 
 
 class RoundReminder(SQLModel, table=True):
-    """The presenter's private nudge to listen, once per phase: inserting the row is the claim to
-    whisper it (members' DM reminders are outbox rows, bot.scheduling.kinds)."""
+    """The presenter's private nudge to listen, once per phase: the row says they were told (by
+    the outbox after the phase's announcement, or at once when they speak in it), so the other
+    way says nothing more (members' DM reminders are outbox rows, bot.scheduling.kinds)."""
 
     __tablename__ = "round_reminder"
 
