@@ -92,6 +92,7 @@ def build_bot(
     pace_per_second: float | None = PACE_PER_SECOND,
     materialize_seconds: float = MATERIALIZE_SECONDS,
     dispatch_seconds: float = DISPATCH_SECONDS,
+    rounds_seconds: float = ROUNDS_SECONDS,
 ) -> Bot:
     """Everything one process runs, once every part of its setup has been checked (settings,
     protocols, database, tokens): a mistake is a SetupError before anything has started. The job
@@ -158,7 +159,6 @@ def build_bot(
             gateway=gateway,
             rounds=rounds,
             round_schedules=round_schedules,
-            keeper=keeper,
             guards=Guards(engine=engine, clock=clock),
             drafts=drafts,
             sender=sender,
@@ -171,7 +171,7 @@ def build_bot(
     jobs = [
         IntervalJob("materialize-checkins", checkins.materialize, materialize_seconds),
         IntervalJob("send-owed", dispatcher.run_once, dispatch_seconds),
-        IntervalJob("keep-rounds", keeper.run_once, ROUNDS_SECONDS),
+        IntervalJob("keep-rounds", keeper.run_once, rounds_seconds),
         IntervalJob(
             "write-kept-drafts",
             partial(drafts.flush, partial(tell_draft_lost, runs, gateway)),

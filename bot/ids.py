@@ -10,10 +10,6 @@ from enum import StrEnum
 
 COMMAND = "/coach"
 
-# Slack message metadata on what a feedback round posts (its post, each announcement, the
-# summaries), so a process that takes over a dead one's work can see what is already there.
-ROUND_EVENT_TYPE = "coachbot_round"
-
 
 class CallbackId(StrEnum):
     PROTOCOL_PAGE = "protocol_page"

@@ -2,7 +2,7 @@
 test moves: a simulated week passes in seconds, with no sleeping through it.
 
     PYTHONPATH=. python -m tests.clocked_serve CLOCK_FILE --pace 16 --dispatch-seconds 0.1 \
-        --materialize-seconds 0.5
+        --materialize-seconds 0.5 --rounds-seconds 0.2
 
 The clock is the ISO 8601 time in CLOCK_FILE, which the test replaces as it moves on, so every
 process reads the same simulated now. The scheduler's jobs run every fraction of a second so
@@ -46,6 +46,7 @@ def main() -> None:
     parser.add_argument("--pace", type=float, required=True, help="messages a second, shared")
     parser.add_argument("--dispatch-seconds", type=float, required=True)
     parser.add_argument("--materialize-seconds", type=float, required=True)
+    parser.add_argument("--rounds-seconds", type=float, required=True)
     args = parser.parse_args()
     logs.configure()
     bot = build_bot(
@@ -54,6 +55,7 @@ def main() -> None:
         pace_per_second=args.pace,
         dispatch_seconds=args.dispatch_seconds,
         materialize_seconds=args.materialize_seconds,
+        rounds_seconds=args.rounds_seconds,
     )
     bot.scheduler.add_listener(print_sends, EVENT_JOB_EXECUTED)
     serve_http(bot)

@@ -3,6 +3,7 @@ events against the fake Slack: the whole round, both ways of moving it on, and t
 
 from __future__ import annotations
 
+import itertools
 import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, time, timedelta
@@ -12,7 +13,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.assembly import build_bot
-from bot.services.rounds import RoundView
+from bot.scheduling.sender import CLAIM_TIMEOUT, MAX_ATTEMPTS, MAX_BACKOFF_S, Sender
 from bot.storage.models import (
     Contribution,
     FeedbackRound,
@@ -28,6 +29,7 @@ from tests.flow import LEADER, add_client
 from tests.round_flow import (
     CHANNEL,
     FACILITATOR,
+    FRAMING,
     MEMBER_A,
     MEMBER_B,
     PRESENTER,
@@ -46,6 +48,13 @@ from tests.round_flow import (
 # The calendar matters here: CI runs these again with the machine's clock moved (tests/at_date.py).
 pytestmark = pytest.mark.dates
 
+# Shorter than the fake's hang, so a hung post times out.
+CLIENT_TIMEOUT_S = 0.2
+HANG_S = 0.5
+# Messages a second the outbox's senders share, and rounds moving on at once under it.
+PACE = 5.0
+ROUNDS_AT_ONCE = 6
+
 
 def _contributions(bot) -> list[Contribution]:
     with Session(bot.engine) as session:
@@ -55,6 +64,16 @@ def _contributions(bot) -> list[Contribution]:
 def _round(bot) -> FeedbackRound:
     with Session(bot.engine) as session:
         return session.exec(select(FeedbackRound)).one()
+
+
+def _rounds(bot) -> list[FeedbackRound]:
+    with Session(bot.engine) as session:
+        return list(session.exec(select(FeedbackRound).order_by(FeedbackRound.created_at)).all())
+
+
+def _round_by_id(bot, round_id: str) -> FeedbackRound:
+    with Session(bot.engine) as session:
+        return session.get(FeedbackRound, round_id)
 
 
 def _ephemerals(slack, user: str) -> list[str]:
@@ -392,7 +411,7 @@ def test_replies_written_while_the_bot_was_down_are_read_from_the_thread_once(bo
     assert [(c.user_id, c.phase) for c in stored] == [(MEMBER_A, 0), (MEMBER_B, 0), (FACILITATOR, 0)]
 
 
-def test_two_processes_move_a_round_once_and_a_restart_finishes_what_a_crash_left(
+def test_two_processes_move_a_round_once_and_announce_each_phase_once(
     bot, slack, slack_http, clock, database_url
 ):
     set_up_channel(slack)
@@ -407,27 +426,22 @@ def test_two_processes_move_a_round_once_and_a_restart_finishes_what_a_crash_lef
                 pool.map(lambda b: b.rounds.advance(round_id, seen_phase=0, by=PRESENTER), (bot, other))
             )
         assert sum(m is not None for m in moved) == 1
-        winner = next(m for m in moved if m is not None)
         with ThreadPoolExecutor(max_workers=2) as pool:
-            list(pool.map(lambda b: b.keeper.settle(winner), (bot, other)))
-        assert sum("Phase 2 of 5" in text_of(m) for m in thread(slack)[1]) == 1
-        # A process acting on what it read before the other finished posts nothing twice.
-        other.keeper.settle(winner)
-        assert sum("Phase 2 of 5" in text_of(m) for m in thread(slack)[1]) == 1
+            list(pool.map(lambda b: b.sender.run_once(), (bot, other)))
+        assert _in_thread(slack, "Phase 2 of 5") == 1
+        # Both keep going: nothing is posted twice, the round's post included.
         posts = len([m for m in slack.messages[CHANNEL] if not m.get("thread_ts")])
-        unposted = RoundView(
-            winner.round.model_copy(update={"thread_ts": None, "phase": -1}), winner.protocol
-        )
-        other.keeper.post(unposted)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(tick, (bot, other, bot, other)))
         assert len([m for m in slack.messages[CHANNEL] if not m.get("thread_ts")]) == posts
+        assert _in_thread(slack, "Phase 2 of 5") == 1
 
-        # A process moves the round on and dies before announcing it; another one's next tick
-        # (or its own restart) announces it, once.
+        # The move and what it owes are one transaction: whichever process sends next says it.
         assert bot.rounds.advance(round_id, seen_phase=1, by=PRESENTER) is not None
         assert "Phase 3 of 5" not in text_of(_announcement(slack))
-        other.keeper.run_once()
-        other.keeper.run_once()
-        assert sum("Phase 3 of 5" in text_of(m) for m in thread(slack)[1]) == 1
+        other.sender.run_once()
+        other.sender.run_once()
+        assert _in_thread(slack, "Phase 3 of 5") == 1
     finally:
         other.engine.dispose()
 
@@ -444,6 +458,14 @@ def _in_thread(slack, text: str) -> int:
     return sum(text in text_of(m) for m in thread(slack)[1])
 
 
+def _round_posts(slack) -> list[dict]:
+    return [
+        m
+        for m in slack.messages.get(CHANNEL, [])
+        if not m.get("thread_ts") and m.get("bot_id") and "Consultancy round" in text_of(m)
+    ]
+
+
 def test_what_a_dead_process_posted_but_never_recorded_is_found_not_posted_again(
     bot, slack, slack_http, clock, database_url, monkeypatch
 ):
@@ -451,52 +473,116 @@ def test_what_a_dead_process_posted_but_never_recorded_is_found_not_posted_again
     register(slack_http, slack)
     other = build_bot(make_settings(database_url, slack), clock=clock, migrate=False, pace_per_second=None)
     try:
-        # The round's post: Slack took it, the process died before recording its ts.
+        # The round's post: Slack took it, the process died before recording it.
+        with monkeypatch.context() as patch:
+            patch.setattr(bot.sender, "_sent", _dies)
+            frame(slack_http, slack, "consultancy")
+        assert _round(bot).thread_ts is None and len(_round_posts(slack)) == 1
+        tick(other)  # the dead process's claim is not stale yet: nothing happens
+        assert _round(bot).thread_ts is None
+        clock.advance(CLAIM_TIMEOUT + timedelta(seconds=1))
+        tick(other)
+        (post,) = _round_posts(slack)
+        assert _round(bot).thread_ts == post["ts"]
+        assert _in_thread(slack, "Phase 1 of 5") == 1
+
+        # Slack took it and the sender recorded it, then died before the round learnt its
+        # thread: the next pass opens the round with what the outbox recorded.
+        round_id = _round(bot).id
+        bot.rounds.advance(round_id, seen_phase=0, by=PRESENTER, end=True)
+        frame_again = framing_view(slack_http, slack, "consultancy")
         with monkeypatch.context() as patch:
             patch.setattr(bot.rounds, "started", _dies)
-            frame(slack_http, slack, "consultancy")
-        assert _round(bot).thread_ts is None
-        other.keeper.run_once()  # the dead process's claim is not stale yet: nothing happens
-        assert _round(bot).thread_ts is None
-        clock.advance(timedelta(minutes=3))
-        other.keeper.run_once()
-        parent, _ = thread(slack)
-        posts = [m for m in slack.messages[CHANNEL] if not m.get("thread_ts") and m.get("bot_id")]
-        assert [m["ts"] for m in posts if "Consultancy round" in text_of(m)] == [parent]
-        assert _round(bot).thread_ts == parent
+            slack_http.send(sr.view_submission(frame_again, {**FRAMING["consultancy"], "round_mode": "live"}))
+        second = next(r for r in _rounds(bot) if r.id != round_id)
+        assert second.thread_ts is None and len(_round_posts(slack)) == 2
+        tick(other)
+        tick(other)
+        assert len(_round_posts(slack)) == 2
+        assert _round_by_id(bot, second.id).thread_ts == _round_posts(slack)[-1]["ts"]
         assert _in_thread(slack, "Phase 1 of 5") == 1
 
         # A phase's announcement: posted, not recorded.
-        round_id = _round(bot).id
-        moved = bot.rounds.advance(round_id, seen_phase=0, by=PRESENTER)
+        moved = bot.rounds.advance(second.id, seen_phase=0, by=PRESENTER)
         with monkeypatch.context() as patch:
-            patch.setattr(bot.rounds, "release", _dies)
+            patch.setattr(bot.sender, "_sent", _dies)
             with pytest.raises(ProcessDied):
-                bot.keeper.settle(moved)
+                bot.sender.send_now(bot.rounds.owed_after(moved)[0])
         assert _in_thread(slack, "Phase 2 of 5") == 1
-        clock.advance(timedelta(minutes=3))
-        other.keeper.run_once()
+        clock.advance(CLAIM_TIMEOUT + timedelta(seconds=1))
+        tick(other)
         assert _in_thread(slack, "Phase 2 of 5") == 1
-        assert _round(bot).announced_phase == 1
 
         # The closing: the thread's summary goes out, then Slack says to wait with the
-        # presenter's record. Whoever retakes the claim sends the record, and only the record.
+        # presenter's record. The record goes after the wait, and the summary is not repeated.
         slack.rate_limit_next("chat.postMessage", channel=PRESENTER)
         click(slack_http, slack, "round_end", buttons(_announcement(slack))["round_end"])
         assert _in_thread(slack, "This round has closed") == 1
-        assert not _dms(slack, PRESENTER) and _round(bot).summary_sent_at is None
-        clock.advance(timedelta(minutes=3))
-        other.keeper.run_once()
+        records = len(_dms(slack, PRESENTER))
+        clock.advance(CLAIM_TIMEOUT + timedelta(seconds=1))
+        tick(other)
         assert _in_thread(slack, "This round has closed") == 1
-        assert sum("Consultancy" in text_of(m) for m in _dms(slack, PRESENTER)) == 1
-        assert _round(bot).summary_sent_at is not None
+        assert len(_dms(slack, PRESENTER)) == records + 1
         sent = len(slack.calls_to("chat.postMessage"))
-        clock.advance(timedelta(minutes=3))
-        other.keeper.run_once()
+        clock.advance(CLAIM_TIMEOUT + timedelta(seconds=1))
+        tick(other)
         tick(bot)
         assert len(slack.calls_to("chat.postMessage")) == sent  # nothing more is owed
     finally:
         other.engine.dispose()
+
+
+def test_a_round_post_that_timed_out_although_slack_took_it_is_not_posted_twice(
+    bot, slack, slack_http, clock, monkeypatch
+):
+    # Set before the listeners open their kept-alive connections, which keep the timeout they
+    # were opened with.
+    monkeypatch.setattr(bot.app.client, "timeout", CLIENT_TIMEOUT_S)
+    set_up_channel(slack)
+    register(slack_http, slack)
+    # The post is taken, but its answer comes after the client gave up.
+    slack.hang_next("chat.postMessage", HANG_S)
+    body = frame(slack_http, slack, "consultancy")
+    assert "posted in <#CCOLLAB1>" in text_of(body["view"])
+    assert len(_round_posts(slack)) == 1 and _round(bot).thread_ts is None
+    tick(bot)
+    assert len(_round_posts(slack)) == 1
+    clock.advance(CLAIM_TIMEOUT + timedelta(seconds=1))
+    tick(bot)
+    (post,) = _round_posts(slack)
+    assert _round(bot).thread_ts == post["ts"] and slack.calls_to("conversations.history")
+    assert _in_thread(slack, "Phase 1 of 5") == 1
+    tick(bot)
+    assert len(_round_posts(slack)) == 1
+
+
+def test_phase_announcements_of_many_rounds_keep_the_shared_pace(bot, slack, slack_http, clock):
+    set_up_channel(slack)
+    register(slack_http, slack)
+    for _ in range(ROUNDS_AT_ONCE):
+        frame(slack_http, slack, "consultancy")
+    rounds = _rounds(bot)
+    assert len(rounds) == ROUNDS_AT_ONCE and all(r.thread_ts for r in rounds)
+    # Every round moves on at once (a tick of the scheduler); two processes send, sharing a pace.
+    for round_ in rounds:
+        assert bot.rounds.advance(round_.id, seen_phase=0, by=None) is not None
+    senders = [
+        Sender(engine=bot.engine, gateway=bot.gateway, kinds=bot.kinds, clock=clock, pace_per_second=PACE)
+        for _ in range(2)
+    ]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda s: s.run_once(), senders))
+    announced = sorted(
+        float(call.response["ts"])
+        for call in slack.calls_to("chat.postMessage")
+        if call.ok and "Phase 2 of 5" in call.args.get("text", "") + json.dumps(call.args.get("blocks"))
+    )
+    assert len(announced) == ROUNDS_AT_ONCE
+    # Each send is a little early or late on its slot (the machine is shared): no two come
+    # closer than half an interval, and all of them take as long as the pace says.
+    gaps = [later - earlier for earlier, later in itertools.pairwise(announced)]
+    assert min(gaps) >= 0.5 / PACE, gaps
+    assert announced[-1] - announced[0] >= (ROUNDS_AT_ONCE - 1) / PACE - 0.05, gaps
 
 
 def test_a_collaborative_schedules_rounds_and_asks_each_presenter_ahead_in_turn(
@@ -655,18 +741,28 @@ def test_registering_a_channel_the_bot_is_not_in_asks_for_an_invitation(bot, sla
     assert sum("Coach Collaborative" in text_of(m) for m in slack.messages[CHANNEL]) == 1
 
 
+@pytest.mark.parametrize(
+    ("error", "times", "status", "told"),
+    [
+        ("not_in_channel", 1, 200, "can't post there"),  # the bot was removed from the channel
+        ("internal_error", MAX_ATTEMPTS, 500, "didn't take your round"),  # Slack kept failing
+    ],
+)
 def test_a_round_slack_will_not_post_reopens_its_framing_and_the_presenter_is_told_once(
-    bot, slack, slack_http, clock
+    bot, slack, slack_http, clock, error, times, status, told
 ):
     set_up_channel(slack)
     register(slack_http, slack)
-    slack.fail_next("chat.postMessage", "not_in_channel")  # the bot was removed from the channel
+    slack.fail_next("chat.postMessage", error, times=times, status=status)
     frame(slack_http, slack, "consultancy")
+    for _ in range(times + 1):
+        clock.advance(timedelta(seconds=MAX_BACKOFF_S))  # past any backoff
+        tick(bot)
     with Session(bot.engine) as session:
         assert session.exec(select(FeedbackRound)).all() == []  # nothing half-posted is kept
         (framing,) = session.exec(select(ProtocolRun).where(ProtocolRun.protocol_id == "consultancy")).all()
         assert framing.status is RunStatus.IN_PROGRESS  # ... and the framing waits to be posted again
-    for _ in range(2):
-        tick(bot)
-    told = [m for m in _dms(slack, PRESENTER) if "can't post there" in text_of(m)]
-    assert len(told) == 1 and CHANNEL in text_of(told[0])
+    tick(bot)
+    notices = [m for m in _dms(slack, PRESENTER) if told in text_of(m)]
+    assert len(notices) == 1 and f"<#{CHANNEL}>" in text_of(notices[0])
+    assert not _round_posts(slack)

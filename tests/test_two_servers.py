@@ -1,11 +1,15 @@
 """Two `coachbot serve` processes on one PostgreSQL database for a simulated week: every check-in
-sent exactly once, and both together within Slack's workspace pace.
+and every message of a feedback round sent exactly once, and both together within Slack's
+workspace pace.
 
 Both serve HTTP as `coachbot serve` does (tests/clocked_serve.py) and talk to one fake Slack
 that answers 429 once the workspace sends faster than the pace. The clock is a file both read;
 the test moves it through the week in steps, and after each step waits until the database says
 everything owed by then has been done. Leaders who answer do so by tapping a rating in the
-check-in message, a signed request to either server.
+check-in message, a signed request to either server. Meanwhile a Coach Collaborative runs an
+asynchronous round: registered and framed by signed requests, replied to in its thread by
+message events, moved on by the scheduler when each phase's time is up, its members reminded,
+and summed up when it closes.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
@@ -31,14 +35,25 @@ from sqlmodel import Session, col, select
 
 from bot.config import REPO_ROOT
 from bot.ids import ActionId
+from bot.protocols.schema import PresenterRole
 from bot.recurrence import Cadence
+from bot.scheduling.sender import EVENT_TYPE
 from bot.services.checkins import ScheduleForm
 from bot.services.runs import Coach
 from bot.storage import outbox, owed
-from bot.storage.models import Delivery, DeliveryStatus, Domain, OwedMessage
+from bot.storage.models import (
+    Contribution,
+    Delivery,
+    DeliveryStatus,
+    Domain,
+    FeedbackRound,
+    OwedMessage,
+    RoundStatus,
+)
 from tests import slack_requests as sr
 from tests.conftest import BOT_TOKEN
 from tests.fake_slack import FakeSlack
+from tests.round_flow import FRAMING
 from tests.test_serve import free_port
 
 # Two servers keep one pace: measured with the machine to itself.
@@ -54,6 +69,7 @@ WORKSPACE_LIMIT = 20.0
 WORKSPACE_BURST = 4
 DISPATCH_SECONDS = 0.1
 MATERIALIZE_SECONDS = 0.5
+ROUNDS_SECONDS = 0.2
 SETTLE_TIMEOUT_S = 30.0
 
 
@@ -191,6 +207,14 @@ ROSTER = [
 ]
 ROSTER_BY_ID = {leader.id: leader for leader in ROSTER}
 
+# The collaborative's round: who presents, who else is in the channel, and who replies in which
+# phase (some time after it opens); the others are reminded where the protocol reminds.
+CHANNEL = "CCOLLAB1"
+PRESENTER = "UPRES01"
+MEMBERS = ["UMEM01", "UMEM02", "UMEM03", "UMEM04"]
+REPLIES = {0: ["UMEM01"], 1: ["UMEM02", "UMEM03"], 2: ["UMEM01"], 3: [PRESENTER], 4: ["UMEM04"]}
+REPLY_AFTER = timedelta(hours=2)
+
 
 class Server:
     """One serving process, as `coachbot serve` runs, on the test's clock."""
@@ -209,6 +233,7 @@ class Server:
             f"--pace={PACE}",
             f"--dispatch-seconds={DISPATCH_SECONDS}",
             f"--materialize-seconds={MATERIALIZE_SECONDS}",
+            f"--rounds-seconds={ROUNDS_SECONDS}",
         ]
         with open(self.out, "wb") as out, open(self.err, "wb") as err:
             self.process = subprocess.Popen(
@@ -254,6 +279,9 @@ def fake() -> Iterator[FakeSlack]:
             slack.add_user(coach, tz=tz)
         for leader in ROSTER:
             slack.add_user(leader.id, tz=leader.tz)
+        for person in (PRESENTER, *MEMBERS):
+            slack.add_user(person, tz="America/Chicago")
+        slack.set_members(CHANNEL, [slack.bot_user_id, PRESENTER, *MEMBERS])
         yield slack
 
 
@@ -304,10 +332,12 @@ def still_owed(session: Session, now: datetime) -> int:
 
 
 def settle(bot, now: datetime, servers: list[Server]) -> None:
+    """Waits until the processes have done what is owed at `now`: rounds whose phase ran its
+    time moved on, and everything the outbox owes sent."""
     deadline = time.monotonic() + SETTLE_TIMEOUT_S
     while True:
         with Session(bot.engine) as session:
-            if still_owed(session, now) == 0:
+            if still_owed(session, now) + len(bot.rounds.overdue()) == 0:
                 return
         for server in servers:
             assert server.process.poll() is None, f"{server.name} died:\n{server.tail()}"
@@ -354,6 +384,56 @@ def answer_checkins(bot, fake: FakeSlack, servers: list[Server], now: datetime, 
         time.sleep(0.02)
 
 
+def wait_for(condition: Callable[[], object], what: str) -> None:
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def start_round(bot, fake: FakeSlack, servers: list[Server]) -> None:
+    """The presenter registers the channel and frames an asynchronous Consultancy round, each
+    request to another server, as a Slack user would."""
+    command = sr.command("collaborative", trigger_id=fake.issue_trigger_id(), channel=CHANNEL, user=PRESENTER)
+    servers[0].send(command)
+    wait_for(lambda: bot.rounds.is_collaborative(sr.TEAM, CHANNEL), "the channel was not registered")
+    opened = len(fake.calls_to("views.update"))
+    command = sr.command(
+        "round consultancy", trigger_id=fake.issue_trigger_id(), channel=CHANNEL, user=PRESENTER
+    )
+    servers[1].send(command)
+    wait_for(lambda: len(fake.calls_to("views.update")) > opened, "the framing was not shown")
+    framing = fake.calls_to("views.update")[-1].response["view"]
+    answers = {**FRAMING["consultancy"], "round_mode": "async"}
+    servers[0].send(sr.view_submission(framing, answers, user=PRESENTER))
+
+
+def the_round(bot) -> FeedbackRound:
+    with Session(bot.engine) as session:
+        return session.exec(select(FeedbackRound)).one()
+
+
+def reply_in_round(bot, fake: FakeSlack, servers: list[Server], now: datetime, replied: set) -> None:
+    """Who replies in the open phase does so once it has been open a while: the message is in
+    the thread, and Slack sends its event to one server or the other."""
+    round_ = the_round(bot)
+    if round_.status is not RoundStatus.OPEN or round_.phase_started_at + REPLY_AFTER > now:
+        return
+    for n, user in enumerate(REPLIES.get(round_.phase, [])):
+        if (round_.phase, user) in replied:
+            continue
+        ts = f"{now.timestamp() + n:.6f}"
+        message = fake.user_posts(
+            CHANNEL, user, f"{user} in phase {round_.phase}", thread_ts=round_.thread_ts, ts=ts
+        )
+        servers[len(replied) % len(servers)].send(sr.event(message, event_id=f"Ev{ts}"))
+        replied.add((round_.phase, user))
+    with Session(bot.engine) as session:
+        wait_for(
+            lambda: len(session.exec(select(Contribution)).all()) == len(replied), "replies were not stored"
+        )
+
+
 def coach_posts(fake: FakeSlack, text: str) -> list:
     return [
         call
@@ -363,7 +443,7 @@ def coach_posts(fake: FakeSlack, text: str) -> list:
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_two_servers_on_one_database_send_a_week_of_check_ins_exactly_once(
+def test_two_servers_on_one_database_send_a_week_of_check_ins_and_a_round_exactly_once(
     bot, clock, fake, database_url, tmp_path
 ):
     clock.now = START
@@ -382,13 +462,18 @@ def test_two_servers_on_one_database_send_a_week_of_check_ins_exactly_once(
     try:
         for server in servers:
             server.wait_healthy(time.monotonic() + 30)
+        start_round(bot, fake, servers)
+        settle(bot, START, servers)
         answered: set[str] = set()
+        replied: set[tuple[int, str]] = set()
         now = START
         while now < END:
             now += STEP
+            clock.now = now
             set_clock(clock_file, now)
             settle(bot, now, servers)
             answer_checkins(bot, fake, servers, now, answered)
+            reply_in_round(bot, fake, servers, now, replied)
     finally:
         sent_by = [server.stop() for server in servers]
 
@@ -425,7 +510,7 @@ def test_two_servers_on_one_database_send_a_week_of_check_ins_exactly_once(
     reminded = Counter(
         call.args["thread_ts"]
         for call in fake.calls_to("chat.postMessage")
-        if call.ok and call.args.get("thread_ts")
+        if call.ok and call.args.get("thread_ts") and call.args["channel"] != CHANNEL
     )
     # The clock only ever shows step times, so a reminder is due exactly 24 h after its send.
     owed_reminders = {
@@ -451,6 +536,37 @@ def test_two_servers_on_one_database_send_a_week_of_check_ins_exactly_once(
     assert notices == dict.fromkeys(
         ((row.recipient.lower(), row.occurrence.isoformat()) for row in missed), 1
     )
+
+    # The round ran its course by itself, and each of its messages went out once: its post,
+    # each phase's announcement, the reminders to who had not replied where the protocol
+    # reminds, the presenter's one private reminder to listen, the thread's summary and the
+    # presenter's record. Nothing the outbox sent, of any kind, went out twice.
+    round_ = the_round(bot)
+    assert round_.status is RoundStatus.CLOSED and round_.thread_ts
+    phases = bot.runs.protocol("consultancy").round.phases
+    reminders = {
+        f"round_reminder:{round_.id}:{index}:{member}"
+        for index, phase in enumerate(phases)
+        if phase.remind and phase.presenter is not PresenterRole.SPEAKS
+        for member in MEMBERS
+        if member not in REPLIES[index]
+    }
+    keys = Counter(
+        call.args["metadata"]["event_payload"]["key"]
+        for call in fake.calls_to("chat.postMessage")
+        if call.ok and (call.args.get("metadata") or {}).get("event_type") == EVENT_TYPE
+    )
+    assert [key for key, sends in keys.items() if sends > 1] == []
+    assert {key for key in keys if key.startswith("round_")} == {
+        f"round_post:{round_.id}",
+        *(f"round_phase:{round_.id}:{index}" for index in range(len(phases))),
+        *reminders,
+        f"round_summary:{round_.id}",
+        f"round_record:{round_.id}",
+    }
+    assert reminders, "the protocol reminds in some phase"
+    nudges = [c for c in fake.calls_to("chat.postEphemeral") if c.ok and c.args["user"] == PRESENTER]
+    assert len(nudges) == 1 and nudges[0].args["thread_ts"] == round_.thread_ts
 
     # Both processes together kept the workspace's pace: Slack hardly ever had to say wait, and
     # no stretch of what was posted (answers passed on to coaches included: the dispatchers send

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.blocks.protocol_views import MalformedPayload
-from bot.scheduling.rounds import RoundKeeper
 from bot.scheduling.sender import Sender
 from bot.services.checkins import CheckinService
 from bot.services.clients import ClientService
@@ -27,7 +26,6 @@ class Deps:
     gateway: SlackGateway
     rounds: RoundService
     round_schedules: RoundScheduleService
-    keeper: RoundKeeper
     guards: Guards
     drafts: DraftKeeper
     sender: Sender

@@ -19,7 +19,14 @@ from bot.handlers.modals import REFUSALS, open_then_fill, release_submission, sh
 from bot.ids import ActionId, BlockId, CallbackId, unpair
 from bot.scheduling.rounds import REPLY_SUBTYPES
 from bot.services.round_schedules import RoundScheduleForm
-from bot.services.rounds import NotACollaborative, NotAllowed, RoundNotFound, RoundSetup
+from bot.services.rounds import (
+    NotACollaborative,
+    NotAllowed,
+    RoundNotFound,
+    RoundSetup,
+    RoundView,
+    post_owed,
+)
 from bot.services.runs import Coach, Completed, PageAnswers
 from bot.slack_gateway import DeliveryFailed
 from bot.storage.models import RoundMode
@@ -54,6 +61,14 @@ def _whisper(deps: Deps, round_id: str, user_id: str, name: str) -> None:
             message=notice_message(name),
             thread_ts=shown.round.thread_ts,
         )
+
+
+def _send_owed_now(deps: Deps, view: RoundView) -> None:
+    """Whoever clicked waits on what the round now owes (a phase's announcement, the closing):
+    sent at once, in order; what is left goes out on the sender's next pass."""
+    for message in deps.rounds.owed_after(view):
+        if not deps.sender.send_now(message):
+            return
 
 
 def _framing(view: dict, values: dict) -> tuple[views.FrameMeta, PageAnswers]:
@@ -275,8 +290,11 @@ def register(app: App, deps: Deps) -> None:
             return
         shown = deps.rounds.get(round_.id)
         ack(response_action="update", view=views.framed_view(shown))
-        if round_.thread_ts is None and round_.opens_at <= deps.rounds.now():
-            deps.keeper.post(shown)
+        # The presenter watches the channel: the post (owed with the round) goes now, then its
+        # first phase's announcement, as fast as Slack takes them.
+        due = round_.thread_ts is None and round_.opens_at <= deps.rounds.now()
+        if due and deps.sender.send_now(post_owed(round_)):
+            _send_owed_now(deps, deps.rounds.get(round_.id))
 
     @app.view_closed(CallbackId.ROUND_FRAME)
     def on_frame_closed(ack: Ack, body: dict) -> None:
@@ -307,7 +325,7 @@ def register(app: App, deps: Deps) -> None:
         if moved is None:
             _whisper(deps, seen[0], user.user_id, "round_moved_on")
             return
-        deps.keeper.settle(moved)
+        _send_owed_now(deps, moved)
 
     @app.action(ActionId.ROUND_NEXT)
     def on_next(ack: Ack, body: dict, action: dict) -> None:

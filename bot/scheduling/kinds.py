@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot import mrkdwn
 from bot.blocks.checkins import (
     coach_answer_messages,
     missed_message,
@@ -19,16 +20,32 @@ from bot.blocks.checkins import (
 )
 from bot.blocks.checkins import reminder_message as checkin_reminder_message
 from bot.blocks.messages import Message, notice_message, summary_messages
-from bot.blocks.rounds import invitation_message
+from bot.blocks.rounds import (
+    invitation_message,
+    listen_nudge,
+    phase_announcement,
+    presenter_summary,
+    round_post,
+    thread_summary,
+)
 from bot.blocks.rounds import reminder_message as round_reminder_message
 from bot.mrkdwn import mention
 from bot.services.checkins import ANSWER_NOTICE, CheckinContext, CheckinService
 from bot.services.data_rights import LEADER_LEFT, DataRights
 from bot.services.round_schedules import InvitationDue, RoundScheduleService
-from bot.services.rounds import RoundService, RoundView
+from bot.services.rounds import (
+    ROUND_LISTEN,
+    ROUND_PHASE,
+    ROUND_POST,
+    ROUND_RECORD,
+    ROUND_SUMMARY,
+    RoundRecord,
+    RoundService,
+    RoundView,
+)
 from bot.services.runs import Coach, RunNotFound, RunService
 from bot.slack_gateway import INSTALL_ERRORS, Posted
-from bot.storage.models import Delivery, DeliveryStatus, OwedMessage
+from bot.storage.models import Delivery, DeliveryStatus, OwedMessage, RoundStatus
 from bot.storage.outbox import CHECKIN_REMINDER
 from bot.storage.owed import Owe
 
@@ -40,7 +57,11 @@ UNDELIVERABLE_NOTICE = "undeliverable_notice"
 ROUND_REMINDER = "round_reminder"
 ROUND_INVITATION = "round_invitation"
 ROUND_NOT_POSTED = "round_not_posted"
+# A round's own messages are named beside the round's state machine, which owes them
+# (bot.services.rounds): ROUND_POST, ROUND_PHASE, ROUND_LISTEN, ROUND_SUMMARY, ROUND_RECORD.
 
+# Slack's answers to a post in a channel the bot is not in (or no longer can be).
+NOT_IN_CHANNEL = ("not_in_channel", "channel_not_found", "is_archived")
 # Failures about the recipient or the install: telling the person by DM would fail the same way.
 UNREACHABLE = INSTALL_ERRORS | {
     "channel_not_found",
@@ -60,6 +81,9 @@ class Kind:
     sent: Callable[[OwedMessage, Posted], None]
     # What is owed because it failed for good (Slack's error): whoever needs to know is told.
     failed: Callable[[OwedMessage, str], list[Owe]]
+    # For a message only one person in the row's channel sees (chat.postEphemeral): who. Slack
+    # keeps no trace of it to look up, so a send a dead sender began is sent again.
+    whisper_to: Callable[[OwedMessage], str] | None = None
 
 
 def _nothing_to_record(row: OwedMessage, posted: Posted) -> None:
@@ -115,13 +139,15 @@ def round_invitation_owed(invitation: InvitationDue) -> Owe:
     return Owe(key, ROUND_INVITATION, invitation.team_id, invitation.presenter_id, invitation.id)
 
 
-def round_not_posted_owed(view: RoundView) -> Owe:
+def round_not_posted_owed(view: RoundView, error: str) -> Owe:
     """The presenter hears that Slack would not take their round in its channel (the bot is not
-    in it, or it is gone): their framing is kept, to post again."""
+    in it, it is gone, or Slack kept failing): their framing is kept, to post again."""
     round_ = view.round
     key = f"{ROUND_NOT_POSTED}:{round_.id}"
-    # The round row goes with the failed post: the notice keeps the channel it names.
-    return Owe(key, ROUND_NOT_POSTED, round_.team_id, round_.presenter_id, round_.channel_id)
+    # The round row goes with the failed post: the notice keeps the channel it names, and what
+    # Slack said (short codes; a ref holds 64 characters).
+    ref = f"{round_.channel_id}:{error[:31]}"
+    return Owe(key, ROUND_NOT_POSTED, round_.team_id, round_.presenter_id, ref)
 
 
 def kinds(
@@ -199,7 +225,67 @@ def kinds(
         return None if checkin is None else [undeliverable_message(checkin, checkin.reason or "")]
 
     def render_not_posted(row: OwedMessage) -> list[Message] | None:
-        return [notice_message("round_not_in_channel", channel=row.ref)]
+        channel, _, error = row.ref.partition(":")
+        if error in ("", *NOT_IN_CHANNEL):  # a bare channel: owed before the error was kept
+            return [notice_message("round_not_in_channel", channel=mrkdwn.channel(channel))]
+        return [notice_message("round_not_posted", channel=mrkdwn.channel(channel), error=error)]
+
+    def _phase_of(row: OwedMessage) -> RoundView | None:
+        round_id, _, phase = row.ref.rpartition(":")
+        return rounds.posted_view(round_id, int(phase))
+
+    def render_round_post(row: OwedMessage) -> list[Message] | None:
+        view = rounds.unposted_view(row.ref)
+        return None if view is None else round_post(view, rounds.opening(view))
+
+    def round_posted(row: OwedMessage, posted: Posted) -> None:
+        """The post's ts is the round's thread: phase 0 opens, and its announcement is owed."""
+        rounds.started(row.ref, posted.ts[0])
+
+    def round_post_failed(row: OwedMessage, error: str) -> list[Owe]:
+        """The round goes back to being a draft framing, and its presenter hears why."""
+        view = rounds.unposted_view(row.ref)
+        if view is None:
+            return []
+        rounds.unpost(row.ref)
+        return [round_not_posted_owed(view, error)]
+
+    def render_phase(row: OwedMessage) -> list[Message] | None:
+        view = _phase_of(row)  # None once the round moved on: the next announcement says it
+        return None if view is None else [phase_announcement(view)]
+
+    def phase_announced(row: OwedMessage, posted: Posted) -> None:
+        view = _phase_of(row)
+        if view is not None:
+            rounds.announced(view)
+
+    def render_listen(row: OwedMessage) -> list[Message] | None:
+        view = _phase_of(row)
+        if view is None or rounds.presenter_nudged(view):
+            return None  # moved on, or the presenter was told when they spoke
+        return [listen_nudge(view)]
+
+    def presenter_told(row: OwedMessage, posted: Posted) -> None:
+        view = _phase_of(row)
+        if view is not None:
+            rounds.nudged_presenter(view)
+
+    def presenter_of(row: OwedMessage) -> str:
+        return rounds.get(row.ref.rpartition(":")[0]).round.presenter_id
+
+    def _closed(row: OwedMessage) -> RoundRecord | None:
+        view = rounds.posted_view(row.ref)
+        if view is None or view.round.status is not RoundStatus.CLOSED:
+            return None
+        return rounds.record(row.ref)
+
+    def render_round_summary(row: OwedMessage) -> list[Message] | None:
+        record = _closed(row)
+        return None if record is None else thread_summary(record)
+
+    def render_round_record(row: OwedMessage) -> list[Message] | None:
+        record = _closed(row)
+        return None if record is None else presenter_summary(record)
 
     def render_leader_left(row: OwedMessage) -> list[Message] | None:
         client = data_rights.client_who_left(row.ref)
@@ -217,5 +303,10 @@ def kinds(
         Kind(ROUND_INVITATION, render_invitation, _nothing_to_record, _nobody_to_tell),
         Kind(ROUND_NOT_POSTED, render_not_posted, _nothing_to_record, _nobody_to_tell),
         Kind(LEADER_LEFT, render_leader_left, _nothing_to_record, _nobody_to_tell),
+        Kind(ROUND_POST, render_round_post, round_posted, round_post_failed),
+        Kind(ROUND_PHASE, render_phase, phase_announced, _nobody_to_tell),
+        Kind(ROUND_LISTEN, render_listen, presenter_told, _nobody_to_tell, whisper_to=presenter_of),
+        Kind(ROUND_SUMMARY, render_round_summary, _nothing_to_record, _nobody_to_tell),
+        Kind(ROUND_RECORD, render_round_record, _nothing_to_record, _nobody_to_tell),
     ]
     return {kind.name: kind for kind in registered}

@@ -140,6 +140,16 @@ class Sender:
         if messages is None:
             self._settle(row, OwedStatus.DROPPED, report)
             return True
+        if kind.whisper_to is not None:
+            # Only one person sees it: best effort (the gateway logs a refusal), nothing to find.
+            self._gateway.whisper(
+                channel=row.channel,
+                user_id=kind.whisper_to(row),
+                message=messages[0],
+                thread_ts=row.thread_ts,
+            )
+            self._sent(row, kind, Posted(row.channel, []), report)
+            return True
         metadata = {"event_type": EVENT_TYPE, "event_payload": {"key": row.key}}
         try:
             posted = self._gateway.post(
@@ -160,7 +170,7 @@ class Sender:
                 status=OwedStatus.SENT,
                 sent_at=self._clock(),
                 posted_channel=posted.channel,
-                ts=posted.ts[0],
+                ts=posted.ts[0] if posted.ts else None,
                 reason=reason,
             )
         kind.sent(row, posted)
@@ -239,6 +249,9 @@ class Sender:
 
     def _find(self, row: OwedMessage) -> Posted | None:
         """Where a dead sender's post of this row landed, if it did."""
+        kind = self._kinds.get(row.kind)
+        if kind is not None and kind.whisper_to is not None:
+            return None  # an ephemeral message leaves nothing to find: it is sent again
         if row.thread_ts:
             ts = self._gateway.find_in_thread(
                 channel=row.channel, thread_ts=row.thread_ts, event_type=EVENT_TYPE, key="key", value=row.key

@@ -3,6 +3,14 @@
 Nothing here knows Slack payloads: callers pass ids, text and Slack timestamps. A reply is
 filed under the phase that was open when it was written (its ts), so a reply whose event
 arrives late, or is read from the thread after a restart, lands where it belongs.
+
+The round's state machine decides what the round owes and owes it in the outbox
+(bot.storage.owed) in the same transaction as the change that owes it: a round framed owes its
+post, the post once Slack took it owes phase 0's announcement, a phase moved on owes its
+announcement, a round closed owes its summaries. What is owed in the thread is owed only once
+the thread exists (a phase moves only in a posted round), so every such row names its thread
+from the start and a dead sender's post is looked up there. The outbox's kinds
+(bot.scheduling.kinds) render each from the database when it is sent.
 """
 
 from __future__ import annotations
@@ -21,21 +29,26 @@ from bot.protocols.catalog import Catalog
 from bot.protocols.schema import PhaseSpec, PresenterRole, Protocol
 from bot.services.runs import Clock, Coach, PageToShow, RunNotFound, RunService
 from bot.storage import clients as client_repo
-from bot.storage import erasure
+from bot.storage import erasure, owed
 from bot.storage import rounds as repo
 from bot.storage.models import (
     Contribution,
     FeedbackRound,
     Goal,
     NextStep,
+    OwedStatus,
     RoundMode,
     RoundStatus,
 )
-from bot.storage.rounds import Claim
+from bot.storage.owed import Owe
 
 AUDIENCE = "collaborative"
-# A process that died holding a round's announcement claim is presumed dead after this long.
-ANNOUNCE_CLAIM_TIMEOUT = timedelta(minutes=2)
+# The outbox's kinds a round owes (registered in bot.scheduling.kinds).
+ROUND_POST = "round_post"
+ROUND_PHASE = "round_phase"
+ROUND_LISTEN = "round_listen"
+ROUND_SUMMARY = "round_summary"
+ROUND_RECORD = "round_record"
 # Members who have not replied are reminded once this share of a phase's planned length has passed.
 REMINDER_AT = 0.75
 
@@ -148,6 +161,53 @@ def ts_time(ts: str) -> datetime:
     return datetime.fromtimestamp(float(ts), UTC)
 
 
+def post_owed(round_: FeedbackRound) -> Owe:
+    """The round's post in its channel, due when the round opens."""
+    return Owe(
+        f"{ROUND_POST}:{round_.id}", ROUND_POST, round_.team_id, round_.channel_id, round_.id, round_.opens_at
+    )
+
+
+def phase_owed(round_: FeedbackRound) -> Owe:
+    """The open phase's announcement, in the round's thread."""
+    ref = f"{round_.id}:{round_.phase}"
+    return Owe(
+        f"{ROUND_PHASE}:{ref}",
+        ROUND_PHASE,
+        round_.team_id,
+        round_.channel_id,
+        ref,
+        thread_ts=round_.thread_ts,
+    )
+
+
+def listen_owed(round_: FeedbackRound) -> Owe:
+    """The presenter's private reminder that they listen in this phase, in the thread."""
+    ref = f"{round_.id}:{round_.phase}"
+    return Owe(
+        f"{ROUND_LISTEN}:{ref}",
+        ROUND_LISTEN,
+        round_.team_id,
+        round_.channel_id,
+        ref,
+        thread_ts=round_.thread_ts,
+    )
+
+
+def closing_owed(round_: FeedbackRound) -> list[Owe]:
+    """A closed round's short summary in its thread, and the presenter's whole record by DM."""
+    in_thread = Owe(
+        f"{ROUND_SUMMARY}:{round_.id}",
+        ROUND_SUMMARY,
+        round_.team_id,
+        round_.channel_id,
+        round_.id,
+        thread_ts=round_.thread_ts,
+    )
+    record = Owe(f"{ROUND_RECORD}:{round_.id}", ROUND_RECORD, round_.team_id, round_.presenter_id, round_.id)
+    return [in_thread, record]
+
+
 class RoundService:
     def __init__(self, *, engine: Engine, runs: RunService, clock: Clock) -> None:
         self._engine = engine
@@ -225,6 +285,9 @@ class RoundService:
             )
             if setup.invitation_id:
                 repo.link_invitation(session, invitation_id=setup.invitation_id, round_id=round_.id)
+            # A retried submission finds the round and its post owed already; a crash before
+            # this line is made good by the keeper's next pass (`owe_due_posts`).
+            owed.owe(session, [post_owed(round_)], now=now)
             return round_
 
     def _client_of(
@@ -272,41 +335,86 @@ class RoundService:
         with self._session() as session:
             return [self._view(r) for r in repo.open_rounds(session)]
 
-    # What the rounds owe their threads: claimed by one process at a time.
+    # What the rounds owe: the outbox sends it, and tells the round what Slack took.
 
-    def to_post(self) -> list[RoundView]:
-        with self._session() as session:
-            due = repo.rounds_to_post(session, now=self._clock(), limit=50)
-        return [self._view(r) for r in due]
-
-    def owing(self) -> list[RoundView]:
-        """Open rounds whose thread is owed an announcement, or whose closing was not posted."""
-        with self._session() as session:
-            rounds = list(repo.open_rounds(session))
-            rounds += repo.closed_unsummarized(session)
-        return [
-            self._view(r)
-            for r in rounds
-            if (r.status is RoundStatus.OPEN and r.announced_phase < r.phase)
-            or (r.status is RoundStatus.CLOSED and r.summary_sent_at is None)
-        ]
-
-    def claim(self, round_id: str) -> Claim | None:
+    def owe_due_posts(self) -> list[tuple[RoundView, str]]:
+        """Rounds due to be posted and not posted yet: each has its post owed (again, if a crash
+        came between framing and owing: the key makes it once). A post Slack took whose ts was
+        never recorded (the sender died between the two) opens its round now. One that failed
+        for good, its failure not yet acted on, goes back to being a draft: returned with
+        Slack's error, for the presenter to be told."""
         now = self._clock()
         with self._session() as session:
-            return repo.claim_announcement(
-                session, round_id=round_id, now=now, stale_before=now - ANNOUNCE_CLAIM_TIMEOUT
-            )
-
-    def release(self, round_id: str, **done: object) -> RoundView:
-        with self._session() as session:
-            repo.release_announcement(session, round_id=round_id, **done)
-        return self.get(round_id)
+            due = list(repo.rounds_to_post(session, now=now, limit=50))
+            rows = owed.by_keys(session, keys=[post_owed(r).key for r in due])
+            owed.owe(session, [post_owed(r) for r in due if post_owed(r).key not in rows], now=now)
+        withdrawn = []
+        for round_ in due:
+            row = rows.get(post_owed(round_).key)
+            if row is not None and row.status is OwedStatus.SENT and row.ts:
+                self.started(round_.id, row.ts)
+            elif row is not None and row.status is OwedStatus.FAILED:
+                withdrawn.append((self._view(round_), row.reason or ""))
+                self.unpost(round_.id)
+        return withdrawn
 
     def started(self, round_id: str, thread_ts: str) -> RoundView:
+        """Slack took the round's post: it opens at phase 0, whose announcement is owed in the
+        same transaction."""
         with self._session() as session:
-            repo.start_round(session, round_id=round_id, thread_ts=thread_ts, now=self._clock())
+            repo.start_round(
+                session, round_id=round_id, thread_ts=thread_ts, now=self._clock(), owing=phase_owed
+            )
         return self.get(round_id)
+
+    def owed_after(self, view: RoundView) -> list[Owe]:
+        """What the round owes for where it is now, in the order a waiting person sees it: the
+        open phase's announcement (and, in a phase where the presenter listens, their private
+        reminder), or the closing summaries."""
+        round_ = view.round
+        if round_.thread_ts is None:
+            return []
+        if round_.status is RoundStatus.CLOSED:
+            return closing_owed(round_)
+        phase = view.phase
+        listens = phase is not None and phase.presenter is PresenterRole.LISTENS
+        return [phase_owed(round_), *([listen_owed(round_)] if listens else [])]
+
+    def announced(self, view: RoundView) -> None:
+        """The phase's announcement went out: in a phase where the presenter listens, their
+        private reminder is owed after it (unless they were reminded already)."""
+        reminder = self.owed_after(view)[1:]
+        if reminder and not self.presenter_nudged(view):
+            with self._session() as session:
+                owed.owe(session, reminder, now=self._clock())
+
+    def presenter_nudged(self, view: RoundView) -> bool:
+        """Whether the presenter was reminded to listen in the round's open phase already."""
+        with self._session() as session:
+            return repo.was_reminded(
+                session, round_id=view.round.id, phase=view.round.phase, user_id=view.round.presenter_id
+            )
+
+    def posted_view(self, round_id: str, phase: int | None = None) -> RoundView | None:
+        """The round an owed message is about, if it is still as it was owed: posted, and (for
+        a phase's message) still open in that phase. None when there is nothing to send."""
+        try:
+            view = self.get(round_id)
+        except RoundNotFound:
+            return None
+        if view.round.thread_ts is None:
+            return None
+        if phase is not None and (view.round.status is not RoundStatus.OPEN or view.round.phase != phase):
+            return None
+        return view
+
+    def unposted_view(self, round_id: str) -> RoundView | None:
+        """The round, while its post is still owed (not posted, not withdrawn)."""
+        try:
+            view = self.get(round_id)
+        except RoundNotFound:
+            return None
+        return view if view.round.thread_ts is None else None
 
     # Moving on
 
@@ -314,17 +422,26 @@ class RoundService:
         self, round_id: str, *, seen_phase: int, by: str | None, end: bool = False
     ) -> RoundView | None:
         """Move the round from `seen_phase` to the next (or close it after the last, or at once
-        with `end`). None if someone else already moved it. `by` None is the scheduler."""
+        with `end`), owing what the move owes in the same transaction. None if someone else
+        already moved it. `by` None is the scheduler."""
         view = self.get(round_id)
         if by is not None and not view.may_steer(by):
             raise NotAllowed(by)
         now = self._clock()
         with self._session() as session:
             if end or view.is_last_phase:
-                moved = repo.close_round(session, round_id=round_id, from_phase=seen_phase, now=now)
+                moved = repo.close_round(
+                    session, round_id=round_id, from_phase=seen_phase, now=now, owing=closing_owed(view.round)
+                )
             else:
+                next_ = view.round.model_copy(update={"phase": seen_phase + 1})
                 moved = repo.move_phase(
-                    session, round_id=round_id, from_phase=seen_phase, to_phase=seen_phase + 1, now=now
+                    session,
+                    round_id=round_id,
+                    from_phase=seen_phase,
+                    to_phase=seen_phase + 1,
+                    now=now,
+                    owing=[phase_owed(next_)],
                 )
         return self.get(round_id) if moved else None
 

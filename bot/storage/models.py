@@ -282,8 +282,8 @@ class FeedbackRound(SQLModel, table=True):
     """One feedback round on one presenter's dilemma, run in the thread of its channel post.
 
     Phase changes are compare-and-set on `phase`, so a double click or a second process moves
-    the round once; what follows a change (the announcement, the summaries) is owed work that
-    any process can finish, recorded by `announced_phase` and `summary_sent_at`.
+    the round once; what a change owes (the announcement, the summaries) is owed in the outbox
+    (`owed_message`) in the same transaction, and the outbox's sender posts it.
     """
 
     __tablename__ = "feedback_round"
@@ -307,13 +307,9 @@ class FeedbackRound(SQLModel, table=True):
     # Index into the protocol's phases; -1 until the round is posted.
     phase: int = -1
     phase_started_at: datetime | None = None
-    announced_phase: int = -1
-    announce_claimed_at: datetime | None = None
     reminded_phase: int = -1
     focus_restated: str | None = Field(default=None, sa_type=SealedText)
     closed_at: datetime | None = None
-    summary_claimed_at: datetime | None = None
-    summary_sent_at: datetime | None = None
     created_at: datetime
 
 
@@ -350,8 +346,9 @@ class Contribution(SQLModel, table=True):
 
 
 class RoundReminder(SQLModel, table=True):
-    """The presenter's private nudge to listen, once per phase: inserting the row is the claim to
-    whisper it (members' DM reminders are outbox rows, bot.scheduling.kinds)."""
+    """The presenter's private nudge to listen, once per phase: the row says they were told (by
+    the outbox after the phase's announcement, or at once when they speak in it), so the other
+    way says nothing more (members' DM reminders are outbox rows, bot.scheduling.kinds)."""
 
     __tablename__ = "round_reminder"
 

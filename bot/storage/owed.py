@@ -198,3 +198,12 @@ def due_by_kind(session: Session, *, now: datetime) -> list[tuple[str, int, date
         .group_by(OwedMessage.kind)
     )
     return [(kind, count, oldest) for kind, count, oldest in session.exec(query).all()]
+
+
+def by_keys(session: Session, *, keys: Sequence[str]) -> dict[str, OwedMessage]:
+    """The rows owed under these keys, by key (what became of them: a caller repairing what a
+    crash left between a send and its record reads it here)."""
+    if not keys:
+        return {}
+    rows = session.exec(select(OwedMessage).where(col(OwedMessage.key).in_(keys))).all()
+    return {row.key: row for row in rows}

@@ -1,20 +1,21 @@
 """Collaboratives, feedback rounds and their contributions.
 
-Every change that must happen once (a phase moving on, a round's post or announcement, a
-reminder, the closing summaries) is a conditional UPDATE or an insert that ignores conflicts:
-whichever process or retry gets the row count of 1 does the work, everyone else does nothing.
+Every change that must happen once (a round opening, a phase moving on, the round closing, a
+reminder) is a conditional UPDATE or an insert that ignores conflicts: whichever process or
+retry gets the row count of 1 does the work, everyone else does nothing. What a change owes
+(an announcement, the summaries) is owed in the outbox in the change's own transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import CursorResult, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from bot.storage import owed
 from bot.storage.models import (
     Collaborative,
     Contribution,
@@ -30,6 +31,7 @@ from bot.storage.models import (
     RunStatus,
     new_id,
 )
+from bot.storage.owed import Owe
 
 
 def _insert(session: Session):
@@ -139,91 +141,81 @@ def open_rounds(session: Session) -> Sequence[FeedbackRound]:
     ).all()
 
 
-def closed_unsummarized(session: Session) -> Sequence[FeedbackRound]:
-    return session.exec(
-        select(FeedbackRound).where(
-            FeedbackRound.status == RoundStatus.CLOSED, col(FeedbackRound.summary_sent_at).is_(None)
-        )
-    ).all()
-
-
-class Claim(StrEnum):
-    FRESH = "fresh"
-    # Taken over from a process that died holding it, after it may have posted.
-    RETAKEN = "retaken"
-
-
-def claim_announcement(
-    session: Session, *, round_id: str, now: datetime, stale_before: datetime
-) -> Claim | None:
-    """The right to post what the round owes its thread (the post, a phase announcement, the
-    closing summary), for one process at a time; a claim older than `stale_before` has died.
-    Two statements, so the caller learns whether it took over a dead claim."""
-    for claim, free in (
-        (Claim.FRESH, col(FeedbackRound.announce_claimed_at).is_(None)),
-        (Claim.RETAKEN, col(FeedbackRound.announce_claimed_at) < stale_before),
-    ):
-        statement = update(FeedbackRound).where(FeedbackRound.id == round_id, free)
-        if _changed(session, statement.values(announce_claimed_at=now)):
-            return claim
-    return None
-
-
-def release_announcement(session: Session, *, round_id: str, **done: object) -> None:
-    """Give the claim back, recording what was posted (thread_ts, announced_phase, summary_sent_at)."""
-    session.exec(  # type: ignore[call-overload]
-        update(FeedbackRound).where(FeedbackRound.id == round_id).values(announce_claimed_at=None, **done)
-    )
-    session.commit()
-
-
-def start_round(session: Session, *, round_id: str, thread_ts: str, now: datetime) -> bool:
-    """The round is posted: phase 0 opens, once."""
-    changed = _changed(
-        session,
+def start_round(
+    session: Session,
+    *,
+    round_id: str,
+    thread_ts: str,
+    now: datetime,
+    owing: Callable[[FeedbackRound], Owe],
+) -> bool:
+    """The round is posted: phase 0 opens, once, and what it owes then (its announcement, made
+    by `owing` from the round as it now is) is owed in the same transaction."""
+    result: CursorResult = session.exec(  # type: ignore[call-overload]
         update(FeedbackRound)
         .where(FeedbackRound.id == round_id, FeedbackRound.phase == -1)
-        .values(thread_ts=thread_ts, status=RoundStatus.OPEN, phase=0, phase_started_at=now),
+        .values(thread_ts=thread_ts, status=RoundStatus.OPEN, phase=0, phase_started_at=now)
+        .returning(FeedbackRound)
     )
-    if changed:
+    started = result.scalars().first()
+    if started is not None:
         _open_phase(session, round_id=round_id, index=0, now=now)
-    return changed
+        owed.owe(session, [owing(started)], now=now, commit=False)
+    session.commit()
+    return started is not None
 
 
 def _open_phase(session: Session, *, round_id: str, index: int, now: datetime) -> None:
+    """Within the caller's transaction."""
     statement = _insert(session)(RoundPhase).values(round_id=round_id, index=index, opened_at=now)
     session.exec(statement.on_conflict_do_nothing())  # type: ignore[call-overload]
-    session.commit()
 
 
-def move_phase(session: Session, *, round_id: str, from_phase: int, to_phase: int, now: datetime) -> bool:
-    """Compare-and-set: only a caller that saw the round at `from_phase` moves it."""
-    changed = _changed(
-        session,
+def _moved(session: Session, *, round_id: str, from_phase: int, values: dict) -> bool:
+    """Compare-and-set: only a caller that saw the posted, open round at `from_phase` moves it
+    (a round not posted yet has no thread to announce anything in)."""
+    result: CursorResult = session.exec(  # type: ignore[call-overload]
         update(FeedbackRound)
         .where(
             FeedbackRound.id == round_id,
             FeedbackRound.phase == from_phase,
             FeedbackRound.status == RoundStatus.OPEN,
+            col(FeedbackRound.thread_ts).is_not(None),
         )
-        .values(phase=to_phase, phase_started_at=now),
+        .values(**values)
+    )
+    return result.rowcount == 1
+
+
+def move_phase(
+    session: Session, *, round_id: str, from_phase: int, to_phase: int, now: datetime, owing: Sequence[Owe]
+) -> bool:
+    """The round moves on once, and owes `owing` (the phase's announcement) in the same
+    transaction: a crash leaves neither or both."""
+    changed = _moved(
+        session, round_id=round_id, from_phase=from_phase, values={"phase": to_phase, "phase_started_at": now}
     )
     if changed:
         _open_phase(session, round_id=round_id, index=to_phase, now=now)
+        owed.owe(session, owing, now=now, commit=False)
+    session.commit()
     return changed
 
 
-def close_round(session: Session, *, round_id: str, from_phase: int, now: datetime) -> bool:
-    return _changed(
+def close_round(
+    session: Session, *, round_id: str, from_phase: int, now: datetime, owing: Sequence[Owe]
+) -> bool:
+    """The round closes once, and owes `owing` (its summaries) in the same transaction."""
+    changed = _moved(
         session,
-        update(FeedbackRound)
-        .where(
-            FeedbackRound.id == round_id,
-            FeedbackRound.phase == from_phase,
-            FeedbackRound.status == RoundStatus.OPEN,
-        )
-        .values(status=RoundStatus.CLOSED, closed_at=now),
+        round_id=round_id,
+        from_phase=from_phase,
+        values={"status": RoundStatus.CLOSED, "closed_at": now},
     )
+    if changed:
+        owed.owe(session, owing, now=now, commit=False)
+    session.commit()
+    return changed
 
 
 def phases_of(session: Session, *, round_id: str) -> Sequence[RoundPhase]:
@@ -289,6 +281,10 @@ def claim_reminders(session: Session, *, round_id: str, phase: int) -> bool:
         .where(FeedbackRound.id == round_id, FeedbackRound.reminded_phase < phase)
         .values(reminded_phase=phase),
     )
+
+
+def was_reminded(session: Session, *, round_id: str, phase: int, user_id: str) -> bool:
+    return session.get(RoundReminder, (round_id, phase, user_id)) is not None
 
 
 def record_reminder(session: Session, *, round_id: str, phase: int, user_id: str, now: datetime) -> bool:

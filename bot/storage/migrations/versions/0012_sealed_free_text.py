@@ -1,7 +1,7 @@
 """free text may be encrypted: a client's organization is no longer bounded
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0010
 
 Encrypted text is longer than what was typed, and every free-text column but `client.organization`
 was already an unbounded VARCHAR. SQLite enforces no VARCHAR length, so only PostgreSQL's column
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0008"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
