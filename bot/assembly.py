@@ -16,6 +16,7 @@ from bot.blocks.messages import draft_not_saved_messages
 from bot.config import Settings, SetupError
 from bot.handlers import register_all
 from bot.handlers.deps import Deps
+from bot.home_tab import HomeTab
 from bot.logs import slack_library_logger
 from bot.metrics import Metrics
 from bot.protocols.catalog import Catalog
@@ -29,6 +30,7 @@ from bot.services.checkins import CheckinService
 from bot.services.clients import ClientService
 from bot.services.drafts import DraftKeeper
 from bot.services.guards import Guards
+from bot.services.home import HomeService
 from bot.services.round_schedules import RoundScheduleService
 from bot.services.rounds import RoundService
 from bot.services.runs import Clock, Coach, PageAnswers, RunService
@@ -74,6 +76,7 @@ class Bot:
     app: App
     scheduler: BackgroundScheduler
     metrics: Metrics
+    home_tab: HomeTab
 
 
 def build_bot(
@@ -137,6 +140,8 @@ def build_bot(
     sender = dispatcher.sender
     drafts = DraftKeeper(runs=runs, clock=clock)
     keeper = RoundKeeper(rounds=rounds, schedules=round_schedules, gateway=gateway, sender=sender)
+    home = HomeService(engine=engine, catalog=runs.catalog, clock=clock)
+    home_tab = HomeTab(home=home, gateway=gateway, protocols=runs.coach_protocols)
     register_all(
         app,
         Deps(
@@ -150,6 +155,8 @@ def build_bot(
             guards=Guards(engine=engine, clock=clock),
             drafts=drafts,
             sender=sender,
+            home=home,
+            home_tab=home_tab,
         ),
     )
     jobs = [
@@ -182,4 +189,5 @@ def build_bot(
         app=app,
         scheduler=scheduler,
         metrics=metrics,
+        home_tab=home_tab,
     )

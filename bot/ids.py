@@ -38,7 +38,13 @@ class ActionId(StrEnum):
     ANSWER = "answer"
     # The element inside a form's input block (client form, share form); the block id names it.
     FIELD = "field"
+    # A protocol chosen from a select (the Home's, `/coach help`'s): the option's value is its id.
     START_PROTOCOL = "start_protocol"
+    # A protocol about a client, from a button or a select: pair(protocol id, client id).
+    START_ABOUT = "start_about"
+    CLIENT_CHECKINS = "client_checkins"
+    ALL_CLIENTS = "all_clients"
+    SHOW_HISTORY = "show_history"
     RESUME_RUN = "resume_run"
     OPEN_CLIENT = "open_client"
     SET_PHASE = "set_phase"

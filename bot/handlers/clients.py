@@ -90,6 +90,7 @@ def register(app: App, deps: Deps) -> None:
             coach, leader_id=leader, leader_name=name, organization=organization, domain=Domain(domain)
         )
         ack(response_action="update", view=client_saved_view(client))
+        deps.home_tab.refresh(coach.team_id, coach.user_id)
 
     @app.action(ActionId.OPEN_CLIENT)
     def on_open_client(ack: Ack, body: dict, action: dict) -> None:

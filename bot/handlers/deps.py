@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.blocks.protocol_views import MalformedPayload
+from bot.home_tab import HomeTab
 from bot.scheduling.rounds import RoundKeeper
 from bot.scheduling.sender import Sender
 from bot.services.checkins import CheckinService
 from bot.services.clients import ClientService
 from bot.services.drafts import DraftKeeper
 from bot.services.guards import Guards
+from bot.services.home import HomeService
 from bot.services.round_schedules import RoundScheduleService
 from bot.services.rounds import RoundService
 from bot.services.runs import Coach, RunService
@@ -29,6 +31,8 @@ class Deps:
     guards: Guards
     drafts: DraftKeeper
     sender: Sender
+    home: HomeService
+    home_tab: HomeTab
 
 
 def coach_from_body(body: dict) -> Coach:

@@ -1,15 +1,25 @@
-"""The App Home tab: the protocols to start and the runs to continue, one click each."""
+"""The App Home tab and what its buttons and selects do: start a protocol (alone or about a
+client), a client's check-ins, all clients. Every id a click carries is checked against what is
+stored for the clicker (a client id must be their client, a protocol id a coach protocol)."""
 
 from __future__ import annotations
 
 from slack_bolt import Ack, App
 
-from bot.blocks.home import home_view
+from bot.blocks.home import all_clients_view
+from bot.blocks.protocol_views import MalformedPayload, page_view
+from bot.handlers.checkins import checkins_or_form
 from bot.handlers.commands import open_protocol
 from bot.handlers.deps import Deps, coach_from_body
-from bot.ids import ActionId
+from bot.handlers.modals import open_then_fill
+from bot.ids import ActionId, unpair
 from bot.services.runs import Coach
-from bot.storage.models import RunStatus
+
+
+def chosen_value(action: dict) -> object:
+    """A button's value, or the value of the option chosen in a select."""
+    selected = action.get("selected_option")
+    return selected.get("value") if isinstance(selected, dict) else action.get("value")
 
 
 def register(app: App, deps: Deps) -> None:
@@ -17,16 +27,50 @@ def register(app: App, deps: Deps) -> None:
     def on_home_opened(event: dict, context: dict) -> None:
         if event.get("tab") != "home" or not isinstance(event.get("user"), str):
             return
-        coach = Coach(team_id=context.get("team_id") or "", user_id=event["user"])
-        unfinished = deps.runs.listing(coach, status=RunStatus.IN_PROGRESS, limit=10)
-        deps.gateway.publish_home(
-            user_id=coach.user_id, view=home_view(deps.runs.coach_protocols, unfinished)
-        )
+        deps.home_tab.refresh(context.get("team_id") or "", event["user"])
 
     @app.action(ActionId.START_PROTOCOL)
     def on_start_clicked(ack: Ack, body: dict, action: dict) -> None:
         ack()
         coach = coach_from_body(body)
-        protocol_id = action.get("value")
+        protocol_id = chosen_value(action)
         if isinstance(protocol_id, str) and deps.runs.coach_protocols.get(protocol_id):
             open_protocol(deps, coach, body.get("trigger_id", ""), protocol_id, None)
+
+    @app.action(ActionId.START_ABOUT)
+    def on_start_about(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        coach = coach_from_body(body)
+        ids = unpair(chosen_value(action))
+        if ids is None or deps.runs.coach_protocols.get(ids[0]) is None:
+            raise MalformedPayload("the choice names no protocol and client")
+        protocol_id, client_id = ids
+        open_then_fill(
+            deps,
+            coach,
+            body.get("trigger_id", ""),
+            deps.runs.protocol(protocol_id).title,
+            lambda: page_view(deps.runs.first_page_about(coach, protocol_id, client_id)),
+        )
+
+    @app.action(ActionId.CLIENT_CHECKINS)
+    def on_client_checkins(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        coach = coach_from_body(body)
+        client_id = action.get("value")
+        if not isinstance(client_id, str):
+            raise MalformedPayload("the button carries no client")
+        trigger_id = body.get("trigger_id", "")
+        open_then_fill(deps, coach, trigger_id, "Check-ins", lambda: checkins_or_form(deps, coach, client_id))
+
+    @app.action(ActionId.ALL_CLIENTS)
+    def on_all_clients(ack: Ack, body: dict) -> None:
+        ack()
+        coach: Coach = coach_from_body(body)
+        open_then_fill(
+            deps,
+            coach,
+            body.get("trigger_id", ""),
+            "All clients",
+            lambda: all_clients_view(deps.home.page(coach).clients),
+        )
