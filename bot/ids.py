@@ -43,7 +43,9 @@ class ActionId(StrEnum):
     # A protocol about a client, from a button or a select: pair(protocol id, client id).
     START_ABOUT = "start_about"
     CLIENT_CHECKINS = "client_checkins"
+    # Every client in a window, each with Open (or, from `/coach help`'s Check-ins, with Check-ins).
     ALL_CLIENTS = "all_clients"
+    CHECKINS_LIST = "checkins_list"
     SHOW_HISTORY = "show_history"
     RESUME_RUN = "resume_run"
     OPEN_CLIENT = "open_client"

@@ -7,48 +7,19 @@ a bounded number of entries and the rest are one click away ("All clients").
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from bot import mrkdwn, prompts
-from bot.blocks.text import context, option, plain, section
+from bot.blocks.pickers import OPTION_TEXT_MAX, button, protocol_select
+from bot.blocks.text import context, plain, section
 from bot.ids import ActionId, pair
 from bot.protocols.catalog import Catalog
-from bot.protocols.schema import Protocol
 from bot.services.home import ClientLine, HomePage, Need, Step
 
 # Bounds per section (at most 46 blocks in all): well inside Slack's 100 for a home view.
 NEEDS_SHOWN = 8
 CLIENTS_SHOWN = 10
-# Slack caps an option's text and description at 75 characters.
-OPTION_TEXT_MAX = 75
 MODAL_BLOCKS_MAX = 100
-
-
-def _button(label: str, action_id: str, value: str) -> dict:
-    return {"type": "button", "text": plain(label), "action_id": action_id, "value": value}
-
-
-def protocol_options(protocols: Iterable[Protocol], client_id: str | None = None) -> list[dict]:
-    """Each protocol with its one-line purpose; the value is its id (paired with the client's
-    when the protocol is to be about them)."""
-    found = []
-    for protocol in protocols:
-        value = pair(protocol.id, client_id) if client_id else protocol.id
-        choice = option(value, protocol.title)
-        choice["description"] = plain(prompts.one_line(protocol.purpose, OPTION_TEXT_MAX))
-        found.append(choice)
-    return found
-
-
-def protocol_select(
-    protocols: Iterable[Protocol], *, action_id: str, placeholder: str, client_id: str | None = None
-) -> dict:
-    return {
-        "type": "static_select",
-        "action_id": action_id,
-        "placeholder": plain(placeholder),
-        "options": protocol_options(protocols, client_id),
-    }
 
 
 def _need_block(need: Need) -> dict:
@@ -56,14 +27,14 @@ def _need_block(need: Need) -> dict:
     client_id = need.client.id
     match need.step:
         case Step.CHECKINS:
-            block["accessory"] = _button("Check-ins", ActionId.CLIENT_CHECKINS, client_id)
+            block["accessory"] = button("Check-ins", ActionId.CLIENT_CHECKINS, client_id)
         case Step.SET_UP_CHECKINS:
-            block["accessory"] = _button("Set up check-ins", ActionId.SET_UP_CHECKINS, client_id)
+            block["accessory"] = button("Set up check-ins", ActionId.SET_UP_CHECKINS, client_id)
         case Step.START_ABOUT:
             label = prompts.one_line(f"Start {need.protocol_title}", OPTION_TEXT_MAX)
-            block["accessory"] = _button(label, ActionId.START_ABOUT, pair(need.protocol_id or "", client_id))
+            block["accessory"] = button(label, ActionId.START_ABOUT, pair(need.protocol_id or "", client_id))
         case _:
-            block["accessory"] = _button("Open", ActionId.OPEN_CLIENT, client_id)
+            block["accessory"] = button("Open", ActionId.OPEN_CLIENT, client_id)
     return block
 
 
@@ -74,14 +45,14 @@ def _client_blocks(line: ClientLine, protocols: Catalog) -> list[dict]:
         {
             "type": "actions",
             "elements": [
-                _button("Open", ActionId.OPEN_CLIENT, client_id),
+                button("Open", ActionId.OPEN_CLIENT, client_id),
                 protocol_select(
                     protocols,
                     action_id=ActionId.START_ABOUT,
                     placeholder="Start a protocol about them",
                     client_id=client_id,
                 ),
-                _button("Check-ins", ActionId.CLIENT_CHECKINS, client_id),
+                button("Check-ins", ActionId.CLIENT_CHECKINS, client_id),
             ],
         },
     ]
@@ -98,7 +69,7 @@ def home_view(page: HomePage, protocols: Catalog) -> dict:
         blocks += [{"type": "divider"}, section(prompts.render("home_unfinished_heading"))]
         for run in page.unfinished:
             block = section(prompts.render("home_unfinished", run=run))
-            block["accessory"] = _button("Continue", ActionId.RESUME_RUN, run.run_id)
+            block["accessory"] = button("Continue", ActionId.RESUME_RUN, run.run_id)
             blocks.append(block)
     shown = page.clients[:CLIENTS_SHOWN]
     blocks += [
@@ -108,7 +79,8 @@ def home_view(page: HomePage, protocols: Catalog) -> dict:
     for line in shown:
         blocks += _client_blocks(line, protocols)
     if len(page.clients) > CLIENTS_SHOWN:
-        blocks.append({"type": "actions", "elements": [_button("All clients", ActionId.ALL_CLIENTS, "all")]})
+        more = button("All clients", ActionId.ALL_CLIENTS, "clients")
+        blocks.append({"type": "actions", "elements": [more]})
     blocks += [
         {"type": "divider"},
         section(prompts.render("home_this_week", page=page, channel=mrkdwn.channel)),
@@ -121,13 +93,18 @@ def home_view(page: HomePage, protocols: Catalog) -> dict:
     return {"type": "home", "blocks": blocks}
 
 
-def all_clients_view(lines: Sequence[ClientLine]) -> dict:
-    """Every client, one line each with Open, for a coach with more than the Home shows."""
+def all_clients_view(lines: Sequence[ClientLine], *, checkins: bool = False) -> dict:
+    """Every client, one line each with Open (or Check-ins), for a coach with more than the Home
+    shows and for `/coach help`'s buttons."""
     blocks = [section(prompts.render("home_all_clients", count=len(lines)))]
     room = MODAL_BLOCKS_MAX - 2
     for line in lines[:room]:
         block = section(prompts.render("home_client", line=line))
-        block["accessory"] = _button("Open", ActionId.OPEN_CLIENT, line.client.id)
+        block["accessory"] = (
+            button("Check-ins", ActionId.CLIENT_CHECKINS, line.client.id)
+            if checkins
+            else button("Open", ActionId.OPEN_CLIENT, line.client.id)
+        )
         blocks.append(block)
     if len(lines) > room:
         blocks.append(context(prompts.render("home_more", count=len(lines) - room)))

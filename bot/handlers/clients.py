@@ -10,7 +10,7 @@ from bot.blocks.clients import client_form, client_saved_view, record_view
 from bot.blocks.messages import notice_view
 from bot.blocks.protocol_views import MalformedPayload
 from bot.handlers.deps import Deps, coach_from_body
-from bot.handlers.modals import REFUSALS, open_then_fill, open_view_for, update_own
+from bot.handlers.modals import REFUSALS, open_or_push, open_view_for, update_own
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.protocols.schema import CyclePhase
 from bot.services.export import client_markdown
@@ -99,13 +99,7 @@ def register(app: App, deps: Deps) -> None:
         client_id = action.get("value")
         if not isinstance(client_id, str):
             raise MalformedPayload("the button carries no client")
-        open_then_fill(
-            deps,
-            coach,
-            body.get("trigger_id", ""),
-            "Client",
-            lambda: record_view(deps.clients.record(coach, client_id)),
-        )
+        open_or_push(deps, body, "Client", lambda: record_view(deps.clients.record(coach, client_id)))
 
     @app.action(ActionId.SET_PHASE)
     def on_set_phase(ack: Ack, body: dict, action: dict) -> None:

@@ -1,19 +1,22 @@
-"""The App Home tab and what its buttons and selects do: start a protocol (alone or about a
-client), a client's check-ins, all clients. Every id a click carries is checked against what is
-stored for the clicker (a client id must be their client, a protocol id a coach protocol)."""
+"""The App Home tab and what its (and `/coach help`'s) buttons and selects do: start a protocol,
+alone or about a client; a client's check-ins; all clients; history. Every id a click carries is
+checked against what is stored for the clicker (a client id must be their client, a protocol id
+a coach protocol)."""
 
 from __future__ import annotations
+
+import re
 
 from slack_bolt import Ack, App
 
 from bot.blocks.home import all_clients_view
+from bot.blocks.messages import history_message
 from bot.blocks.protocol_views import MalformedPayload, page_view
 from bot.handlers.checkins import checkins_or_form
 from bot.handlers.commands import open_protocol
 from bot.handlers.deps import Deps, coach_from_body
-from bot.handlers.modals import open_then_fill
+from bot.handlers.modals import open_or_push, tell
 from bot.ids import ActionId, unpair
-from bot.services.runs import Coach
 
 
 def chosen_value(action: dict) -> object:
@@ -35,7 +38,7 @@ def register(app: App, deps: Deps) -> None:
         coach = coach_from_body(body)
         protocol_id = chosen_value(action)
         if isinstance(protocol_id, str) and deps.runs.coach_protocols.get(protocol_id):
-            open_protocol(deps, coach, body.get("trigger_id", ""), protocol_id, None)
+            open_protocol(deps, coach, body.get("trigger_id", ""), protocol_id, body.get("response_url"))
 
     @app.action(ActionId.START_ABOUT)
     def on_start_about(ack: Ack, body: dict, action: dict) -> None:
@@ -45,12 +48,9 @@ def register(app: App, deps: Deps) -> None:
         if ids is None or deps.runs.coach_protocols.get(ids[0]) is None:
             raise MalformedPayload("the choice names no protocol and client")
         protocol_id, client_id = ids
-        open_then_fill(
-            deps,
-            coach,
-            body.get("trigger_id", ""),
-            deps.runs.protocol(protocol_id).title,
-            lambda: page_view(deps.runs.first_page_about(coach, protocol_id, client_id)),
+        title = deps.runs.protocol(protocol_id).title
+        open_or_push(
+            deps, body, title, lambda: page_view(deps.runs.first_page_about(coach, protocol_id, client_id))
         )
 
     @app.action(ActionId.CLIENT_CHECKINS)
@@ -60,17 +60,21 @@ def register(app: App, deps: Deps) -> None:
         client_id = action.get("value")
         if not isinstance(client_id, str):
             raise MalformedPayload("the button carries no client")
-        trigger_id = body.get("trigger_id", "")
-        open_then_fill(deps, coach, trigger_id, "Check-ins", lambda: checkins_or_form(deps, coach, client_id))
+        open_or_push(deps, body, "Check-ins", lambda: checkins_or_form(deps, coach, client_id))
 
-    @app.action(ActionId.ALL_CLIENTS)
-    def on_all_clients(ack: Ack, body: dict) -> None:
+    @app.action(re.compile(f"^({ActionId.ALL_CLIENTS}|{ActionId.CHECKINS_LIST})$"))
+    def on_all_clients(ack: Ack, body: dict, action: dict) -> None:
         ack()
-        coach: Coach = coach_from_body(body)
-        open_then_fill(
-            deps,
-            coach,
-            body.get("trigger_id", ""),
-            "All clients",
-            lambda: all_clients_view(deps.home.page(coach).clients),
-        )
+        coach = coach_from_body(body)
+        checkins = action.get("action_id") == ActionId.CHECKINS_LIST
+
+        def build() -> dict:
+            return all_clients_view(deps.home.page(coach).clients, checkins=checkins)
+
+        open_or_push(deps, body, "All clients", build)
+
+    @app.action(ActionId.SHOW_HISTORY)
+    def on_history(ack: Ack, body: dict) -> None:
+        ack()
+        coach = coach_from_body(body)
+        tell(deps, coach, history_message(deps.runs.listing(coach)), body.get("response_url"))
