@@ -66,6 +66,10 @@ def send_client_export(deps: Deps, coach: Coach, client_id: str) -> bool:
     return True
 
 
+def client_record(deps: Deps, coach: Coach, client_id: str) -> dict:
+    return record_view(deps.clients.record(coach, client_id), deps.checkins.history(coach, client_id))
+
+
 def register(app: App, deps: Deps) -> None:
     @app.view_submission(CallbackId.CLIENT_FORM)
     def on_client_saved(ack: Ack, body: dict) -> None:
@@ -99,7 +103,7 @@ def register(app: App, deps: Deps) -> None:
         client_id = action.get("value")
         if not isinstance(client_id, str):
             raise MalformedPayload("the button carries no client")
-        open_or_push(deps, body, "Client", lambda: record_view(deps.clients.record(coach, client_id)))
+        open_or_push(deps, body, "Client", lambda: client_record(deps, coach, client_id))
 
     @app.action(ActionId.SET_PHASE)
     def on_set_phase(ack: Ack, body: dict, action: dict) -> None:
@@ -112,7 +116,7 @@ def register(app: App, deps: Deps) -> None:
             raise MalformedPayload("the phase or the client is missing")
         try:
             deps.clients.set_phase(coach, client_id, CyclePhase(chosen))
-            updated = record_view(deps.clients.record(coach, client_id))
+            updated = client_record(deps, coach, client_id)
         except REFUSALS:
             log.warning("phase change refused")
             updated = notice_view("not_found")
