@@ -48,6 +48,8 @@ class ActionId(StrEnum):
     CHECKINS_LIST = "checkins_list"
     SHOW_HISTORY = "show_history"
     RESUME_RUN = "resume_run"
+    # A page's Back button: the page it is on is kept, the one before shown.
+    BACK_PAGE = "back_page"
     OPEN_CLIENT = "open_client"
     SET_PHASE = "set_phase"
     VIEW_RUN = "view_run"

@@ -1234,12 +1234,17 @@ class FakeSlack:
         name: str | None = None,
         deleted: bool = False,
         is_bot: bool = False,
+        real_name: str | None = None,
+        display_name: str = "",
     ) -> None:
+        """A member; `name` is their handle, and like Slack, a display name left unset is ""."""
         ZoneInfo(tz)  # fail here, not inside a request, on a bad zone name
         with self._lock:
             self._users[user_id] = {
                 "id": user_id,
                 "name": name or user_id.lower(),
+                "real_name": real_name or name or user_id.lower(),
+                "display_name": display_name,
                 "tz": tz,
                 "deleted": deleted,
                 "is_bot": is_bot,
@@ -1795,13 +1800,13 @@ class FakeSlack:
                 "id": user["id"],
                 "team_id": self.team_id,
                 "name": user["name"],
-                "real_name": user["name"],
+                "real_name": user["real_name"],
                 "deleted": user["deleted"],
                 "is_bot": user["is_bot"],
                 "tz": user["tz"],
                 "tz_label": now.tzname() or user["tz"],
                 "tz_offset": int(offset.total_seconds()) if offset is not None else 0,
-                "profile": {"real_name": user["name"], "display_name": user["name"]},
+                "profile": {"real_name": user["real_name"], "display_name": user["display_name"]},
             }
         }
 

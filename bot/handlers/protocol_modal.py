@@ -19,7 +19,7 @@ from bot.blocks.protocol_views import (
 )
 from bot.blocks.rounds import notice as round_notice
 from bot.handlers.deps import Deps, coach_from_body
-from bot.handlers.modals import REFUSALS, show
+from bot.handlers.modals import REFUSALS, show, update_own
 from bot.ids import ActionId, CallbackId
 from bot.scheduling.kinds import summary_owed
 from bot.services.runs import (
@@ -99,6 +99,18 @@ def register(app: App, deps: Deps) -> None:
             return
         if kept is not None:
             log.info("draft kept: %d answers", kept)
+
+    @app.action(ActionId.BACK_PAGE)
+    def on_back(ack: Ack, body: dict) -> None:
+        ack()
+        coach = coach_from_body(body)
+        given = _page_answers(body.get("view"))
+        try:
+            shown = page_view(deps.runs.back(coach, given))
+        except REFUSALS as refusal:
+            log.warning("back refused: %s", type(refusal).__name__)
+            shown = messages.notice_view("not_found")
+        update_own(deps, coach, given.view_id, shown)
 
     @app.action(ActionId.RESUME_RUN)
     def on_resume(ack: Ack, body: dict, action: dict) -> None:
