@@ -142,7 +142,16 @@ class ClientService:
     def roster(self, coach: Coach) -> list[ClientSummary]:
         with self._session() as session:
             clients = repo.list_clients(session, team_id=coach.team_id, coach_id=coach.user_id)
-            return [self._summary(session, client) for client in clients]
+            runs, goals = repo.counts_by_client(session, client_ids=[client.id for client in clients])
+            return [
+                ClientSummary(
+                    client=client,
+                    runs=runs.get(client.id, 0),
+                    goals=goals.get(client.id, 0),
+                    checklist=self._checklist(session, client),
+                )
+                for client in clients
+            ]
 
     def record(self, coach: Coach, client_id: str) -> ClientRecord:
         with self._session() as session:

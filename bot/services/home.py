@@ -20,7 +20,7 @@ from bot.protocols.schema import InputType, Protocol
 from bot.services.runs import Clock, Coach
 from bot.storage import clients as client_repo
 from bot.storage import home as repo
-from bot.storage.models import CheckinSchedule, Client, Delivery, DeliveryStatus, RunStatus
+from bot.storage.models import CheckinSchedule, Client, DeliveryStatus, RunStatus
 
 # How far back the Home looks at check-ins: enough for every signal below, and a bound, so a
 # coach's third year costs what their first month did.
@@ -150,14 +150,11 @@ class HomeService:
             deliveries = repo.deliveries_since(
                 session, schedule_ids=[s.id for s in schedules.values()], since=now - CHECKIN_WINDOW
             )
-            by_schedule: dict[str, list[Delivery]] = {}
+            by_schedule: dict[str, list[repo.CheckinRow]] = {}
             for delivery in deliveries:
                 by_schedule.setdefault(delivery.schedule_id, []).append(delivery)
             answered_runs = [d.run_id for d in deliveries if d.run_id]
-            obstacles = {
-                run_id: answers.get(OBSTACLES_STEP)
-                for run_id, answers in repo.answers_of_runs(session, run_ids=answered_runs).items()
-            }
+            obstacles = repo.step_answers(session, run_ids=answered_runs, step_id=OBSTACLES_STEP)
             all_goals = repo.goals_of_coach(session, team_id=coach.team_id, coach_id=coach.user_id)
             goals = {goal.client_id: goal.statement for goal in all_goals}
             last_run = repo.latest_run_about(session, team_id=coach.team_id, coach_id=coach.user_id)
@@ -294,7 +291,7 @@ def _signals(
     now: datetime,
     client: Client,
     schedule: CheckinSchedule | None,
-    happened: Sequence[Delivery],
+    happened: Sequence[repo.CheckinRow],
     ratings: Sequence[int],
     named: Sequence[tuple[datetime, list]],
     *,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
@@ -33,17 +34,35 @@ def schedules_of_coach(session: Session, *, team_id: str, coach_id: str) -> Sequ
     return session.exec(query).all()
 
 
-def deliveries_since(session: Session, *, schedule_ids: Sequence[str], since: datetime) -> Sequence[Delivery]:
+class CheckinRow(NamedTuple):
+    schedule_id: str
+    due_at: datetime
+    status: DeliveryStatus
+    rating: int | None
+    run_id: str | None
+
+
+def deliveries_since(session: Session, *, schedule_ids: Sequence[str], since: datetime) -> list[CheckinRow]:
     """The check-ins of these schedules due since `since` (sent, answered, missed or still to
-    go), oldest first."""
+    go), oldest first: only the columns the Home reads, as plain rows (no ORM objects to build)."""
     if not schedule_ids:
         return []
     query = (
-        select(Delivery)
+        select(Delivery.schedule_id, Delivery.due_at, Delivery.status, Delivery.rating, Delivery.run_id)
         .where(col(Delivery.schedule_id).in_(schedule_ids), Delivery.due_at >= since)
         .order_by(col(Delivery.due_at), col(Delivery.id))
     )
-    return session.exec(query).all()
+    return [CheckinRow(*row) for row in session.exec(query).all()]
+
+
+def step_answers(session: Session, *, run_ids: Sequence[str], step_id: str) -> dict[str, object]:
+    """One step's answer in each of several runs, read as plain columns in one query."""
+    if not run_ids:
+        return {}
+    query = select(Answer.run_id, Answer.value).where(
+        col(Answer.run_id).in_(run_ids), Answer.step_id == step_id
+    )
+    return {run_id: json.loads(value) for run_id, value in session.exec(query).all()}
 
 
 def answers_of_runs(session: Session, *, run_ids: Sequence[str]) -> dict[str, dict[str, object]]:
@@ -51,8 +70,9 @@ def answers_of_runs(session: Session, *, run_ids: Sequence[str]) -> dict[str, di
     if not run_ids:
         return {}
     found: dict[str, dict[str, object]] = {}
-    for answer in session.exec(select(Answer).where(col(Answer.run_id).in_(run_ids))).all():
-        found.setdefault(answer.run_id, {})[answer.step_id] = json.loads(answer.value)
+    query = select(Answer.run_id, Answer.step_id, Answer.value).where(col(Answer.run_id).in_(run_ids))
+    for run_id, step_id, value in session.exec(query).all():
+        found.setdefault(run_id, {})[step_id] = json.loads(value)
     return found
 
 
