@@ -20,6 +20,7 @@ from bot.protocols.schema import InputType, Protocol
 from bot.services.runs import Clock, Coach
 from bot.storage import clients as client_repo
 from bot.storage import home as repo
+from bot.storage import runs as run_repo
 from bot.storage.models import CheckinSchedule, Client, DeliveryStatus, RunStatus
 
 # How far back the Home looks at check-ins: enough for every signal below, and a bound, so a
@@ -215,11 +216,11 @@ class HomeService:
         """Clients whose per-client checklist (enrollment) has begun over a month ago and still
         has items not settled."""
         protocols = {p.id: p for p in self._coach_protocols if p.one_per_client}
-        runs = repo.runs_of_protocols(
+        runs = run_repo.runs_of_protocols(
             session, team_id=coach.team_id, coach_id=coach.user_id, protocol_ids=list(protocols)
         )
         latest = {(run.client_id, run.protocol_id): run for run in runs}
-        answers = repo.answers_of_runs(session, run_ids=[run.id for run in latest.values()])
+        answers = run_repo.answers_of_runs(session, run_ids=[run.id for run in latest.values()])
         cutoff = self._clock() - ENROLLMENT_SETTLED_WITHIN
         open_ = set()
         for (client_id, protocol_id), run in latest.items():
@@ -260,7 +261,7 @@ class HomeService:
         runs = repo.unfinished_runs(
             session, team_id=coach.team_id, coach_id=coach.user_id, limit=UNFINISHED_SHOWN
         )
-        answers = repo.answers_of_runs(session, run_ids=[run.id for run in runs])
+        answers = run_repo.answers_of_runs(session, run_ids=[run.id for run in runs])
         found = []
         for run in runs:
             protocol = self._catalog.get(run.protocol_id)

@@ -65,17 +65,6 @@ def step_answers(session: Session, *, run_ids: Sequence[str], step_id: str) -> d
     return {run_id: json.loads(value) for run_id, value in session.exec(query).all()}
 
 
-def answers_of_runs(session: Session, *, run_ids: Sequence[str]) -> dict[str, dict[str, object]]:
-    """Every answer of several runs, in one query: run id -> step id -> value."""
-    if not run_ids:
-        return {}
-    found: dict[str, dict[str, object]] = {}
-    query = select(Answer.run_id, Answer.step_id, Answer.value).where(col(Answer.run_id).in_(run_ids))
-    for run_id, step_id, value in session.exec(query).all():
-        found.setdefault(run_id, {})[step_id] = json.loads(value)
-    return found
-
-
 def latest_run_about(
     session: Session, *, team_id: str, coach_id: str, protocol_ids: Sequence[str] | None = None
 ) -> dict[str, datetime]:
@@ -92,25 +81,6 @@ def latest_run_about(
     if protocol_ids is not None:
         query = query.where(col(ProtocolRun.protocol_id).in_(protocol_ids))
     return {client_id: at for client_id, at in session.exec(query).all()}
-
-
-def runs_of_protocols(
-    session: Session, *, team_id: str, coach_id: str, protocol_ids: Sequence[str]
-) -> Sequence[ProtocolRun]:
-    """The coach's runs of the per-client protocols (a checklist such as enrollment), oldest first."""
-    if not protocol_ids:
-        return []
-    query = (
-        select(ProtocolRun)
-        .where(
-            ProtocolRun.team_id == team_id,
-            ProtocolRun.user_id == coach_id,
-            col(ProtocolRun.protocol_id).in_(protocol_ids),
-            col(ProtocolRun.client_id).is_not(None),
-        )
-        .order_by(col(ProtocolRun.started_at))
-    )
-    return session.exec(query).all()
 
 
 def unfinished_runs(session: Session, *, team_id: str, coach_id: str, limit: int) -> Sequence[ProtocolRun]:

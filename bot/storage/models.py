@@ -222,7 +222,11 @@ class Delivery(SQLModel, table=True):
     second materialization, a Slack retry or a second process find the same row."""
 
     __tablename__ = "delivery"
-    __table_args__ = (Index("ix_delivery_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_delivery_due", "status", "due_at"),
+        # A coach's recent check-ins (the Home, the charts): by schedule, then by time.
+        Index("ix_delivery_schedule_due", "schedule_id", "due_at"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     key: str = Field(unique=True, max_length=120)

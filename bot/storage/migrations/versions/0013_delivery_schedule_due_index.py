@@ -1,0 +1,22 @@
+"""an index on a schedule's check-ins by time, for the Home and the charts
+
+Revision ID: 0013
+Revises: 0008
+"""
+
+from alembic import op
+
+revision = "0013"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.create_index("ix_delivery_schedule_due", ["schedule_id", "due_at"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.drop_index("ix_delivery_schedule_due")
