@@ -1,4 +1,5 @@
-"""an index on a schedule's check-ins by time, for the Home and the charts
+"""indexes for a coach with years of history: a schedule's check-ins by time (the Home, the
+charts) and a coach's runs newest first (history)
 
 Revision ID: 0013
 Revises: 0008
@@ -15,8 +16,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("delivery", schema=None) as batch_op:
         batch_op.create_index("ix_delivery_schedule_due", ["schedule_id", "due_at"], unique=False)
+    with op.batch_alter_table("protocol_run", schema=None) as batch_op:
+        batch_op.create_index("ix_protocol_run_coach_recent", ["team_id", "user_id", "updated_at"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("protocol_run", schema=None) as batch_op:
+        batch_op.drop_index("ix_protocol_run_coach_recent")
     with op.batch_alter_table("delivery", schema=None) as batch_op:
         batch_op.drop_index("ix_delivery_schedule_due")
