@@ -17,7 +17,7 @@ def upgrade() -> None:
     with op.batch_alter_table("delivery", schema=None) as batch_op:
         batch_op.create_index("ix_delivery_schedule_due", ["schedule_id", "due_at"], unique=False)
     with op.batch_alter_table("protocol_run", schema=None) as batch_op:
-        batch_op.create_index("ix_protocol_run_coach_recent", ["team_id", "user_id", "updated_at"], unique=False)
+        batch_op.create_index("ix_protocol_run_coach_recent", ["team_id", "user_id", "updated_at"])
 
 
 def downgrade() -> None:
