@@ -1,5 +1,4 @@
-"""indexes for a coach with years of history: a schedule's check-ins by time (the Home, the
-charts) and a coach's runs newest first (history)
+"""indexes for years of history: check-ins by schedule and time, a coach's runs newest first
 
 Revision ID: 0013
 Revises: 0008
