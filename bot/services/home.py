@@ -21,7 +21,7 @@ from bot.services.runs import Clock, Coach
 from bot.storage import clients as client_repo
 from bot.storage import home as repo
 from bot.storage import runs as run_repo
-from bot.storage.models import CheckinSchedule, Client, DeliveryStatus, RunStatus
+from bot.storage.models import CheckinSchedule, Client, DeliveryStatus, FeedbackRound, RunStatus
 
 # How far back the Home looks at check-ins: enough for every signal below, and a bound, so a
 # coach's third year costs what their first month did.
@@ -281,7 +281,7 @@ class HomeService:
             )
         return found
 
-    def _open_round(self, round_) -> OpenRound:
+    def _open_round(self, round_: FeedbackRound) -> OpenRound:
         protocol = self._rounds.get(round_.protocol_id)
         phases = protocol.round.phases if protocol and protocol.round else ()
         phase = phases[round_.phase].title if 0 <= round_.phase < len(phases) else None
