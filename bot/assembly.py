@@ -16,6 +16,7 @@ from bot.blocks.messages import draft_not_saved_messages
 from bot.config import Settings, SetupError
 from bot.handlers import register_all
 from bot.handlers.deps import Deps
+from bot.home_tab import HomeTab
 from bot.logs import slack_library_logger
 from bot.metrics import Metrics
 from bot.protocols.catalog import Catalog
@@ -30,6 +31,7 @@ from bot.services.clients import ClientService
 from bot.services.data_rights import DataRights
 from bot.services.drafts import DraftKeeper
 from bot.services.guards import Guards
+from bot.services.home import HomeService
 from bot.services.program import ProgramService
 from bot.services.round_schedules import RoundScheduleService
 from bot.services.rounds import RoundService
@@ -80,6 +82,7 @@ class Bot:
     scheduler: BackgroundScheduler
     metrics: Metrics
     data_rights: DataRights
+    home_tab: HomeTab
 
 
 def build_bot(
@@ -150,6 +153,8 @@ def build_bot(
     sender = dispatcher.sender
     drafts = DraftKeeper(runs=runs, clock=clock)
     keeper = RoundKeeper(rounds=rounds, schedules=round_schedules, gateway=gateway, sender=sender)
+    home = HomeService(engine=engine, catalog=runs.catalog, clock=clock)
+    home_tab = HomeTab(home=home, gateway=gateway, protocols=runs.coach_protocols)
     register_all(
         app,
         Deps(
@@ -166,6 +171,8 @@ def build_bot(
             program=ProgramService(
                 engine=engine, catalog=runs.catalog, clock=clock, leads=settings.program_lead_ids
             ),
+            home=home,
+            home_tab=home_tab,
         ),
     )
     jobs = [
@@ -203,4 +210,5 @@ def build_bot(
         scheduler=scheduler,
         metrics=metrics,
         data_rights=data_rights,
+        home_tab=home_tab,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 
@@ -160,3 +161,27 @@ def parse(text: str, catalog: Catalog, rounds: Catalog | None = None) -> Command
         case "round", [protocol_id] if rounds is not None and rounds.get(protocol_id.lower()):
             return Round(protocol_id.lower())
     return _start(verb, rest, catalog) or unknown
+
+
+# The words `/coach` knows first, for "did you mean": a typo of one is likelier than a new word.
+VERBS = (
+    *("help", "start", "resume", "history", "clients", "client"),
+    *("export", "checkins", "collaborative", "round"),
+)
+
+
+def _closest(word: str, known: list[str]) -> str | None:
+    close = difflib.get_close_matches(word.lower(), known, n=1, cutoff=0.7)
+    return close[0] if close and close[0] != word.lower() else None
+
+
+def suggest(text: str, catalog: Catalog) -> str | None:
+    """The command a mistyped word most likely meant (`histroy` -> `history`, `start five-lense`
+    -> `start five-lenses`), or None when nothing is close."""
+    words = text.split()
+    ids = [protocol.id for protocol in catalog]
+    if len(words) > 1 and words[0].lower() == "start":
+        fixed = _closest(words[1], ids)
+        return " ".join(["start", fixed, *words[2:]]) if fixed else None
+    fixed = _closest(words[0], [*VERBS, *ids]) if words else None
+    return " ".join([fixed, *words[1:]]) if fixed else None

@@ -40,8 +40,18 @@ class ActionId(StrEnum):
     ANSWER = "answer"
     # The element inside a form's input block (client form, share form); the block id names it.
     FIELD = "field"
+    # A protocol chosen from a select (the Home's, `/coach help`'s): the option's value is its id.
     START_PROTOCOL = "start_protocol"
+    # A protocol about a client, from a button or a select: pair(protocol id, client id).
+    START_ABOUT = "start_about"
+    CLIENT_CHECKINS = "client_checkins"
+    # Every client in a window, each with Open (or, from `/coach help`'s Check-ins, with Check-ins).
+    ALL_CLIENTS = "all_clients"
+    CHECKINS_LIST = "checkins_list"
+    SHOW_HISTORY = "show_history"
     RESUME_RUN = "resume_run"
+    # A page's Back button: the page it is on is kept, the one before shown.
+    BACK_PAGE = "back_page"
     OPEN_CLIENT = "open_client"
     SET_PHASE = "set_phase"
     VIEW_RUN = "view_run"

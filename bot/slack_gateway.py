@@ -283,8 +283,16 @@ class SlackGateway:
             return {}
 
     def user_name(self, user_id: str) -> str | None:
+        """A person as Slack shows them: their display name, else their real name; the handle
+        only when they have set neither."""
         user = self._user(user_id)
-        return user.get("name") or user.get("real_name")
+        profile = user.get("profile") or {}
+        return (
+            profile.get("display_name")
+            or profile.get("real_name")
+            or user.get("real_name")
+            or user.get("name")
+        )
 
     def user_tz(self, user_id: str) -> str | None:
         """The user's IANA time zone as Slack has it (not the offset, which is wrong across DST)."""

@@ -208,6 +208,7 @@ _BLOCK_KEYS: dict[str, frozenset[str]] = {
     "input": frozenset({"label", "element", "hint", "optional", "dispatch_action"}),
     "image": frozenset({"image_url", "alt_text", "title", "slack_file"}),
     "rich_text": frozenset({"elements"}),
+    "data_visualization": frozenset({"title", "chart"}),
 }
 
 _MODAL_KEYS = frozenset(
@@ -224,6 +225,14 @@ _MODAL_KEYS = frozenset(
         "external_id",
     }
 )
+# data_visualization limits (see _BlockKitChecker._block_data_visualization).
+CHART_TYPES = ("line", "bar", "area", "pie")
+CHART_TITLE_MAX = 50
+CHART_SERIES_MAX = 6
+CHART_CATEGORY_MAX = 20
+CHART_LABEL_MAX = 50
+CHARTS_PER_SURFACE_MAX = 2
+
 _HOME_KEYS = frozenset({"type", "blocks", "private_metadata", "callback_id", "external_id"})
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -627,6 +636,7 @@ class _BlockKitChecker:
                     self.error(f"{bptr}/block_id", f"duplicate block_id: {block['block_id']}")
                 block_ids.add(block["block_id"])
             getattr(self, f"_block_{kind}")(block, bptr)
+        self._charts_per_surface(good, ptr)
         return good
 
     def _block_section(self, block: Json, ptr: str) -> None:
@@ -702,6 +712,99 @@ class _BlockKitChecker:
             self.error(ptr, "missing required field: elements")
         else:
             self.array(block["elements"], f"{ptr}/elements")
+
+    # ---- charts: data_visualization (Block Kit, 2026-06-16) --------------------------------------
+    # slack_sdk has no model for this block yet, so these checks follow Slack's reference: a
+    # title of at most 50 characters; chart.type line, bar, area or pie; line/bar/area take 1-6
+    # series with unique names, each a list of labelled points whose labels are among
+    # axis_config.categories (each at most 20 characters, unique), with optional axis labels of
+    # at most 50; pie takes 1-6 labelled segments. A surface holds at most two charts.
+
+    def _block_data_visualization(self, block: Json, ptr: str) -> None:
+        for key in ("title", "chart"):
+            if key not in block:
+                self.error(ptr, f"missing required field: {key}")
+        if "title" in block:
+            self.string(block["title"], f"{ptr}/title", min_len=1, max_len=CHART_TITLE_MAX)
+        chart = block.get("chart")
+        if chart is None or not self.is_object(chart, f"{ptr}/chart"):
+            return
+        kind = chart.get("type")
+        if kind not in CHART_TYPES:
+            self.error(f"{ptr}/chart/type", f"must be one of: {', '.join(CHART_TYPES)}")
+            return
+        if kind == "pie":
+            self.keys(chart, {"type", "segments"}, f"{ptr}/chart", required=("segments",))
+            segments = self.array(
+                chart.get("segments"), f"{ptr}/chart/segments", min_items=1, max_items=CHART_SERIES_MAX
+            )
+            for i, segment in enumerate(segments or []):
+                self._chart_point(segment, f"{ptr}/chart/segments/{i}")
+            return
+        self.keys(
+            chart, {"type", "series", "axis_config"}, f"{ptr}/chart", required=("series", "axis_config")
+        )
+        categories = self._axis_config(chart.get("axis_config"), f"{ptr}/chart/axis_config")
+        series = self.array(
+            chart.get("series"), f"{ptr}/chart/series", min_items=1, max_items=CHART_SERIES_MAX
+        )
+        names: set[str] = set()
+        for i, one in enumerate(series or []):
+            sptr = f"{ptr}/chart/series/{i}"
+            if not self.is_object(one, sptr):
+                continue
+            self.keys(one, {"name", "data"}, sptr, required=("name", "data"))
+            if self.string(one.get("name"), f"{sptr}/name", min_len=1, max_len=CHART_LABEL_MAX):
+                if one["name"] in names:
+                    self.error(f"{sptr}/name", f"duplicate series name: {one['name']}")
+                names.add(one["name"])
+            labels: set[str] = set()
+            for j, point in enumerate(self.array(one.get("data"), f"{sptr}/data", min_items=1) or []):
+                label = self._chart_point(point, f"{sptr}/data/{j}")
+                if label is None:
+                    continue
+                if categories is not None and label not in categories:
+                    self.error(f"{sptr}/data/{j}/label", "must match one of axis_config.categories")
+                if label in labels:
+                    self.error(f"{sptr}/data/{j}/label", f"duplicate label: {label}")
+                labels.add(label)
+
+    def _axis_config(self, value: Any, ptr: str) -> set[str] | None:
+        if value is None or not self.is_object(value, ptr):
+            return None
+        self.keys(value, {"categories", "x_label", "y_label"}, ptr, required=("categories",))
+        for key in ("x_label", "y_label"):
+            if key in value:
+                self.string(value[key], f"{ptr}/{key}", min_len=1, max_len=CHART_TITLE_MAX)
+        found: set[str] = set()
+        for i, category in enumerate(
+            self.array(value.get("categories"), f"{ptr}/categories", min_items=1) or []
+        ):
+            if self.string(category, f"{ptr}/categories/{i}", min_len=1, max_len=CHART_CATEGORY_MAX):
+                if category in found:
+                    self.error(f"{ptr}/categories/{i}", f"duplicate category: {category}")
+                found.add(category)
+        return found
+
+    def _chart_point(self, value: Any, ptr: str) -> str | None:
+        """A data point or a pie segment: a label and a number; returns the label."""
+        if not self.is_object(value, ptr):
+            return None
+        self.keys(value, {"label", "value"}, ptr, required=("label", "value"))
+        number = value.get("value")
+        if "value" in value and (isinstance(number, bool) or not isinstance(number, int | float)):
+            self.error(f"{ptr}/value", "must provide a number")
+        if self.string(value.get("label"), f"{ptr}/label", min_len=1, max_len=CHART_LABEL_MAX):
+            return value["label"]
+        return None
+
+    def _charts_per_surface(self, blocks: list[Json], ptr: str) -> None:
+        charts = [i for i, b in enumerate(blocks) if b.get("type") == "data_visualization"]
+        if len(charts) > CHARTS_PER_SURFACE_MAX:
+            self.error(
+                f"{ptr}/{charts[CHARTS_PER_SURFACE_MAX]}",
+                f"no more than {CHARTS_PER_SURFACE_MAX} data_visualization blocks allowed",
+            )
 
     # ---- views -----------------------------------------------------------------------------------
 
@@ -1131,12 +1234,17 @@ class FakeSlack:
         name: str | None = None,
         deleted: bool = False,
         is_bot: bool = False,
+        real_name: str | None = None,
+        display_name: str = "",
     ) -> None:
+        """A member; `name` is their handle, and like Slack, a display name left unset is ""."""
         ZoneInfo(tz)  # fail here, not inside a request, on a bad zone name
         with self._lock:
             self._users[user_id] = {
                 "id": user_id,
                 "name": name or user_id.lower(),
+                "real_name": real_name or name or user_id.lower(),
+                "display_name": display_name,
                 "tz": tz,
                 "deleted": deleted,
                 "is_bot": is_bot,
@@ -1692,13 +1800,13 @@ class FakeSlack:
                 "id": user["id"],
                 "team_id": self.team_id,
                 "name": user["name"],
-                "real_name": user["name"],
+                "real_name": user["real_name"],
                 "deleted": user["deleted"],
                 "is_bot": user["is_bot"],
                 "tz": user["tz"],
                 "tz_label": now.tzname() or user["tz"],
                 "tz_offset": int(offset.total_seconds()) if offset is not None else 0,
-                "profile": {"real_name": user["name"], "display_name": user["name"]},
+                "profile": {"real_name": user["real_name"], "display_name": user["display_name"]},
             }
         }
 

@@ -686,3 +686,131 @@ def test_unknown_method_and_reset(fake: FakeSlack, client: WebClient) -> None:
     assert fake.calls == [] and fake.messages == {} and fake.views == {}
     client.auth_test()  # the injected failure is gone
     assert client.users_info(user="U5")["user"]["id"] == "U5"  # users survive a reset
+
+
+# --------------------------------------------------------------------------------------------------
+# Charts: the data_visualization block (slack_sdk has no model for it yet)
+# --------------------------------------------------------------------------------------------------
+
+
+def chart(kind: str = "line", **changes: Any) -> dict:
+    """A valid chart block: ratings by date (or, for a pie, two segments)."""
+    if kind == "pie":
+        body: dict = {
+            "type": "pie",
+            "segments": [{"label": "Will", "value": 2}, {"label": "Skill", "value": 1}],
+        }
+    else:
+        body = {
+            "type": kind,
+            "series": [
+                {
+                    "name": "Rating",
+                    "data": [{"label": "2026-11-23", "value": 4}, {"label": "2026-11-30", "value": 2}],
+                }
+            ],
+            "axis_config": {
+                "categories": ["2026-11-23", "2026-11-30"],
+                "x_label": "Check-in",
+                "y_label": "Rating",
+            },
+        }
+    return {"type": "data_visualization", "title": "Reading goal", "chart": body | changes}
+
+
+def chart_errors(client: WebClient, block: dict) -> list[str]:
+    error = slack_error(client.chat_postMessage, channel="C1", text="x", blocks=[block])
+    assert error.response["error"] == "invalid_blocks"
+    return error.response["response_metadata"]["messages"]
+
+
+@pytest.mark.parametrize("kind", ["line", "bar", "area", "pie"])
+def test_a_well_formed_chart_of_each_kind_is_taken(client: WebClient, kind: str) -> None:
+    assert client.chat_postMessage(channel="C1", text="x", blocks=[chart(kind)])["ok"]
+    assert client.views_publish(user_id="U1", view={"type": "home", "blocks": [chart(kind)]})["ok"]
+
+
+def test_a_chart_title_over_50_characters_is_rejected(client: WebClient) -> None:
+    assert "[ERROR] must be less than 51 characters [json-pointer:/blocks/0/title]" in chart_errors(
+        client, chart() | {"title": "t" * 51}
+    )
+    assert "[ERROR] missing required field: title [json-pointer:/blocks/0]" in chart_errors(
+        client, {"type": "data_visualization", "chart": chart()["chart"]}
+    )
+
+
+def test_an_unknown_chart_type_is_rejected(client: WebClient) -> None:
+    assert "[ERROR] must be one of: line, bar, area, pie [json-pointer:/blocks/0/chart/type]" in chart_errors(
+        client, chart(type="scatter")
+    )
+
+
+def test_series_must_number_one_to_six_with_unique_names(client: WebClient) -> None:
+    one = chart()["chart"]["series"][0]
+    assert "[ERROR] must provide at least 1 items [json-pointer:/blocks/0/chart/series]" in chart_errors(
+        client, chart(series=[])
+    )
+    seven = [one | {"name": f"S{i}"} for i in range(7)]
+    assert "[ERROR] no more than 6 items allowed [json-pointer:/blocks/0/chart/series]" in chart_errors(
+        client, chart(series=seven)
+    )
+    assert (
+        "[ERROR] duplicate series name: Rating [json-pointer:/blocks/0/chart/series/1/name]"
+        in chart_errors(client, chart(series=[one, one]))
+    )
+
+
+def test_a_data_point_label_outside_the_categories_is_rejected(client: WebClient) -> None:
+    series = [{"name": "Rating", "data": [{"label": "2026-12-07", "value": 3}]}]
+    outside = "[ERROR] must match one of axis_config.categories"
+    assert f"{outside} [json-pointer:/blocks/0/chart/series/0/data/0/label]" in chart_errors(
+        client, chart(series=series)
+    )
+    assert (
+        "[ERROR] must provide a number [json-pointer:/blocks/0/chart/series/0/data/0/value]"
+        in chart_errors(
+            client, chart(series=[{"name": "Rating", "data": [{"label": "2026-11-23", "value": "4"}]}])
+        )
+    )
+
+
+def test_axis_categories_are_required_unique_and_short(client: WebClient) -> None:
+    body = chart()["chart"]
+    assert "[ERROR] missing required field: axis_config [json-pointer:/blocks/0/chart]" in chart_errors(
+        client,
+        {
+            "type": "data_visualization",
+            "title": "t",
+            "chart": {k: v for k, v in body.items() if k != "axis_config"},
+        },
+    )
+    long = {"categories": ["2026-11-23", "c" * 21]}
+    assert (
+        "[ERROR] must be less than 21 characters [json-pointer:/blocks/0/chart/axis_config/categories/1]"
+        in (chart_errors(client, chart(axis_config=long)))
+    )
+    twice = {"categories": ["2026-11-23", "2026-11-23"]}
+    assert (
+        "[ERROR] duplicate category: 2026-11-23 [json-pointer:/blocks/0/chart/axis_config/categories/1]"
+        in (chart_errors(client, chart(axis_config=twice)))
+    )
+
+
+def test_a_pie_takes_one_to_six_segments_and_no_axes(client: WebClient) -> None:
+    segments = [{"label": f"K{i}", "value": i} for i in range(7)]
+    assert "[ERROR] no more than 6 items allowed [json-pointer:/blocks/0/chart/segments]" in chart_errors(
+        client, chart("pie", segments=segments)
+    )
+    assert "[ERROR] invalid additional property: axis_config [json-pointer:/blocks/0/chart]" in chart_errors(
+        client, chart("pie", axis_config={"categories": ["a"]})
+    )
+
+
+def test_a_surface_holds_at_most_two_charts(client: WebClient) -> None:
+    assert client.chat_postMessage(channel="C1", text="x", blocks=[chart(), chart("bar")])["ok"]
+    error = slack_error(
+        client.chat_postMessage, channel="C1", text="x", blocks=[chart(), chart("bar"), chart("pie")]
+    )
+    assert error.response["response_metadata"]["messages"] == [
+        "[ERROR] no more than 2 data_visualization blocks allowed [json-pointer:/blocks/2]"
+    ]

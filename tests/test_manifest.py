@@ -48,19 +48,6 @@ def test_every_subscribed_event_has_a_listener(slack_http, slack):
         assert slack_http.send(sr.event(inner)).status_code == 200, subscription
 
 
-def test_home_tab_offers_every_protocol_and_a_click_opens_it(slack_http, slack, bot):
-    slack_http.send(sr.event({"type": "app_home_opened", "user": sr.COACH, "tab": "home", "event_ts": "1.0"}))
-    (published,) = slack.calls_to("views.publish")
-    assert published.ok, published.response
-    buttons = [b["accessory"] for b in published.args["view"]["blocks"] if "accessory" in b]
-    assert {b["value"] for b in buttons} == {p.id for p in bot.runs.coach_protocols}
-    slack_http.send(
-        sr.block_action(buttons[0]["action_id"], buttons[0]["value"], trigger_id=slack.issue_trigger_id())
-    )
-    (opened,) = slack.calls_to("views.open")
-    assert opened.ok and opened.args["view"]["callback_id"] == "protocol_page"
-
-
 def test_every_shortcut_has_a_listener():
     shortcuts = {s["callback_id"] for s in MANIFEST["features"]["shortcuts"]}
     assert shortcuts == {CallbackId.WITHDRAW_REPLY}

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot import prompts
+from bot.blocks.charts import obstacles_blocks, ratings_blocks
 from bot.blocks.messages import Message
 from bot.blocks.text import context, option, plain, section, sections
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.protocols.schema import CyclePhase
+from bot.services.checkins import HistoryLine
 from bot.services.clients import ClientRecord, ClientSummary
 from bot.storage.models import Client, Domain
 
@@ -79,8 +81,9 @@ def roster_message(roster: Sequence[ClientSummary]) -> Message:
     return Message(text="Your clients", blocks=blocks)
 
 
-def record_view(record: ClientRecord) -> dict:
-    """One client: where they stand in the cycle (changeable), their runs, goals and checklist."""
+def record_view(record: ClientRecord, history: Sequence[HistoryLine] = ()) -> dict:
+    """One client: where they stand in the cycle (changeable), their runs, goals and checklist,
+    and how their check-ins have gone (charts, with the same in words)."""
     client = record.summary.client
     phases = [option(p.value, p.label) for p in CyclePhase]
     blocks: list[dict] = [
@@ -100,6 +103,7 @@ def record_view(record: ClientRecord) -> dict:
     if record.summary.checklist:
         blocks.extend(sections(prompts.render("checklist", items=record.summary.checklist)))
     blocks.extend(sections(prompts.render("goals", goals=record.goals)))
+    blocks += [*ratings_blocks(history), *obstacles_blocks(history)]
     blocks.append(section(prompts.render("client_runs_heading", count=len(record.runs))))
     room = MODAL_BLOCKS_MAX - len(blocks) - 1
     for run in record.runs[:room]:

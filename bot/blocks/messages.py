@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot import mrkdwn, prompts
+from bot.blocks.pickers import button, protocol_select
 from bot.blocks.text import section, sections, split_text
 from bot.ids import ActionId
 from bot.protocols.schema import Protocol
@@ -24,9 +25,25 @@ class Message:
     blocks: list[dict]
 
 
-def help_message(protocols: Iterable[Protocol], *, unknown: str | None = None) -> Message:
-    body = prompts.render("help", protocols=list(protocols), unknown=unknown)
-    return Message(text="How to use the coaching companion", blocks=sections(body))
+def help_message(
+    protocols: Iterable[Protocol], *, unknown: str | None = None, suggestion: str | None = None
+) -> Message:
+    """A few lines and the buttons for what a coach does most; the details are on the Home."""
+    blocks = sections(prompts.render("help", unknown=unknown, suggestion=suggestion))
+    blocks[-1]["accessory"] = protocol_select(
+        protocols, action_id=ActionId.START_PROTOCOL, placeholder="Start a protocol"
+    )
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [
+                button("History", ActionId.SHOW_HISTORY, "history"),
+                button("Clients", ActionId.ALL_CLIENTS, "clients"),
+                button("Check-ins", ActionId.CHECKINS_LIST, "checkins"),
+            ],
+        }
+    )
+    return Message(text="How to use the coaching companion", blocks=blocks)
 
 
 def _run_list(intro: str, runs: Sequence[RunListing], *, button: str, action_id: str, text: str) -> Message:

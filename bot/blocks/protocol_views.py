@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import prompts
+from bot.blocks.pickers import button
 from bot.blocks.text import context, option, plain, section, split_text
 from bot.ids import ActionId, CallbackId, step_block_id, step_of_block
 from bot.protocols.engine import Raw, Value, display
@@ -140,6 +141,8 @@ def page_view(shown: PageToShow) -> dict:
         blocks.append(step_block(step, shown.answers.get(step.id)))
         if reminder := _last_time(step, shown):
             blocks.append(reminder)
+    if shown.number > 1:
+        blocks.append({"type": "actions", "elements": [button("Back", ActionId.BACK_PAGE, page.id)]})
     meta = PageMeta(
         protocol.id,
         protocol.version,
@@ -212,6 +215,27 @@ def read_state(state_values: Any) -> dict[str, Raw]:
     return raw
 
 
+def _after_completion(completed: Completed) -> list[dict]:
+    """What a coach does next with a finished run, right there: check-ins for a goal about a
+    client, share it, export it (the same buttons as the run's page under History)."""
+    run_id, client = completed.run_id, completed.client
+    elements = []
+    if completed.protocol.goal is not None and client is not None:
+        label = f"Set up check-ins with {client.name}"[:75]
+        elements.append(button(label, ActionId.SET_UP_CHECKINS, client.id) | {"style": "primary"})
+    elements.append(button("Share to a channel", ActionId.SHARE_CHANNEL, run_id))
+    if client is not None:
+        confirm = {
+            "title": plain("Share with your client?"),
+            "text": {"type": "mrkdwn", "text": prompts.render("confirm_share_client", name=client.name)},
+            "confirm": plain("Share"),
+            "deny": plain("Cancel"),
+        }
+        elements.append(button("Share with client", ActionId.SHARE_CLIENT, run_id) | {"confirm": confirm})
+    elements.append(button("Export", ActionId.EXPORT_RUN, run_id))
+    return elements
+
+
 def summary_view(completed: Completed) -> dict:
     text = completed.summary
     note = "on its way to your DMs" if completed.newly else "also in your DMs"
@@ -222,21 +246,7 @@ def summary_view(completed: Completed) -> dict:
     blocks.extend(section(piece) for piece in pieces[:room])
     if cut:
         blocks.append(context("The summary continues in your DM, where it is sent in full."))
-    if completed.protocol.goal is not None and completed.client is not None:
-        blocks.append(
-            {
-                "type": "actions",
-                "elements": [
-                    {
-                        "type": "button",
-                        "text": plain(f"Set up check-ins with {completed.client.name}"[:75]),
-                        "action_id": ActionId.SET_UP_CHECKINS,
-                        "value": completed.client.id,
-                        "style": "primary",
-                    }
-                ],
-            }
-        )
+    blocks.append({"type": "actions", "elements": _after_completion(completed)})
     return {
         "type": "modal",
         "callback_id": CallbackId.PROTOCOL_SUMMARY,

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from bot import prompts
+from bot.blocks.charts import obstacles_blocks, ratings_blocks
 from bot.blocks.text import context, option, plain, section
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.recurrence import Cadence
@@ -148,6 +149,8 @@ def checkins_view(
                 }
             ],
         },
+        *ratings_blocks(history),
+        *obstacles_blocks(history),
         section(prompts.render("checkins_history", history=history)),
     ]
     if schedule:

@@ -39,9 +39,12 @@ def _replace_checkin(deps: Deps, leader_id: str, delivery_id: str, message: Mess
         deps.gateway.replace(channel=delivery.channel, ts=delivery.message_ts, message=message)
 
 
-def _mark_done(deps: Deps, leader_id: str, delivery_id: str, rating: int | None) -> None:
-    message = checkin_done_message(deps.checkins.context(delivery_id), rating)
-    _replace_checkin(deps, leader_id, delivery_id, message)
+def _mark_done(deps: Deps, leader: Coach, delivery_id: str, rating: int | None) -> None:
+    """The leader's check-in says it is done; their coach's Home shows the answer."""
+    context = deps.checkins.context(delivery_id)
+    _replace_checkin(deps, leader.user_id, delivery_id, checkin_done_message(context, rating))
+    if context is not None:
+        deps.home_tab.refresh(leader.team_id, context.coach_id)
 
 
 def checkins_or_form(deps: Deps, coach: Coach, client_id: str) -> dict:
@@ -129,6 +132,7 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="update", view=notice_view("not_found"))
             return
         ack(response_action="update", view=schedule_saved_view(client, deps.checkins.next_due(schedule)))
+        deps.home_tab.refresh(coach.team_id, coach.user_id)
 
     @app.event("user_change")
     def on_user_change(event: dict) -> None:
@@ -152,7 +156,7 @@ def register(app: App, deps: Deps) -> None:
         if not accepted:
             _replace_checkin(deps, leader.user_id, delivery_id, notice_in_place("checkin_closed"))
             return
-        _mark_done(deps, leader.user_id, delivery_id, rating)
+        _mark_done(deps, leader, delivery_id, rating)
 
     @app.action(ActionId.CHECKIN_ANSWER)
     def on_answer_clicked(ack: Ack, body: dict, action: dict) -> None:
@@ -208,7 +212,7 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="update", view=notice_view("checkin_closed"))
             return
         ack(response_action="clear")
-        _mark_done(deps, leader.user_id, delivery.id, rating)
+        _mark_done(deps, leader, delivery.id, rating)
 
     @app.action(ActionId.CHECKIN_LATER)
     def on_later(ack: Ack, body: dict, action: dict) -> None:
@@ -228,7 +232,10 @@ def register(app: App, deps: Deps) -> None:
             elif choice == "pause":
                 deps.checkins.pause(leader.user_id, delivery_id)
                 notice = notice_in_place("checkin_paused")
-                deps.sender.owe(pause_notice_owed(leader.team_id, deps.checkins.context(delivery_id)))
+                context = deps.checkins.context(delivery_id)
+                deps.sender.owe(pause_notice_owed(leader.team_id, context))
+                if context is not None:
+                    deps.home_tab.refresh(leader.team_id, context.coach_id)
             else:
                 raise MalformedPayload("unknown choice")
         except NotYourCheckin:

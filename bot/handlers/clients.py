@@ -10,7 +10,7 @@ from bot.blocks.clients import client_form, client_saved_view, record_view
 from bot.blocks.messages import notice_view
 from bot.blocks.protocol_views import MalformedPayload
 from bot.handlers.deps import Deps, coach_from_body
-from bot.handlers.modals import REFUSALS, open_then_fill, open_view_for, update_own
+from bot.handlers.modals import REFUSALS, open_or_push, open_view_for, update_own
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.protocols.schema import CyclePhase
 from bot.services.export import client_markdown
@@ -66,6 +66,10 @@ def send_client_export(deps: Deps, coach: Coach, client_id: str) -> bool:
     return True
 
 
+def client_record(deps: Deps, coach: Coach, client_id: str) -> dict:
+    return record_view(deps.clients.record(coach, client_id), deps.checkins.history(coach, client_id))
+
+
 def register(app: App, deps: Deps) -> None:
     @app.view_submission(CallbackId.CLIENT_FORM)
     def on_client_saved(ack: Ack, body: dict) -> None:
@@ -90,6 +94,7 @@ def register(app: App, deps: Deps) -> None:
             coach, leader_id=leader, leader_name=name, organization=organization, domain=Domain(domain)
         )
         ack(response_action="update", view=client_saved_view(client))
+        deps.home_tab.refresh(coach.team_id, coach.user_id)
 
     @app.action(ActionId.OPEN_CLIENT)
     def on_open_client(ack: Ack, body: dict, action: dict) -> None:
@@ -98,13 +103,7 @@ def register(app: App, deps: Deps) -> None:
         client_id = action.get("value")
         if not isinstance(client_id, str):
             raise MalformedPayload("the button carries no client")
-        open_then_fill(
-            deps,
-            coach,
-            body.get("trigger_id", ""),
-            "Client",
-            lambda: record_view(deps.clients.record(coach, client_id)),
-        )
+        open_or_push(deps, body, "Client", lambda: client_record(deps, coach, client_id))
 
     @app.action(ActionId.SET_PHASE)
     def on_set_phase(ack: Ack, body: dict, action: dict) -> None:
@@ -117,7 +116,7 @@ def register(app: App, deps: Deps) -> None:
             raise MalformedPayload("the phase or the client is missing")
         try:
             deps.clients.set_phase(coach, client_id, CyclePhase(chosen))
-            updated = record_view(deps.clients.record(coach, client_id))
+            updated = client_record(deps, coach, client_id)
         except REFUSALS:
             log.warning("phase change refused")
             updated = notice_view("not_found")

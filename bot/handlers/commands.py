@@ -142,7 +142,9 @@ def register(app: App, deps: Deps) -> None:
             case commands.History():
                 ephemeral(ack, messages.history_message(deps.runs.listing(coach)))
             case commands.Help(unknown):
-                ephemeral(ack, messages.help_message(deps.runs.coach_protocols, unknown=unknown))
+                protocols = deps.runs.coach_protocols
+                suggestion = commands.suggest(unknown, protocols) if unknown else None
+                ephemeral(ack, messages.help_message(protocols, unknown=unknown, suggestion=suggestion))
 
 
 # A protocol's first page, empty, is the same for every coach: built once per protocol version

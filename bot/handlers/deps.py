@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.blocks.protocol_views import MalformedPayload
+from bot.home_tab import HomeTab
 from bot.scheduling.sender import Sender
 from bot.services.checkins import CheckinService
 from bot.services.clients import ClientService
 from bot.services.data_rights import DataRights
 from bot.services.drafts import DraftKeeper
 from bot.services.guards import Guards
+from bot.services.home import HomeService
 from bot.services.program import ProgramService
 from bot.services.round_schedules import RoundScheduleService
 from bot.services.rounds import RoundService
@@ -31,6 +33,8 @@ class Deps:
     sender: Sender
     data_rights: DataRights
     program: ProgramService
+    home: HomeService
+    home_tab: HomeTab
 
 
 def coach_from_body(body: dict) -> Coach:

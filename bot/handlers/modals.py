@@ -131,3 +131,17 @@ def show(deps: Deps, body: dict, view: dict) -> None:
         tell(deps, coach, notice_message("window_not_opened"))
         return
     deps.guards.opened(coach, view_id)
+
+
+def open_or_push(deps: Deps, body: dict, title: str, build: Callable[[], dict]) -> None:
+    """A window for a click: opened (placeholder first) from a message or the Home; pushed over
+    the window the click came from, built at once, since Slack opens no modal over a modal."""
+    if (body.get("view") or {}).get("type") != "modal":
+        open_then_fill(deps, coach_from_body(body), body.get("trigger_id", ""), title, build)
+        return
+    try:
+        view = build()
+    except REFUSALS as refusal:
+        log.warning("refused: %s", type(refusal).__name__)
+        view = notice_view("not_found")
+    show(deps, body, view)

@@ -19,7 +19,7 @@ from bot.blocks.protocol_views import (
 )
 from bot.blocks.rounds import notice as round_notice
 from bot.handlers.deps import Deps, coach_from_body
-from bot.handlers.modals import REFUSALS, show
+from bot.handlers.modals import REFUSALS, show, update_own
 from bot.ids import ActionId, CallbackId
 from bot.scheduling.kinds import summary_owed
 from bot.services.runs import (
@@ -76,10 +76,13 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="update", view=summary_view(outcome))
             if outcome.newly:  # the coach waits on it: owed, and sent at once
                 deps.sender.send_now(summary_owed(coach, outcome.run_id))
+                deps.home_tab.refresh(coach.team_id, coach.user_id)  # no longer unfinished
         elif outcome.errors:
             ack(response_action="errors", errors=step_errors(outcome.errors))
         else:
             ack(response_action="update", view=page_view(outcome))
+            if given.run_id is None:  # the first page saved began the run: it is unfinished now
+                deps.home_tab.refresh(coach.team_id, coach.user_id)
 
     @app.view_closed(CallbackId.PROTOCOL_PAGE)
     def on_page_closed(ack: Ack, body: dict) -> None:
@@ -96,6 +99,18 @@ def register(app: App, deps: Deps) -> None:
             return
         if kept is not None:
             log.info("draft kept: %d answers", kept)
+
+    @app.action(ActionId.BACK_PAGE)
+    def on_back(ack: Ack, body: dict) -> None:
+        ack()
+        coach = coach_from_body(body)
+        given = _page_answers(body.get("view"))
+        try:
+            shown = page_view(deps.runs.back(coach, given))
+        except REFUSALS as refusal:
+            log.warning("back refused: %s", type(refusal).__name__)
+            shown = messages.notice_view("not_found")
+        update_own(deps, coach, given.view_id, shown)
 
     @app.action(ActionId.RESUME_RUN)
     def on_resume(ack: Ack, body: dict, action: dict) -> None:

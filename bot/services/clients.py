@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -105,44 +106,56 @@ class ClientService:
             owned_client(session, coach, client_id)
             repo.set_phase(session, client_id=client_id, phase=phase, now=self._clock())
 
-    def _checklist(self, session: Session, client: Client) -> list[ChecklistItem]:
-        """Status items of the client's per-client checklist runs (enrollment), answered or not."""
-        items: list[ChecklistItem] = []
-        for protocol in self._catalog:
-            if not protocol.one_per_client:
-                continue
-            run = run_repo.latest_run(
-                session,
-                team_id=client.team_id,
-                user_id=client.coach_id,
-                protocol_id=protocol.id,
-                client_id=client.id,
-            )
-            answers = run_repo.load_answers(session, run_id=run.id) if run else {}
-            for step in protocol.steps:
-                if not step.item_status:
-                    continue
-                chosen = answers.get(step.id)
-                option = next((o for o in step.options if o.value == chosen), None)
-                items.append(
-                    ChecklistItem(
-                        step.prompt, option.label if option else None, bool(option and option.settled)
+    def _checklists(
+        self, session: Session, coach: Coach, clients: Sequence[Client]
+    ) -> dict[str, list[ChecklistItem]]:
+        """Each client's status items of their per-client checklist runs (enrollment), answered
+        or not: the latest such run of every client and its answers, in two queries."""
+        protocols = [p for p in self._catalog if p.one_per_client]
+        runs = run_repo.runs_of_protocols(
+            session, team_id=coach.team_id, coach_id=coach.user_id, protocol_ids=[p.id for p in protocols]
+        )
+        latest = {(run.client_id, run.protocol_id): run for run in runs}  # oldest first: the last wins
+        answers = run_repo.answers_of_runs(session, run_ids=[run.id for run in latest.values()])
+        found: dict[str, list[ChecklistItem]] = {}
+        for client in clients:
+            items = found.setdefault(client.id, [])
+            for protocol in protocols:
+                run = latest.get((client.id, protocol.id))
+                given = answers.get(run.id, {}) if run else {}
+                for step in protocol.steps:
+                    if not step.item_status:
+                        continue
+                    option = next((o for o in step.options if o.value == given.get(step.id)), None)
+                    items.append(
+                        ChecklistItem(
+                            step.prompt, option.label if option else None, bool(option and option.settled)
+                        )
                     )
-                )
-        return items
+        return found
 
     def _summary(self, session: Session, client: Client) -> ClientSummary:
         return ClientSummary(
             client=client,
             runs=len(repo.runs_of_client(session, client_id=client.id)),
             goals=len(repo.goals_of_client(session, client_id=client.id)),
-            checklist=self._checklist(session, client),
+            checklist=self._checklists(session, Coach(client.team_id, client.coach_id), [client])[client.id],
         )
 
     def roster(self, coach: Coach) -> list[ClientSummary]:
         with self._session() as session:
             clients = repo.list_clients(session, team_id=coach.team_id, coach_id=coach.user_id)
-            return [self._summary(session, client) for client in clients]
+            runs, goals = repo.counts_by_client(session, client_ids=[client.id for client in clients])
+            checklists = self._checklists(session, coach, clients)
+            return [
+                ClientSummary(
+                    client=client,
+                    runs=runs.get(client.id, 0),
+                    goals=goals.get(client.id, 0),
+                    checklist=checklists[client.id],
+                )
+                for client in clients
+            ]
 
     def record(self, coach: Coach, client_id: str) -> ClientRecord:
         with self._session() as session:

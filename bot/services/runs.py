@@ -380,6 +380,25 @@ class RunService:
             now=self._clock(),
         )
 
+    def back(self, coach: Coach, given: PageAnswers) -> PageToShow:
+        """The page before this one, with its answers: what is on this page is kept first
+        (every answer that passes its step's rules, as for a closed page), so going back and
+        forth loses nothing."""
+        with self._session() as session:
+            run, protocol, page = self._page_of(session, coach, given)
+            before = protocol.pages[max((protocol.page_index(page.id) or 0) - 1, 0)]
+            checked = rules.check_page(page, given.raw)
+            repo.save_answers(
+                session,
+                run_id=run.id,
+                values=checked.values,
+                current_page=before.id if run.status is RunStatus.IN_PROGRESS else None,
+                keep_revisions=run.status is RunStatus.COMPLETED,
+                now=self._clock(),
+            )
+            answers = repo.load_answers(session, run_id=run.id)
+            return self._page_for_run(session, run, protocol, before, answers)
+
     def save_draft(self, coach: Coach, given: PageAnswers) -> int:
         """Keep what a coach typed on a page they closed without submitting: every answer that
         passes its step's rules is stored; nothing already stored is removed. Returns how many."""

@@ -140,3 +140,16 @@ def record_goal(
 def goals_of_client(session: Session, *, client_id: str) -> Sequence[Goal]:
     query = select(Goal).where(Goal.client_id == client_id).order_by(col(Goal.created_at).desc())
     return session.exec(query).all()
+
+
+def counts_by_client(session: Session, *, client_ids: Sequence[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """How many runs and how many goals each client has, in two grouped queries for a roster
+    (instead of loading every run of every client to count them)."""
+    if not client_ids:
+        return {}, {}
+    runs = select(ProtocolRun.client_id, func.count()).where(col(ProtocolRun.client_id).in_(client_ids))
+    goals = select(Goal.client_id, func.count()).where(col(Goal.client_id).in_(client_ids))
+    return (
+        dict(session.exec(runs.group_by(ProtocolRun.client_id)).all()),
+        dict(session.exec(goals.group_by(Goal.client_id)).all()),
+    )

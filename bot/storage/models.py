@@ -80,7 +80,11 @@ class ProtocolRun(SQLModel, table=True):
     """One coach working through one protocol, possibly over several sittings."""
 
     __tablename__ = "protocol_run"
-    __table_args__ = (Index("ix_protocol_run_coach", "team_id", "user_id", "status"),)
+    __table_args__ = (
+        Index("ix_protocol_run_coach", "team_id", "user_id", "status"),
+        # A coach's runs newest first (history, the Home), read without sorting them all.
+        Index("ix_protocol_run_coach_recent", "team_id", "user_id", "updated_at"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     team_id: str = Field(max_length=32)
@@ -224,7 +228,11 @@ class Delivery(SQLModel, table=True):
     second materialization, a Slack retry or a second process find the same row."""
 
     __tablename__ = "delivery"
-    __table_args__ = (Index("ix_delivery_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_delivery_due", "status", "due_at"),
+        # A coach's recent check-ins (the Home, the charts): by schedule, then by time.
+        Index("ix_delivery_schedule_due", "schedule_id", "due_at"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     key: str = Field(unique=True, max_length=120)

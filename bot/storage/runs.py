@@ -252,3 +252,33 @@ def record_snapshot(
 def load_snapshot(session: Session, *, protocol_id: str, version: int) -> dict | None:
     snapshot = session.get(ProtocolSnapshot, (protocol_id, version))
     return json.loads(snapshot.definition) if snapshot else None
+
+
+def answers_of_runs(session: Session, *, run_ids: Sequence[str]) -> dict[str, dict[str, object]]:
+    """Every answer of several runs, in one query: run id -> step id -> value."""
+    if not run_ids:
+        return {}
+    found: dict[str, dict[str, object]] = {}
+    query = select(Answer.run_id, Answer.step_id, Answer.value).where(col(Answer.run_id).in_(run_ids))
+    for run_id, step_id, value in session.exec(query).all():
+        found.setdefault(run_id, {})[step_id] = json.loads(value)
+    return found
+
+
+def runs_of_protocols(
+    session: Session, *, team_id: str, coach_id: str, protocol_ids: Sequence[str]
+) -> Sequence[ProtocolRun]:
+    """The coach's runs of the per-client protocols (a checklist such as enrollment), oldest first."""
+    if not protocol_ids:
+        return []
+    query = (
+        select(ProtocolRun)
+        .where(
+            ProtocolRun.team_id == team_id,
+            ProtocolRun.user_id == coach_id,
+            col(ProtocolRun.protocol_id).in_(protocol_ids),
+            col(ProtocolRun.client_id).is_not(None),
+        )
+        .order_by(col(ProtocolRun.started_at))
+    )
+    return session.exec(query).all()

@@ -1,0 +1,147 @@
+"""Reads for a coach's Home tab: a handful of queries over everything about their clients, each
+bounded by the coach and (for what grows with time) by a window, so the Home costs the same for
+a coach with three years of history as for one with a week."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import func
+from sqlmodel import Session, col, or_, select
+
+from bot.storage.models import (
+    Answer,
+    CheckinSchedule,
+    Collaborative,
+    Delivery,
+    DeliveryStatus,
+    FeedbackRound,
+    Goal,
+    NextStep,
+    ProtocolRun,
+    RoundStatus,
+    RunStatus,
+)
+
+
+def schedules_of_coach(session: Session, *, team_id: str, coach_id: str) -> Sequence[CheckinSchedule]:
+    query = select(CheckinSchedule).where(
+        CheckinSchedule.team_id == team_id, CheckinSchedule.coach_id == coach_id
+    )
+    return session.exec(query).all()
+
+
+class CheckinRow(NamedTuple):
+    schedule_id: str
+    due_at: datetime
+    status: DeliveryStatus
+    rating: int | None
+    run_id: str | None
+
+
+def deliveries_since(session: Session, *, schedule_ids: Sequence[str], since: datetime) -> list[CheckinRow]:
+    """The check-ins of these schedules due since `since` (sent, answered, missed or still to
+    go), oldest first: only the columns the Home reads, as plain rows (no ORM objects to build)."""
+    if not schedule_ids:
+        return []
+    query = (
+        select(Delivery.schedule_id, Delivery.due_at, Delivery.status, Delivery.rating, Delivery.run_id)
+        .where(col(Delivery.schedule_id).in_(schedule_ids), Delivery.due_at >= since)
+        .order_by(col(Delivery.due_at), col(Delivery.id))
+    )
+    return [CheckinRow(*row) for row in session.exec(query).all()]
+
+
+def step_answers(session: Session, *, run_ids: Sequence[str], step_id: str) -> dict[str, object]:
+    """One step's answer in each of several runs, read as plain columns in one query."""
+    if not run_ids:
+        return {}
+    query = select(Answer.run_id, Answer.value).where(
+        col(Answer.run_id).in_(run_ids), Answer.step_id == step_id
+    )
+    return {run_id: json.loads(value) for run_id, value in session.exec(query).all()}
+
+
+def latest_run_about(
+    session: Session, *, team_id: str, coach_id: str, protocol_ids: Sequence[str] | None = None
+) -> dict[str, datetime]:
+    """When the coach last started a run about each client (of these protocols, if given)."""
+    query = (
+        select(ProtocolRun.client_id, func.max(ProtocolRun.started_at))
+        .where(
+            ProtocolRun.team_id == team_id,
+            ProtocolRun.user_id == coach_id,
+            col(ProtocolRun.client_id).is_not(None),
+        )
+        .group_by(ProtocolRun.client_id)
+    )
+    if protocol_ids is not None:
+        query = query.where(col(ProtocolRun.protocol_id).in_(protocol_ids))
+    return {client_id: at for client_id, at in session.exec(query).all()}
+
+
+def unfinished_runs(session: Session, *, team_id: str, coach_id: str, limit: int) -> Sequence[ProtocolRun]:
+    query = (
+        select(ProtocolRun)
+        .where(
+            ProtocolRun.team_id == team_id,
+            ProtocolRun.user_id == coach_id,
+            ProtocolRun.status == RunStatus.IN_PROGRESS,
+        )
+        .order_by(col(ProtocolRun.updated_at).desc(), col(ProtocolRun.id))
+        .limit(limit)
+    )
+    return session.exec(query).all()
+
+
+def goals_of_coach(session: Session, *, team_id: str, coach_id: str) -> Sequence[Goal]:
+    """The coach's goals about clients, oldest first (the last one per client is its current one)."""
+    query = (
+        select(Goal)
+        .where(Goal.team_id == team_id, Goal.coach_id == coach_id, col(Goal.client_id).is_not(None))
+        .order_by(col(Goal.created_at), col(Goal.id))
+    )
+    return session.exec(query).all()
+
+
+def next_steps_chosen(
+    session: Session, *, team_id: str, presenter_id: str, since: datetime
+) -> Sequence[tuple[NextStep, FeedbackRound]]:
+    """Feedback the coach chose to act on in their rounds since `since`, oldest first."""
+    query = (
+        select(NextStep, FeedbackRound)
+        .join(FeedbackRound, col(FeedbackRound.id) == NextStep.round_id)
+        .where(
+            FeedbackRound.team_id == team_id,
+            FeedbackRound.presenter_id == presenter_id,
+            NextStep.created_at >= since,
+        )
+        .order_by(col(NextStep.created_at), col(NextStep.id))
+    )
+    return session.exec(query).all()
+
+
+def open_rounds_of(session: Session, *, team_id: str, user_id: str) -> Sequence[FeedbackRound]:
+    """Open rounds the coach presents or facilitates, or in a collaborative they registered."""
+    query = (
+        select(FeedbackRound)
+        .join(Collaborative, col(Collaborative.id) == FeedbackRound.collaborative_id)
+        .where(
+            FeedbackRound.team_id == team_id,
+            FeedbackRound.status == RoundStatus.OPEN,
+            or_(
+                FeedbackRound.presenter_id == user_id,
+                FeedbackRound.facilitator_id == user_id,
+                Collaborative.registered_by == user_id,
+            ),
+        )
+        .order_by(col(FeedbackRound.opens_at), col(FeedbackRound.id))
+    )
+    return session.exec(query).all()
+
+
+# Statuses of a check-in that has happened (sent and then answered, missed or skipped).
+HAPPENED = (DeliveryStatus.SENT, DeliveryStatus.ANSWERED, DeliveryStatus.MISSED, DeliveryStatus.SKIPPED)
