@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.blocks.checkins import (
+    checkin_message,
     coach_answer_messages,
     missed_message,
     notice_in_place,
@@ -25,9 +26,10 @@ from bot.services.checkins import ANSWER_NOTICE, CheckinContext, CheckinService
 from bot.services.round_schedules import InvitationDue, RoundScheduleService
 from bot.services.rounds import RoundService, RoundView
 from bot.services.runs import Coach, RunNotFound, RunService
-from bot.slack_gateway import INSTALL_ERRORS, Posted
+from bot.slack_gateway import INSTALL_ERRORS, PERMANENT_ERRORS, Posted
+from bot.storage import checkins as checkin_repo
+from bot.storage.checkins import CHECKIN, CHECKIN_REMINDER
 from bot.storage.models import Delivery, DeliveryStatus, OwedMessage
-from bot.storage.outbox import CHECKIN_REMINDER
 from bot.storage.owed import Owe
 
 SUMMARY = "summary"
@@ -54,7 +56,8 @@ class Kind:
     name: str
     # The messages to post for a row, or None when nothing is owed any more (it was deleted).
     render: Callable[[OwedMessage], list[Message] | None]
-    # What to record once Slack took it.
+    # What to record once Slack took it. Idempotent: it runs before the row is settled, so a
+    # sender killed in between has it run again by the recovery that finds the post.
     sent: Callable[[OwedMessage, Posted], None]
     # What is owed because it failed for good (Slack's error): whoever needs to know is told.
     failed: Callable[[OwedMessage, str], list[Owe]]
@@ -82,22 +85,15 @@ def pause_notice_owed(team_id: str, checkin: CheckinContext) -> Owe:
     )
 
 
-def checkin_reminder_owed(delivery: Delivery) -> Owe:
-    """One nudge in a sent check-in's thread."""
+def checkin_reminder_owed(delivery: Delivery, message: checkin_repo.Posted) -> Owe:
+    """One nudge in the thread of a sent check-in's message."""
     key = f"{CHECKIN_REMINDER}:{delivery.id}"
-    channel = delivery.channel or delivery.recipient
-    return Owe(key, CHECKIN_REMINDER, delivery.team_id, channel, delivery.id, thread_ts=delivery.message_ts)
+    return Owe(key, CHECKIN_REMINDER, delivery.team_id, message.channel, delivery.id, thread_ts=message.ts)
 
 
 def missed_notice_owed(delivery: Delivery, coach_id: str) -> Owe:
     """The coach hears that a check-in was missed (unanswered, or not sent in time)."""
     return Owe(f"{MISSED_NOTICE}:{delivery.id}", MISSED_NOTICE, delivery.team_id, coach_id, delivery.id)
-
-
-def undeliverable_notice_owed(delivery: Delivery, coach_id: str) -> Owe:
-    """The coach hears that a check-in could not be sent at all, and that the schedule paused."""
-    key = f"{UNDELIVERABLE_NOTICE}:{delivery.id}"
-    return Owe(key, UNDELIVERABLE_NOTICE, delivery.team_id, coach_id, delivery.id)
 
 
 def round_reminder_owed(view: RoundView, member: str) -> Owe:
@@ -167,6 +163,27 @@ def kinds(
         title = protocol.title if protocol else invitation.protocol_id
         return [invitation_message(invitation.channel_id, invitation.opens_at, title, invitation.id)]
 
+    def render_checkin(row: OwedMessage) -> list[Message] | None:
+        checkin = checkins.context(row.ref)
+        if checkin is None or checkin.status is not DeliveryStatus.PENDING:
+            return None  # skipped, answered, missed or gone since it was owed
+        return [checkin_message(checkin)]
+
+    def checkin_sent(row: OwedMessage, posted: Posted) -> None:
+        checkins.record_sent(row.ref)
+
+    def checkin_failed(row: OwedMessage, error: str) -> list[Owe]:
+        """A check-in that can never reach its leader (they left, the app lost its install):
+        the schedule pauses and the coach hears why. Retries that ran out end the occurrence
+        alone; the next one is tried as usual."""
+        checkins.record_undeliverable(row.ref, error)
+        checkin = checkins.context(row.ref)
+        if checkin is None or error not in PERMANENT_ERRORS:
+            return []
+        checkins.pause_for_occurrence(row.ref)
+        key = f"{UNDELIVERABLE_NOTICE}:{row.ref}"
+        return [Owe(key, UNDELIVERABLE_NOTICE, row.team_id, checkin.coach_id, row.ref)]
+
     def render_checkin_reminder(row: OwedMessage) -> list[Message] | None:
         checkin = checkins.context(row.ref)
         if checkin is None or checkin.status is not DeliveryStatus.SENT:
@@ -199,6 +216,7 @@ def kinds(
         Kind(SUMMARY, render_summary, _nothing_to_record, summary_failed),
         Kind(SUMMARY_UNDELIVERED, render_undelivered, _nothing_to_record, _nobody_to_tell),
         Kind(PAUSE_NOTICE, render_pause_notice, _nothing_to_record, _nobody_to_tell),
+        Kind(CHECKIN, render_checkin, checkin_sent, checkin_failed),
         Kind(CHECKIN_REMINDER, render_checkin_reminder, _nothing_to_record, _nobody_to_tell),
         Kind(ANSWER_NOTICE, render_answer_notice, _nothing_to_record, _nobody_to_tell),
         Kind(MISSED_NOTICE, render_missed, _nothing_to_record, _nobody_to_tell),

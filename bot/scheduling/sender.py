@@ -36,6 +36,10 @@ from bot.storage.owed import Owe
 log = logging.getLogger(__name__)
 
 EVENT_TYPE = "coachbot_owed"
+# A check-in the version before 0009 (migration) had begun to send is carried over with this
+# reason, and looked for by what that version put in its metadata: this event, its delivery id.
+CARRIED_OVER = "carried_over"
+EARLIER_EVENT_TYPE = "coachbot_checkin"
 # Longer than any one send can take (the Web API client times out after 10 s).
 CLAIM_TIMEOUT = timedelta(seconds=60)
 MAX_ATTEMPTS = 6
@@ -53,8 +57,9 @@ class SendReport:
     retried: int = 0
     failed: int = 0
     dropped: int = 0
-    # Sent (or found sent), per kind.
+    # Sent (or found sent), per kind; and of those, found sent by a recovery.
     by_kind: Counter[str] = field(default_factory=Counter)
+    found_by_kind: Counter[str] = field(default_factory=Counter)
 
 
 class Sender:
@@ -153,6 +158,9 @@ class Sender:
     def _sent(
         self, row: OwedMessage, kind: Kind, posted: Posted, report: SendReport, reason: str | None = None
     ) -> None:
+        # What the kind records comes first: killed in between, the row is still being sent,
+        # so the recovery finds the post and records both.
+        kind.sent(row, posted)
         with self._session() as session:
             owed.settle(
                 session,
@@ -163,7 +171,6 @@ class Sender:
                 ts=posted.ts[0],
                 reason=reason,
             )
-        kind.sent(row, posted)
         report.sent += 1
         report.by_kind[row.kind] += 1
 
@@ -230,15 +237,28 @@ class Sender:
                 else:
                     self._give_up(row, self._kinds[row.kind], failure.error, report)
                 continue
-            if found is None:  # it never went out: it is sent on this pass
-                self._settle(row, OwedStatus.PENDING, report, claimed_at=None)
+            if found is None:  # it never went out: it is sent on this pass, by this version
+                self._settle(row, OwedStatus.PENDING, report, claimed_at=None, reason=None)
             else:
                 self._sent(row, self._kinds[row.kind], found, report)
                 report.sent -= 1
                 report.recovered += 1
+                report.found_by_kind[row.kind] += 1
 
     def _find(self, row: OwedMessage) -> Posted | None:
         """Where a dead sender's post of this row landed, if it did."""
+        if row.reason == CARRIED_OVER:
+            # Begun by the version before the outbox sent check-ins: its post carries the
+            # metadata that version gave it.
+            channel = self._gateway.dm_channel(row.channel)
+            ts = self._gateway.find_posted(
+                channel=channel,
+                event_type=EARLIER_EVENT_TYPE,
+                key="delivery_id",
+                value=row.ref,
+                oldest=(row.due_at - LOOK_BACK).timestamp(),
+            )
+            return None if ts is None else Posted(channel, [ts])
         if row.thread_ts:
             ts = self._gateway.find_in_thread(
                 channel=row.channel, thread_ts=row.thread_ts, event_type=EVENT_TYPE, key="key", value=row.key
