@@ -8,8 +8,11 @@ write its three functions, register it in `kinds()`, and owe rows of it with an 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
 
 from bot.blocks.checkins import (
     checkin_message,
@@ -56,11 +59,15 @@ class Kind:
     name: str
     # The messages to post for a row, or None when nothing is owed any more (it was deleted).
     render: Callable[[OwedMessage], list[Message] | None]
-    # What to record once Slack took it. Idempotent: it runs before the row is settled, so a
-    # sender killed in between has it run again by the recovery that finds the post.
+    # What to do once Slack took it and the row is recorded sent.
     sent: Callable[[OwedMessage, Posted], None]
     # What is owed because it failed for good (Slack's error): whoever needs to know is told.
     failed: Callable[[OwedMessage, str], list[Owe]]
+    # What to record in the very transaction that records the row sent (and when), so that
+    # neither is ever recorded without the other.
+    record: Callable[[Session, OwedMessage, datetime], None] | None = None
+    # Reads what a batch of its rows will say in one query, before they are rendered one by one.
+    prefetch: Callable[[Sequence[OwedMessage]], None] | None = None
 
 
 def _nothing_to_record(row: OwedMessage, posted: Posted) -> None:
@@ -163,14 +170,22 @@ def kinds(
         title = protocol.title if protocol else invitation.protocol_id
         return [invitation_message(invitation.channel_id, invitation.opens_at, title, invitation.id)]
 
+    # What the check-ins of the sender's current batch say, read for the batch in one query (a
+    # pass sends thousands); a row not found here (sent on its own) is read by itself.
+    prefetched: dict[str, CheckinContext] = {}
+
+    def prefetch_checkins(rows: Sequence[OwedMessage]) -> None:
+        prefetched.clear()
+        prefetched.update(checkins.contexts([row.ref for row in rows]))
+
     def render_checkin(row: OwedMessage) -> list[Message] | None:
-        checkin = checkins.context(row.ref)
+        checkin = prefetched.pop(row.ref, None) or checkins.context(row.ref)
         if checkin is None or checkin.status is not DeliveryStatus.PENDING:
             return None  # skipped, answered, missed or gone since it was owed
         return [checkin_message(checkin)]
 
-    def checkin_sent(row: OwedMessage, posted: Posted) -> None:
-        checkins.record_sent(row.ref)
+    def checkin_sent(session: Session, row: OwedMessage, sent_at: datetime) -> None:
+        checkin_repo.record_sent(session, delivery_id=row.ref, sent_at=sent_at)
 
     def checkin_failed(row: OwedMessage, error: str) -> list[Owe]:
         """A check-in that can never reach its leader (they left, the app lost its install):
@@ -216,7 +231,14 @@ def kinds(
         Kind(SUMMARY, render_summary, _nothing_to_record, summary_failed),
         Kind(SUMMARY_UNDELIVERED, render_undelivered, _nothing_to_record, _nobody_to_tell),
         Kind(PAUSE_NOTICE, render_pause_notice, _nothing_to_record, _nobody_to_tell),
-        Kind(CHECKIN, render_checkin, checkin_sent, checkin_failed),
+        Kind(
+            CHECKIN,
+            render_checkin,
+            _nothing_to_record,
+            checkin_failed,
+            record=checkin_sent,
+            prefetch=prefetch_checkins,
+        ),
         Kind(CHECKIN_REMINDER, render_checkin_reminder, _nothing_to_record, _nobody_to_tell),
         Kind(ANSWER_NOTICE, render_answer_notice, _nothing_to_record, _nobody_to_tell),
         Kind(MISSED_NOTICE, render_missed, _nothing_to_record, _nobody_to_tell),

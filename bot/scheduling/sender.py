@@ -115,12 +115,23 @@ class Sender:
                 claimed = owed.claim_due(session, now=self._clock(), limit=self._turns.batch)
             if not claimed:
                 return report
+            self._prefetch(claimed)
             deadline = time.monotonic() + self._claim_timeout.total_seconds() / 2
             late = self._turns.send(claimed, send=lambda row: self._send(row, report), deadline=deadline)
             if late:
                 with self._session() as session:
                     owed.release(session, ids=[row.id for row in late])
                 return report
+
+    def _prefetch(self, rows: list[OwedMessage]) -> None:
+        """Let each kind read what its rows of the batch say in one query, not one per row."""
+        by_kind: dict[str, list[OwedMessage]] = {}
+        for row in rows:
+            by_kind.setdefault(row.kind, []).append(row)
+        for name, of_kind in by_kind.items():
+            kind = self._kinds.get(name)
+            if kind is not None and kind.prefetch is not None:
+                kind.prefetch(of_kind)
 
     def _send(self, row: OwedMessage, report: SendReport) -> bool:
         """Send one claimed row; False when Slack said to wait and the team is held."""
@@ -158,19 +169,16 @@ class Sender:
     def _sent(
         self, row: OwedMessage, kind: Kind, posted: Posted, report: SendReport, reason: str | None = None
     ) -> None:
-        # What the kind records comes first: killed in between, the row is still being sent,
-        # so the recovery finds the post and records both.
-        kind.sent(row, posted)
+        now = self._clock()
         with self._session() as session:
-            owed.settle(
-                session,
-                row_id=row.id,
-                status=OwedStatus.SENT,
-                sent_at=self._clock(),
-                posted_channel=posted.channel,
-                ts=posted.ts[0],
-                reason=reason,
+            # One transaction: the row is sent and what its kind keeps of that is recorded.
+            if kind.record is not None:
+                kind.record(session, row, now)
+            owed.record_sent(
+                session, row_id=row.id, sent_at=now, channel=posted.channel, ts=posted.ts[0], reason=reason
             )
+            session.commit()
+        kind.sent(row, posted)
         report.sent += 1
         report.by_kind[row.kind] += 1
 

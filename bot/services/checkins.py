@@ -243,11 +243,6 @@ class CheckinService:
             self._addressed(session, leader_id, delivery_id)
             return checkin_repo.message_of(session, delivery_id=delivery_id)
 
-    def record_sent(self, delivery_id: str) -> None:
-        """The check-in's message went out: the leader has been asked."""
-        with self._session() as session:
-            checkin_repo.record_sent(session, delivery_id=delivery_id, sent_at=self._clock())
-
     def record_undeliverable(self, delivery_id: str, reason: str) -> None:
         """The check-in's message could not be sent, for good."""
         with self._session() as session:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Update, delete, update
+from sqlalchemy import Update, bindparam, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -81,15 +81,19 @@ def materialize(
     return len(made)
 
 
+_TABLE = Delivery.__table__  # type: ignore[attr-defined]
+# Run for every check-in sent: built once.
+_RECORD_SENT = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("delivery_id"), _TABLE.c.status == DeliveryStatus.PENDING)
+    .values(status=DeliveryStatus.SENT, sent_at=bindparam("asked_at"))
+)
+
+
 def record_sent(session: Session, *, delivery_id: str, sent_at: datetime) -> None:
-    """Slack took the check-in's message: the leader has been asked. Idempotent (a recovery may
-    record what a dead sender recorded already)."""
-    session.exec(
-        update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.PENDING)
-        .values(status=DeliveryStatus.SENT, sent_at=sent_at)
-    )
-    session.commit()
+    """Slack took the check-in's message: the leader has been asked (in the caller's transaction,
+    which records the message sent)."""
+    session.connection().execute(_RECORD_SENT, {"delivery_id": delivery_id, "asked_at": sent_at})
 
 
 def record_failed(session: Session, *, delivery_id: str, reason: str) -> None:
