@@ -19,6 +19,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -117,7 +118,11 @@ class Sender:
                 return report
             self._prefetch(claimed)
             deadline = time.monotonic() + self._claim_timeout.total_seconds() / 2
-            late = self._turns.send(claimed, send=lambda row: self._send(row, report), deadline=deadline)
+            # One session for the batch's marks and records: a pass sends thousands.
+            with self._session() as session:
+                late = self._turns.send(
+                    claimed, send=lambda row: self._send(row, report, session), deadline=deadline
+                )
             if late:
                 with self._session() as session:
                     owed.release(session, ids=[row.id for row in late])
@@ -133,7 +138,7 @@ class Sender:
             if kind is not None and kind.prefetch is not None:
                 kind.prefetch(of_kind)
 
-    def _send(self, row: OwedMessage, report: SendReport) -> bool:
+    def _send(self, row: OwedMessage, report: SendReport, batch: Session | None = None) -> bool:
         """Send one claimed row; False when Slack said to wait and the team is held."""
         kind = self._kinds.get(row.kind)
         if kind is None:  # written by another version of the bot: never sent by this one
@@ -141,7 +146,7 @@ class Sender:
             report.failed += 1
             log.error("%s: no such kind here; not sent", row.key)
             return True
-        with self._session() as session:
+        with nullcontext(batch) if batch is not None else self._session() as session:
             if not owed.mark_sending(session, row=row):
                 return True  # another sender took it over: it is theirs
         try:
@@ -163,14 +168,20 @@ class Sender:
             )
         except DeliveryFailed as failure:
             return self._failed(row, kind, failure, report)
-        self._sent(row, kind, posted, report)
+        self._sent(row, kind, posted, report, batch=batch)
         return True
 
     def _sent(
-        self, row: OwedMessage, kind: Kind, posted: Posted, report: SendReport, reason: str | None = None
+        self,
+        row: OwedMessage,
+        kind: Kind,
+        posted: Posted,
+        report: SendReport,
+        reason: str | None = None,
+        batch: Session | None = None,
     ) -> None:
         now = self._clock()
-        with self._session() as session:
+        with nullcontext(batch) if batch is not None else self._session() as session:
             # One transaction: the row is sent and what its kind keeps of that is recorded.
             if kind.record is not None:
                 kind.record(session, row, now)
