@@ -37,7 +37,7 @@ from bot.storage.owed import Owe
 log = logging.getLogger(__name__)
 
 EVENT_TYPE = "coachbot_owed"
-# A check-in the version before 0009 (migration) had begun to send is carried over with this
+# A check-in the version before migration 0009 had begun to send is carried over with this
 # reason, and looked for by what that version put in its metadata: this event, its delivery id.
 CARRIED_OVER = "carried_over"
 EARLIER_EVENT_TYPE = "coachbot_checkin"
