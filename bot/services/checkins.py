@@ -1,4 +1,5 @@
-"""Goal check-ins: a coach's schedule for a leader, the outbox rows it produces, and answers.
+"""Goal check-ins: a coach's schedule for a leader, the occurrences it produces (each with its
+message owed in the outbox), and answers.
 
 Times are the leader's: a schedule keeps the leader's IANA time zone (from Slack) and every
 occurrence is computed in it, so a check-in set for 16:00 stays at 16:00 across DST.
