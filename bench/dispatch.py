@@ -54,8 +54,10 @@ from sqlmodel import Session, col, func, select
 from bot.assembly import DISPATCH_SECONDS, build_bot
 from bot.blocks.checkins import checkin_message
 from bot.config import Settings
+from bot.scheduling.sender import EVENT_TYPE
 from bot.slack_gateway import make_client
-from bot.storage.models import Delivery, DeliveryStatus, utcnow
+from bot.storage import owed
+from bot.storage.models import Delivery, DeliveryStatus, OwedMessage, utcnow
 from tests import fake_slack
 from tests.checkin_setup import due_rows, schedule_for
 
@@ -92,7 +94,8 @@ class FakeSummary:
     posts_429: int
     post_errors: Counter[str]
     other_calls: Counter[str]
-    delivery_ids: list[str]
+    # The outbox keys of the messages Slack took.
+    keys: list[str]
     cpu_s: float
 
 
@@ -124,8 +127,8 @@ def summarize(fake: fake_slack.FakeSlack, cpu_s: float) -> FakeSummary:
     ids = []
     for call in posts:
         metadata = call.args.get("metadata")
-        if call.ok and isinstance(metadata, dict) and metadata.get("event_type") == "coachbot_checkin":
-            ids.append(metadata["event_payload"]["delivery_id"])
+        if call.ok and isinstance(metadata, dict) and metadata.get("event_type") == EVENT_TYPE:
+            ids.append(metadata["event_payload"]["key"])
     return FakeSummary(
         posts=len(posts),
         posts_ok=sum(call.ok for call in posts),
@@ -134,7 +137,7 @@ def summarize(fake: fake_slack.FakeSlack, cpu_s: float) -> FakeSummary:
             str(call.response.get("error")) for call in posts if not call.ok and call.status != 429
         ),
         other_calls=Counter(call.method for call in fake.calls if call.method != "chat.postMessage"),
-        delivery_ids=ids,
+        keys=ids,
         cpu_s=cpu_s,
     )
 
@@ -183,7 +186,7 @@ class RunResult:
     @property
     def duplicated(self) -> int:
         assert self.fake is not None
-        return sum(n - 1 for n in Counter(self.fake.delivery_ids).values() if n > 1)
+        return sum(n - 1 for n in Counter(self.fake.keys).values() if n > 1)
 
     @property
     def lost(self) -> int:
@@ -202,8 +205,7 @@ def settings_for(url: str, database_url: str) -> Settings:
 
 
 def left_to_send(session: Session) -> int:
-    open_statuses = (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.SENDING)
-    query = select(func.count()).select_from(Delivery).where(col(Delivery.status).in_(open_statuses))
+    query = select(func.count()).select_from(OwedMessage).where(col(OwedMessage.status).in_(owed.OPEN))
     return session.exec(query).one()
 
 
@@ -264,10 +266,11 @@ def floor_run(fake: FakeProcess, workdir: Path, count: int) -> FloorResult:
     message = checkin_message(bot.checkins.context(ids[0]))  # one message: the floor renders nothing
     client = make_client(token=BOT_TOKEN, base_url=url)
     claim = text(
-        "UPDATE delivery SET status = 'claimed' WHERE id IN (SELECT id FROM delivery "
-        "WHERE status = 'pending' AND due_at <= :now ORDER BY due_at LIMIT :limit) RETURNING id, recipient"
+        "UPDATE owed_message SET status = 'claimed' WHERE id IN (SELECT id FROM owed_message "
+        "WHERE status = 'pending' AND due_at <= :now ORDER BY due_at LIMIT :limit) "
+        "RETURNING id, key, channel"
     )
-    record = text("UPDATE delivery SET status = 'sent', message_ts = :ts WHERE id = :id")
+    record = text("UPDATE owed_message SET status = 'sent', ts = :ts WHERE id = :id")
     sent = 0
     cpu_start = time.thread_time()
     with bot.engine.connect() as connection:
@@ -276,17 +279,14 @@ def floor_run(fake: FakeProcess, workdir: Path, count: int) -> FloorResult:
             connection.commit()
             if not batch:
                 break
-            for delivery_id, recipient in batch:
+            for row_id, key, recipient in batch:
                 response = client.chat_postMessage(
                     channel=recipient,
                     text=message.text,
                     blocks=message.blocks,
-                    metadata={
-                        "event_type": "coachbot_checkin",
-                        "event_payload": {"delivery_id": delivery_id},
-                    },
+                    metadata={"event_type": EVENT_TYPE, "event_payload": {"key": key}},
                 )
-                connection.execute(record, {"ts": response["ts"], "id": delivery_id})
+                connection.execute(record, {"ts": response["ts"], "id": row_id})
                 connection.commit()
                 sent += 1
     cpu_s = time.thread_time() - cpu_start

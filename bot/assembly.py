@@ -22,10 +22,10 @@ from bot.metrics import Metrics
 from bot.protocols.catalog import Catalog
 from bot.request_log import ObservedApp
 from bot.scheduling import kinds
-from bot.scheduling.dispatch import CLAIM_TIMEOUT, PACE_PER_SECOND, Dispatcher
+from bot.scheduling.dispatch import PACE_PER_SECOND, Dispatcher
 from bot.scheduling.rounds import RoundKeeper
 from bot.scheduling.scheduler import IntervalJob, build_scheduler
-from bot.scheduling.sender import Sender
+from bot.scheduling.sender import CLAIM_TIMEOUT, Sender
 from bot.services.checkins import CheckinService
 from bot.services.clients import ClientService
 from bot.services.data_rights import DataRights
@@ -141,7 +141,6 @@ def build_bot(
     registry = kinds.kinds(runs, checkins, rounds, round_schedules, data_rights)
     dispatcher = Dispatcher(
         engine=engine,
-        checkins=checkins,
         kinds=registry,
         gateway=gateway,
         clock=clock,

@@ -206,17 +206,11 @@ def schedule_dispatch(stale_after: int, pace: float) -> None:
     )
     bot.checkins.materialize()
     report = bot.dispatcher.run_once()
-    line = (
-        f"sent {report.sent}, recovered {report.recovered}, retried {report.retried}, failed {report.failed}"
-    )
     owed = report.owed
-    if owed is None:
-        click.echo(f"{line}; owed: not yet")
-    else:
-        click.echo(
-            f"{line}; owed: sent {owed.sent}, recovered {owed.recovered}, retried {owed.retried}, "
-            f"failed {owed.failed}"
-        )
+    click.echo(
+        f"check-ins sent {report.sent}, recovered {report.recovered}; all kinds: sent {owed.sent}, "
+        f"recovered {owed.recovered}, retried {owed.retried}, failed {owed.failed}, dropped {owed.dropped}"
+    )
 
 
 @main.command("outbox")

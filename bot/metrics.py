@@ -19,7 +19,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.storage import outbox
+from bot.storage import checkins
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Slack waits 3 s for an ack: the buckets are finest where it matters.
@@ -41,7 +41,7 @@ class _Owed(Collector):
         )
         now = self._clock()
         with Session(self._engine) as session:
-            for owed in outbox.owed(session, now=now):
+            for owed in checkins.owed(session, now=now):
                 count.add_metric([owed.kind], owed.count)
                 waited = (now - owed.oldest).total_seconds() if owed.oldest else 0.0
                 age.add_metric([owed.kind], max(0.0, waited))

@@ -8,9 +8,11 @@ from datetime import datetime, time, timedelta
 from sqlmodel import Session, col, select
 
 from bot.recurrence import Cadence
+from bot.scheduling.sender import EVENT_TYPE
 from bot.services.checkins import ScheduleForm
 from bot.services.runs import Coach
-from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus, Domain
+from bot.storage import checkins, owed
+from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus, Domain, OwedMessage
 from tests import slack_requests as sr
 from tests.clock import FIRST_MONDAY
 
@@ -60,20 +62,44 @@ def due_rows(
     ]
     with Session(bot.engine, expire_on_commit=False) as session:
         session.add_all(rows)
+        session.flush()
+        owed.owe(session, [checkins.message_owed(row) for row in rows], now=due, commit=False)
         session.commit()
     return [row.id for row in rows]
 
 
-def sent_delivery_ids(slack) -> list[str]:
-    """Every check-in message the fake received, by the delivery id in its metadata."""
+def posted_keys(slack) -> list[str]:
+    """Every message of the outbox the fake received, by the key in its metadata."""
     found = []
     for call in slack.calls_to("chat.postMessage"):
         metadata = call.args.get("metadata")
         if isinstance(metadata, str):
             metadata = json.loads(metadata)
-        if call.ok and metadata and metadata.get("event_type") == "coachbot_checkin":
-            found.append(metadata["event_payload"]["delivery_id"])
+        if call.ok and metadata and metadata.get("event_type") == EVENT_TYPE:
+            found.append(metadata["event_payload"]["key"])
     return found
+
+
+def checkin_of_key(bot) -> dict[str, str]:
+    """The check-in (delivery id) each check-in message's key is about."""
+    with Session(bot.engine) as session:
+        query = select(OwedMessage.key, OwedMessage.ref).where(OwedMessage.kind == checkins.CHECKIN)
+        return dict(session.exec(query).all())
+
+
+def sent_delivery_ids(bot, slack) -> list[str]:
+    """Every check-in message the fake received, by the check-in it asks about."""
+    about = checkin_of_key(bot)
+    return [about[key] for key in posted_keys(slack) if key in about]
+
+
+def checkin_message_row(bot, delivery_id: str) -> OwedMessage:
+    """The outbox row of a check-in's (first) message."""
+    with Session(bot.engine) as session:
+        query = select(OwedMessage).where(
+            OwedMessage.kind == checkins.CHECKIN, OwedMessage.ref == delivery_id
+        )
+        return session.exec(query.order_by(OwedMessage.created_at)).first()
 
 
 def statuses(bot, ids: list[str]) -> dict[str, DeliveryStatus]:

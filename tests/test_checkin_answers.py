@@ -99,9 +99,7 @@ def test_a_rating_then_the_full_check_in_before_a_pass_make_one_notice(slack_htt
 def test_a_rate_limited_notice_reaches_the_coach_after_the_wait(slack_http, slack, bot, clock):
     delivery_id, message = delivered(bot, slack, clock)
     press(slack_http, slack, f"{ActionId.CHECKIN_RATE}:5", delivery_id, message)
-    paced = Dispatcher(
-        engine=bot.engine, checkins=bot.checkins, kinds=bot.kinds, gateway=bot.gateway, clock=clock
-    )
+    paced = Dispatcher(engine=bot.engine, kinds=bot.kinds, gateway=bot.gateway, clock=clock)
     slack.rate_limit_next("chat.postMessage", retry_after=1)
     started = time.monotonic()
     assert paced.run_once().passed_on == 1

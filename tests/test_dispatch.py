@@ -10,9 +10,19 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bot.recurrence import Cadence
-from bot.scheduling.dispatch import CLAIM_TIMEOUT, EVENT_TYPE, Dispatcher
-from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus
-from tests.checkin_setup import COACH, due_rows, schedule_for, sent_delivery_ids, statuses
+from bot.scheduling.dispatch import Dispatcher
+from bot.scheduling.sender import CLAIM_TIMEOUT, EVENT_TYPE
+from bot.storage import owed
+from bot.storage.checkins import CHECKIN
+from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus, OwedMessage, OwedStatus
+from tests.checkin_setup import (
+    COACH,
+    checkin_message_row,
+    due_rows,
+    schedule_for,
+    sent_delivery_ids,
+    statuses,
+)
 
 # The calendar matters here: CI runs these again with the machine's clock moved (tests/at_date.py).
 pytestmark = pytest.mark.dates
@@ -51,7 +61,7 @@ def test_a_due_check_in_is_sent_once_with_its_id_in_the_metadata(bot, slack, clo
     (message,) = [c for c in slack.calls_to("chat.postMessage") if c.args.get("metadata")]
     assert message.args["channel"] == "ULEAD01"
     assert "grade-level text" in str(message.args["blocks"])
-    assert len(sent_delivery_ids(slack)) == 1
+    assert len(sent_delivery_ids(bot, slack)) == 1
 
 
 def test_a_goal_taken_from_a_long_reply_is_one_line_in_the_check_in(bot, slack, clock):
@@ -71,7 +81,6 @@ def test_concurrent_dispatchers_send_every_check_in_exactly_once(bot, slack, clo
     dispatchers = [
         Dispatcher(
             engine=bot.engine,
-            checkins=bot.checkins,
             kinds=bot.kinds,
             gateway=bot.gateway,
             clock=clock,
@@ -84,7 +93,7 @@ def test_concurrent_dispatchers_send_every_check_in_exactly_once(bot, slack, clo
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    counts = Counter(sent_delivery_ids(slack))
+    counts = Counter(sent_delivery_ids(bot, slack))
     assert set(counts) == set(ids)
     assert set(counts.values()) == {1}
     assert set(statuses(bot, ids).values()) == {DeliveryStatus.SENT}
@@ -94,25 +103,27 @@ def test_a_send_recorded_nowhere_is_found_in_the_dm_history_and_not_repeated(bot
     schedule = schedule_for(bot, "ULEAD01")
     (sent_id, unsent_id) = due_rows(bot, schedule, 2, due=clock.now - timedelta(minutes=1))
     with Session(bot.engine) as session:  # a dispatcher claimed both, began the first, then died
-        for row in session.exec(select(Delivery).where(col(Delivery.id).in_([sent_id, unsent_id]))).all():
-            row.status = DeliveryStatus.SENDING if row.id == sent_id else DeliveryStatus.CLAIMED
+        for row in session.exec(
+            select(OwedMessage).where(col(OwedMessage.ref).in_([sent_id, unsent_id]))
+        ).all():
+            row.status = OwedStatus.SENDING if row.ref == sent_id else OwedStatus.CLAIMED
             row.claimed_at = clock.now
             session.add(row)
         session.commit()
-        first = session.get(Delivery, sent_id)
+    first = checkin_message_row(bot, sent_id)
     checkin = bot.checkins.context(sent_id)  # ... after sending the first of them
     from bot.blocks.checkins import checkin_message
 
     bot.gateway.post(
-        channel=first.recipient,
+        channel=first.channel,
         messages=[checkin_message(checkin)],
-        metadata={"event_type": EVENT_TYPE, "event_payload": {"delivery_id": sent_id}},
+        metadata={"event_type": EVENT_TYPE, "event_payload": {"key": first.key}},
     )
     assert bot.dispatcher.run_once().sent == 0  # claims are not stale yet: nobody touches them
     clock.advance(CLAIM_TIMEOUT + timedelta(seconds=1))
     report = bot.dispatcher.run_once()
     assert (report.recovered, report.sent) == (1, 1)
-    assert Counter(sent_delivery_ids(slack)) == {sent_id: 1, unsent_id: 1}
+    assert Counter(sent_delivery_ids(bot, slack)) == {sent_id: 1, unsent_id: 1}
     assert statuses(bot, [sent_id, unsent_id]) == {
         sent_id: DeliveryStatus.SENT,
         unsent_id: DeliveryStatus.SENT,
@@ -125,13 +136,13 @@ def test_a_rate_limit_puts_the_check_in_back_without_anyone_sleeping(bot, slack,
     slack.rate_limit_next("chat.postMessage", retry_after=30)
     report = bot.dispatcher.run_once()
     assert (report.sent, report.retried) == (0, 1)
-    with Session(bot.engine) as session:
-        row = session.get(Delivery, delivery_id)
-    assert row.status == DeliveryStatus.PENDING and row.due_at >= clock.now + timedelta(seconds=30)
+    row = checkin_message_row(bot, delivery_id)
+    assert row.status == OwedStatus.PENDING and row.due_at >= clock.now + timedelta(seconds=30)
+    assert statuses(bot, [delivery_id]) == {delivery_id: DeliveryStatus.PENDING}
     assert bot.dispatcher.run_once().sent == 0  # not before Retry-After
     clock.advance(timedelta(seconds=31))
     assert bot.dispatcher.run_once().sent == 1
-    assert len(sent_delivery_ids(slack)) == 1
+    assert len(sent_delivery_ids(bot, slack)) == 1
 
 
 def test_a_deactivated_leader_stops_the_schedule_and_the_coach_is_told(bot, slack, clock):
@@ -167,7 +178,7 @@ def test_two_hours_down_sends_what_is_still_answerable_and_reports_the_rest(bot,
         closed_id = closed.id
     report = bot.dispatcher.run_once()
     assert report.sent == 1 and [d.id for d in report.missed] == [closed_id]
-    assert sent_delivery_ids(slack) == [open_id]
+    assert sent_delivery_ids(bot, slack) == [open_id]
     told = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == COACH.user_id]
     assert len(told) == 1 and "could not be sent" in str(told[0].args["blocks"])
     assert bot.dispatcher.run_once().missed == []  # reported once
@@ -176,15 +187,13 @@ def test_two_hours_down_sends_what_is_still_answerable_and_reports_the_rest(bot,
 def test_a_claim_takes_no_more_than_asked_for(bot, clock):
     """On PostgreSQL a one-statement claim could re-run its LIMIT subquery per row and take the
     whole backlog; one crashed dispatcher would then strand every row."""
-    from bot.storage import outbox
-
     schedule = schedule_for(bot, "ULEAD01")
     due_rows(bot, schedule, 500, due=clock.now - timedelta(minutes=1))
     with Session(bot.engine) as session:
-        assert len(outbox.claim_due(session, now=clock.now, limit=50)) == 50
-        assert len(outbox.claim_due(session, now=clock.now, limit=50)) == 50
+        assert len(owed.claim_due(session, now=clock.now, limit=50)) == 50
+        assert len(owed.claim_due(session, now=clock.now, limit=50)) == 50
     with Session(bot.engine) as session:
-        claimed = session.exec(select(Delivery).where(Delivery.status == DeliveryStatus.CLAIMED)).all()
+        claimed = session.exec(select(OwedMessage).where(OwedMessage.status == OwedStatus.CLAIMED)).all()
     assert len(claimed) == 100
 
 
@@ -210,21 +219,26 @@ def test_one_reminder_in_the_thread_after_the_delay_and_none_once_answered(bot, 
     assert bot.dispatcher.run_once().reminded == 1  # the unanswered one only
     assert bot.dispatcher.run_once().reminded == 0  # once
     (nudge,) = [c for c in slack.calls_to("chat.postMessage") if c.args.get("thread_ts")]
-    with Session(bot.engine) as session:
-        assert nudge.args["thread_ts"] == session.get(Delivery, first).message_ts
+    assert nudge.args["thread_ts"] == checkin_message_row(bot, first).ts
 
 
 def died_while_sending(bot, clock, count: int = 1) -> list[str]:
     """Check-ins a dispatcher began to send and never recorded, its claims stale by now."""
     schedule = schedule_for(bot, "ULEAD01")
     ids = due_rows(bot, schedule, count, due=clock.now - timedelta(minutes=1))
-    with Session(bot.engine) as session:
-        for row in session.exec(select(Delivery).where(col(Delivery.id).in_(ids))).all():
-            row.status, row.claimed_at = DeliveryStatus.SENDING, clock.now
-            session.add(row)
-        session.commit()
+    set_messages(bot, ids, OwedStatus.SENDING, clock.now)
     clock.advance(CLAIM_TIMEOUT + timedelta(seconds=1))
     return ids
+
+
+def set_messages(bot, ids: list[str], status: OwedStatus, claimed_at: datetime) -> None:
+    """Put these check-ins' messages where a dispatcher that died would have left them."""
+    with Session(bot.engine) as session:
+        query = select(OwedMessage).where(OwedMessage.kind == CHECKIN, col(OwedMessage.ref).in_(ids))
+        for row in session.exec(query).all():
+            row.status, row.claimed_at = status, claimed_at
+            session.add(row)
+        session.commit()
 
 
 def test_without_im_history_a_check_in_whose_sender_died_is_not_sent_again_and_the_operator_is_told(
@@ -234,7 +248,7 @@ def test_without_im_history_a_check_in_whose_sender_died_is_not_sent_again_and_t
     (delivery_id,) = died_while_sending(bot, clock)
     report = bot.dispatcher.run_once()
     assert (report.sent, report.failed) == (0, 1)
-    assert sent_delivery_ids(slack) == []
+    assert sent_delivery_ids(bot, slack) == []
     (refused,) = slack.calls_to("conversations.history")
     assert refused.response["error"] == "missing_scope"
     (line,) = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
@@ -251,21 +265,17 @@ def test_history_read_limited_by_slack_is_looked_up_later_and_never_sent_uncheck
     slack.rate_limit_next("conversations.history", retry_after=20, times=2)
     report = bot.dispatcher.run_once()
     assert report.sent == 1 and report.retried == 2  # the one read Slack answered
-    assert len(sent_delivery_ids(slack)) == 1
+    assert len(sent_delivery_ids(bot, slack)) == 1
     clock.advance(CLAIM_TIMEOUT + timedelta(seconds=1))
     assert bot.dispatcher.run_once().sent == 2
-    assert Counter(sent_delivery_ids(slack)) == dict.fromkeys(ids, 1)
+    assert Counter(sent_delivery_ids(bot, slack)) == dict.fromkeys(ids, 1)
 
 
 def test_claims_a_dead_dispatcher_never_began_go_back_without_a_history_read(bot, slack, clock):
     schedule = schedule_for(bot, "ULEAD01")
     ids = due_rows(bot, schedule, 5, due=clock.now - timedelta(minutes=1))
-    with Session(bot.engine) as session:
-        for row in session.exec(select(Delivery).where(col(Delivery.id).in_(ids))).all():
-            row.status, row.claimed_at = DeliveryStatus.CLAIMED, clock.now
-            session.add(row)
-        session.commit()
+    set_messages(bot, ids, OwedStatus.CLAIMED, clock.now)
     clock.advance(CLAIM_TIMEOUT + timedelta(seconds=1))
     assert bot.dispatcher.run_once().sent == 5
     assert slack.calls_to("conversations.history") == []
-    assert Counter(sent_delivery_ids(slack)) == dict.fromkeys(ids, 1)
+    assert Counter(sent_delivery_ids(bot, slack)) == dict.fromkeys(ids, 1)

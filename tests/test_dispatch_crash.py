@@ -1,11 +1,15 @@
-"""`coachbot schedule dispatch` killed at random points while it sends 1,000 check-ins (and, in
-a second test, 200 messages the outbox owes, of four kinds, stopped by SIGKILL and SIGTERM in
-turn), then run again until nothing is left: not one lost, not one sent twice.
+"""`coachbot schedule dispatch` stopped at random points (SIGKILL and SIGTERM in turn) while the
+outbox owes messages of every kind, restarted, and run again until nothing is left: not one lost,
+not one sent twice.
 
-Each run is a real process killed with SIGKILL, so it dies wherever it happens to be: importing,
-recovering stale claims, between claiming a batch and sending it, or between Slack taking a
-message and the row recording it (the case the metadata in the DM history is for). Runs are
-sequential, so `--stale-after 0` is safe: whoever claimed a row before this run is dead.
+Each run is a real process, so it dies wherever it happens to be: importing, recovering stale
+claims, between claiming a batch and sending it, or between Slack taking a message and the row
+recording it (the case the key in the message's metadata is for). The kills are one sequence on
+one database, each run recovering what the killed one before it left. Runs are sequential, so
+`--stale-after 0` is safe: whoever claimed a row before this run is dead.
+
+To cover a new kind, add a line to KINDS: a function that owes some messages of it and returns
+their keys.
 """
 
 from __future__ import annotations
@@ -20,42 +24,188 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, delete, select
 
-from bot.scheduling.sender import EVENT_TYPE as OWED_EVENT
-from bot.scheduling.turns import BATCH
-from bot.storage.models import DeliveryStatus, OwedMessage, OwedStatus
+from bot.scheduling import kinds as k
+from bot.scheduling.sender import EVENT_TYPE
+from bot.storage import checkins as checkin_repo
+from bot.storage.models import (
+    DeliveryStatus,
+    FeedbackRound,
+    OwedMessage,
+    OwedStatus,
+    RoundInvitation,
+    RoundSchedule,
+)
 from bot.storage.owed import Owe
 from tests import slack_requests as sr
-from tests.checkin_setup import COACH, due_rows, schedule_for, sent_delivery_ids, statuses
+from tests.checkin_setup import COACH, due_rows, schedule_for, statuses
 from tests.conftest import BOT_TOKEN
+from tests.flow import fill_all_pages
+from tests.round_flow import CHANNEL, FACILITATOR, MEMBER_A, MEMBER_B, frame, register, set_up_channel
 
 # Kills land at random moments into a run: measured with the machine to itself.
 pytestmark = pytest.mark.timed
 
-CHECKINS = 1_000
 SEED = 20261122
-# Kills that must land after the run sent something and before everything was sent.
-MID_DISPATCH_KILLS = 5
+TRIALS = 20
+# A run that never left a sent message unrecorded gets company, up to this many runs in all.
 MAX_KILLED_RUNS = 30
-# A run is killed this many seconds after it starts (it takes ~0.5-1 s to import and start
-# sending), or as soon as it has posted a random number of check-ins up to CHECKINS // 8,
-# whichever comes first: on a fast machine 1,000 go out in under three seconds.
-KILL_AFTER = (0.3, 1.5)
-# A run that sent nothing before its kill moves the window this much later for the next ones.
-KILL_LATER_BY = 0.5
-# A pass recovers at most one batch of stale claims, so a big stale backlog takes several passes.
-MAX_FINAL_RUNS = CHECKINS // BATCH + 3
+# Most runs are stopped as soon as they have posted a random number of messages, up to
+# MAX_POSTS_PER_RUN (wherever they are in a send then); every EARLY_EVERY-th a random time after
+# it starts, while it imports, connects or recovers what the run before it left.
+MAX_POSTS_PER_RUN = 12
+EARLY_EVERY = 5
+EARLY_KILL_S = (0.05, 0.6)
+# Longer than a loaded machine takes to start a run and send its first message.
+FIRST_POST_TIMEOUT_S = 60
+MAX_FINAL_RUNS = 6
 RUN_TIMEOUT_S = 60
-# Unpaced: the pace for real Slack (4 a second) would make 1,000 check-ins take over four
-# minutes, and what is under test (exactly once, across kills) is the same either way.
+# Unpaced: the pace for real Slack (4 a second) would make this take minutes, and what is under
+# test (exactly once, across kills) is the same either way.
 DISPATCH = [sys.executable, "-m", "bot", "schedule", "dispatch", "--stale-after", "0", "--pace", "0"]
-REPORT = re.compile(r"sent \d+, recovered \d+, retried \d+, failed \d+; owed: [^\n]*")
-IDLE = "sent 0, recovered 0, retried 0, failed 0; owed: sent 0, recovered 0, retried 0, failed 0"
+REPORT = re.compile(r"check-ins sent \d+, recovered \d+; all kinds: [^\n]*")
+IDLE = "check-ins sent 0, recovered 0; all kinds: sent 0, recovered 0, retried 0, failed 0, dropped 0"
+
+
+@dataclass
+class World:
+    """What the setups owe messages about; the processes use the real clock, so `now` is it."""
+
+    bot: object
+    slack: object
+    slack_http: object
+    now: datetime
+    leaders: int = 0
+
+    def schedule(self):
+        """A schedule of its own leader that ended long ago: only the rows made here fall due."""
+        self.leaders += 1
+        leader = f"ULEAD{self.leaders:02d}"
+        return schedule_for(self.bot, leader, first_date=date(2020, 1, 6), end_date=date(2020, 1, 6))
+
+
+def check_ins(world: World, count: int) -> list[str]:
+    ids = due_rows(world.bot, world.schedule(), count, due=world.now - timedelta(minutes=1))
+    with Session(world.bot.engine) as session:
+        query = select(OwedMessage.key).where(
+            OwedMessage.kind == checkin_repo.CHECKIN, col(OwedMessage.ref).in_(ids)
+        )
+        return list(session.exec(query).all())
+
+
+def check_in_reminders(world: World, count: int) -> list[str]:
+    """Reminders in the threads of check-ins sent before (by this process, before the kills)."""
+    schedule = world.schedule()
+    ids = due_rows(world.bot, schedule, count, due=world.now - timedelta(minutes=2), to=schedule.leader_id)
+    with Session(world.bot.engine, expire_on_commit=False) as session:
+        deliveries = [checkin_repo.get_delivery(session, delivery_id=i) for i in ids]
+    for delivery in deliveries:
+        assert world.bot.sender.send_now(checkin_repo.message_owed(delivery))
+    owed = []
+    with Session(world.bot.engine, expire_on_commit=False) as session:
+        for delivery in deliveries:
+            message = checkin_repo.message_of(session, delivery_id=delivery.id)
+            owed.append(
+                k.checkin_reminder_owed(checkin_repo.get_delivery(session, delivery_id=delivery.id), message)
+            )
+    world.bot.sender.owe(*owed)
+    return [o.key for o in owed]
+
+
+def about_check_ins(kind: str) -> Callable[[World, int], list[str]]:
+    """Notices to the coach about check-ins (not due for a month themselves)."""
+
+    def owe(world: World, count: int) -> list[str]:
+        ids = due_rows(world.bot, world.schedule(), count, due=world.now + timedelta(days=30))
+        owed = [Owe(f"{kind}:{ref}", kind, COACH.team_id, COACH.user_id, ref) for ref in ids]
+        world.bot.sender.owe(*owed)
+        return [o.key for o in owed]
+
+    return owe
+
+
+def summaries(world: World, count: int) -> list[str]:
+    """Completed runs' summaries, owed again from scratch (Finish sent each once already)."""
+    for _ in range(count):
+        fill_all_pages(world.slack_http, world.slack, "five-lenses")
+    with Session(world.bot.engine) as session:
+        run_ids = list(session.exec(select(OwedMessage.ref).where(OwedMessage.kind == k.SUMMARY)).all())
+        session.exec(delete(OwedMessage).where(OwedMessage.kind == k.SUMMARY))
+        session.commit()
+    owed = [k.summary_owed(COACH, run_id) for run_id in run_ids]
+    world.bot.sender.owe(*owed)
+    return [o.key for o in owed]
+
+
+def round_reminders(world: World, count: int) -> list[str]:
+    """An open async round's members who have not replied, each reminded (count: at most three)."""
+    set_up_channel(world.slack)
+    register(world.slack_http, world.slack)
+    frame(world.slack_http, world.slack, "tuning", mode="async", facilitator=None)
+    with Session(world.bot.engine) as session:
+        round_id = session.exec(select(FeedbackRound.id)).one()
+    view = world.bot.rounds.get(round_id)
+    owed = [k.round_reminder_owed(view, member) for member in [FACILITATOR, MEMBER_A, MEMBER_B][:count]]
+    world.bot.sender.owe(*owed)
+    return [o.key for o in owed]
+
+
+def round_invitations(world: World, count: int) -> list[str]:
+    """Presenters of rounds a schedule has ahead, each asked to frame theirs (after
+    round_reminders, which registered the channel)."""
+    world.slack_http.send(
+        sr.command("collaborative schedule", trigger_id=world.slack.issue_trigger_id(), channel=CHANNEL)
+    )
+    form = world.slack.calls_to("views.update")[-1].response["view"]
+    answers = {
+        "round_protocol": "issaquah",
+        "round_mode": "live",
+        "round_every": "2",
+        "round_first": (world.now + timedelta(days=10)).date().isoformat(),
+        "round_time": "15:30",
+        "round_rotation": [MEMBER_A, MEMBER_B],
+        "round_ask_ahead": "3",
+    }
+    world.slack_http.send(sr.view_submission(form, answers))
+    with Session(world.bot.engine, expire_on_commit=False) as session:
+        schedule_id = session.exec(select(RoundSchedule.id)).one()
+        invitations = [
+            RoundInvitation(
+                key=f"kill-test:{i}",
+                schedule_id=schedule_id,
+                presenter_id=[MEMBER_A, MEMBER_B][i % 2],
+                opens_at=world.now + timedelta(days=10 + 14 * i),
+            )
+            for i in range(count)
+        ]
+        session.add_all(invitations)
+        session.commit()
+    owed = [
+        Owe(f"{k.ROUND_INVITATION}:{i.id}", k.ROUND_INVITATION, COACH.team_id, i.presenter_id, i.id)
+        for i in invitations
+    ]
+    world.bot.sender.owe(*owed)
+    return [o.key for o in owed]
+
+
+# Every kind the outbox sends, and how many of it are owed when the kills begin.
+KINDS: list[tuple[Callable[[World, int], list[str]], int]] = [
+    (check_ins, 300),
+    (check_in_reminders, 15),
+    (about_check_ins(k.ANSWER_NOTICE), 15),
+    (about_check_ins(k.MISSED_NOTICE), 15),
+    (about_check_ins(k.UNDELIVERABLE_NOTICE), 15),
+    (about_check_ins(k.PAUSE_NOTICE), 15),
+    (summaries, 2),
+    (round_reminders, 3),
+    (round_invitations, 4),
+]
 
 
 class Runs:
@@ -78,16 +228,6 @@ class Runs:
         return Path(f"{log}.err").read_text(errors="replace")[-3000:]
 
 
-def posted(slack) -> int:
-    return sum(call.ok for call in slack.calls_to("chat.postMessage"))
-
-
-def sent_but_unrecorded(bot, slack) -> int:
-    """Check-ins Slack took whose rows are still being sent: the process died in between."""
-    sent = sent_delivery_ids(slack)
-    return sum(status == DeliveryStatus.SENDING for status in statuses(bot, sent).values())
-
-
 def environment(slack, database_url: str) -> dict[str, str]:
     """The bot's settings for a dispatch process: the fake Slack and the test's database."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
@@ -99,46 +239,23 @@ def environment(slack, database_url: str) -> dict[str, str]:
     }
 
 
-def kill_at_random_points(
-    runs: Runs,
-    *,
-    total: int,
-    posted: Callable[[], int],
-    unrecorded: Callable[[], int],
-    signals: tuple[signal.Signals, ...] = (signal.SIGKILL,),
-) -> tuple[list[tuple[float, int]], int]:
-    """Start runs and stop each at a random point with the next of `signals` in turn, until
-    MID_DISPATCH_KILLS of them landed after sending something and one left a sent message
-    unrecorded. Returns the kills (seconds after start, messages posted) and how many left a
-    message unrecorded."""
-    rng = random.Random(SEED)
-    later = 0.0
-    kills: list[tuple[float, int]] = []
-    mid_dispatch = left_unrecorded = 0
-    while mid_dispatch < MID_DISPATCH_KILLS or left_unrecorded == 0:
-        before = posted()
-        summary = f"{mid_dispatch} kills mid-dispatch, {left_unrecorded} between send and record: {kills}"
-        assert runs.count < MAX_KILLED_RUNS and before < total - 1, summary
-        delay = rng.uniform(*KILL_AFTER) + later
-        cap = min(rng.randint(1, total // 8), total - before - 1)
-        process, log = runs.start()
-        began = time.monotonic()
-        deadline = began + delay
-        while time.monotonic() < deadline and posted() - before < cap:
-            assert process.poll() is None, f"run {runs.count} ended before its kill:\n{runs.tail(log)}"
-            time.sleep(0.005)
-        process.send_signal(signals[runs.count % len(signals)])
-        lived = time.monotonic() - began
-        process.wait()
-        time.sleep(0.02)  # a request the dead process had fully sent is still answered by the fake
-        sent = posted() - before
-        kills.append((round(lived, 2), sent))
-        if sent == 0:
-            later += KILL_LATER_BY
-        else:
-            mid_dispatch += 1
-        left_unrecorded += unrecorded() > 0
-    return kills, left_unrecorded
+def keys_posted(slack, since: int, keys: set[str]) -> list[str]:
+    """The keys of `keys` in the metadata of the posts Slack took after the first `since`."""
+    found = []
+    for call in slack.calls_to("chat.postMessage")[since:]:
+        metadata = call.args.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        if call.ok and metadata and metadata.get("event_type") == EVENT_TYPE:
+            key = metadata["event_payload"]["key"]
+            if key in keys:
+                found.append(key)
+    return found
+
+
+def owed_statuses(bot, keys: set[str]) -> dict[str, OwedStatus]:
+    with Session(bot.engine) as session:
+        return {row.key: row.status for row in session.exec(select(OwedMessage)).all() if row.key in keys}
 
 
 def run_until_done(runs: Runs) -> list[str]:
@@ -160,94 +277,60 @@ def run_until_done(runs: Runs) -> list[str]:
     raise AssertionError(f"still work left after {MAX_FINAL_RUNS} runs: {reports}")
 
 
-def test_killed_at_random_points_and_restarted_no_check_in_is_lost_or_sent_twice(
-    bot, slack, database_url, tmp_path
+def test_stopped_at_random_points_and_restarted_nothing_of_any_kind_is_lost_or_sent_twice(
+    bot, slack, slack_http, clock, database_url, tmp_path
 ):
-    # A schedule that ended long ago, so the command's own materialize adds no rows to the count.
-    schedule = schedule_for(bot, "ULEAD01", first_date=date(2020, 1, 6), end_date=date(2020, 1, 6))
-    # The processes use the real clock.
-    ids = due_rows(bot, schedule, CHECKINS, due=datetime.now(UTC) - timedelta(minutes=1))
+    clock.now = datetime.now(UTC).replace(microsecond=0)  # what the processes' clock says
+    world = World(bot, slack, slack_http, clock.now)
+    owed_by_kind = {setup: setup(world, count) for setup, count in KINDS}
+    keys = {key for owed in owed_by_kind.values() for key in owed}
+    assert all(owed_by_kind.values()) and len(keys) == sum(map(len, owed_by_kind.values()))
+    since = len(slack.calls_to("chat.postMessage"))  # what the setups sent is not counted
 
     runs = Runs(environment(slack, database_url), tmp_path)
-    kills, left_unrecorded = kill_at_random_points(
-        runs, total=CHECKINS, posted=lambda: posted(slack), unrecorded=lambda: sent_but_unrecorded(bot, slack)
-    )
+    rng = random.Random(SEED)
+    kills: list[tuple[str, float, int]] = []
+    left_unrecorded = 0
+    while len(kills) < TRIALS or left_unrecorded == 0:
+        before = len(keys_posted(slack, since, keys))
+        summary = f"{left_unrecorded} kills between send and record: {kills}"
+        assert runs.count < MAX_KILLED_RUNS and before < len(keys) - MAX_POSTS_PER_RUN, summary
+        early = runs.count % EARLY_EVERY == EARLY_EVERY - 1
+        cap = rng.randint(1, MAX_POSTS_PER_RUN)
+        stop = (signal.SIGKILL, signal.SIGTERM)[runs.count % 2]
+        process, log = runs.start()
+        began = time.monotonic()
+        deadline = began + (rng.uniform(*EARLY_KILL_S) if early else FIRST_POST_TIMEOUT_S)
+        while time.monotonic() < deadline and len(keys_posted(slack, since, keys)) - before < cap:
+            assert process.poll() is None, f"run {runs.count} ended before its kill:\n{runs.tail(log)}"
+            time.sleep(0.002)
+        assert early or time.monotonic() < deadline, f"run {runs.count} sent nothing:\n{runs.tail(log)}"
+        process.send_signal(stop)
+        lived = time.monotonic() - began
+        process.wait()
+        time.sleep(0.02)  # a request the dead process had fully sent is still answered by the fake
+        sent = keys_posted(slack, since, keys)
+        kills.append((stop.name, round(lived, 2), len(sent) - before))
+        statuses_now = owed_statuses(bot, keys)
+        left_unrecorded += any(statuses_now[key] is OwedStatus.SENDING for key in sent[before:])
     reports = run_until_done(runs)
 
-    sent_ids = sent_delivery_ids(slack)
-    lost = set(ids) - set(sent_ids)
-    duplicated = [delivery_id for delivery_id, times in Counter(sent_ids).items() if times > 1]
-    summary = (
-        f"{len(lost)} lost, {len(duplicated)} duplicated; kills (s after start, posted): {kills}; "
-        f"{left_unrecorded} left a sent check-in unrecorded; final runs: {reports}"
-    )
-    print(summary)
-    assert not lost and not duplicated, summary
-    assert sorted(sent_ids) == sorted(ids), summary
-    assert set(statuses(bot, ids).values()) == {DeliveryStatus.SENT}, summary
-
-
-OWED_KINDS = ("pause_notice", "missed_notice", "answer_notice", "undeliverable_notice")
-OWED_PER_KIND = 50
-
-
-def owed_keys_posted(slack) -> list[str]:
-    """The outbox rows the fake received, by the key in their metadata."""
-    found = []
-    for call in slack.calls_to("chat.postMessage"):
-        metadata = call.args.get("metadata")
-        if isinstance(metadata, str):
-            metadata = json.loads(metadata)
-        if call.ok and metadata and metadata.get("event_type") == OWED_EVENT:
-            found.append(metadata["event_payload"]["key"])
-    return found
-
-
-def owed_statuses(bot) -> dict[str, OwedStatus]:
-    with Session(bot.engine) as session:
-        return {row.key: row.status for row in session.exec(select(OwedMessage)).all()}
-
-
-def test_killed_while_sending_what_the_outbox_owes_nothing_is_lost_or_sent_twice(
-    bot, slack, database_url, tmp_path
-):
-    schedule = schedule_for(bot, "ULEAD01", first_date=date(2020, 1, 6), end_date=date(2020, 1, 6))
-    now = datetime.now(UTC)  # the processes use the real clock
-    # Check-ins not due for a month: what is owed is only the outbox's rows about them.
-    about = due_rows(bot, schedule, OWED_PER_KIND, due=now + timedelta(days=30))
-    bot.sender.owe(
-        *(
-            Owe(f"{kind}:{ref}", kind, COACH.team_id, COACH.user_id, ref, due_at=now - timedelta(minutes=1))
-            for kind in OWED_KINDS
-            for ref in about
-        )
-    )
-    keys = set(owed_statuses(bot))
-    assert len(keys) == len(OWED_KINDS) * OWED_PER_KIND
-
-    runs = Runs(environment(slack, database_url), tmp_path)
-
-    def unrecorded() -> int:
-        statuses = owed_statuses(bot)
-        return sum(statuses[key] is OwedStatus.SENDING for key in owed_keys_posted(slack))
-
-    # SIGTERM as well as SIGKILL: what a stopped process was sending is finished or recoverable.
-    kills, left_unrecorded = kill_at_random_points(
-        runs,
-        total=len(keys),
-        posted=lambda: len(owed_keys_posted(slack)),
-        unrecorded=unrecorded,
-        signals=(signal.SIGKILL, signal.SIGTERM),
-    )
-    reports = run_until_done(runs)
-
-    sent = owed_keys_posted(slack)
+    sent = keys_posted(slack, since, keys)
     lost = keys - set(sent)
     duplicated = [key for key, times in Counter(sent).items() if times > 1]
+    mid_dispatch = sum(posted > 0 for _, _, posted in kills)
     summary = (
-        f"{len(lost)} lost, {len(duplicated)} duplicated; kills (s after start, posted): {kills}; "
-        f"{left_unrecorded} left a sent message unrecorded; final runs: {reports}"
+        f"{len(lost)} lost, {len(duplicated)} duplicated of {len(keys)}; {len(kills)} kills "
+        f"(signal, s after start, posted), {mid_dispatch} mid-dispatch, {left_unrecorded} between "
+        f"send and record: {kills}; final runs: {reports}"
     )
     print(summary)
     assert not lost and not duplicated, summary
-    assert set(owed_statuses(bot).values()) == {OwedStatus.SENT}, summary
+    assert mid_dispatch >= TRIALS - TRIALS // EARLY_EVERY, summary
+    assert set(owed_statuses(bot, keys).values()) == {OwedStatus.SENT}, summary
+    assert set(statuses(bot, _refs(bot, owed_by_kind[check_ins])).values()) == {DeliveryStatus.SENT}, summary
+
+
+def _refs(bot, keys: list[str]) -> list[str]:
+    with Session(bot.engine) as session:
+        return list(session.exec(select(OwedMessage.ref).where(col(OwedMessage.key).in_(keys))).all())

@@ -3,7 +3,8 @@ can be walked down and up again."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -11,8 +12,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlmodel import Session, select
 
+from bot.blocks.checkins import checkin_message
+from bot.scheduling.sender import CLAIM_TIMEOUT
+from bot.services.checkins import CheckinContext
 from bot.storage.db import alembic_config, make_engine, upgrade
-from bot.storage.models import OwedMessage, metadata
+from bot.storage.models import DeliveryStatus, Goal, OwedMessage, OwedStatus, metadata
+from tests.checkin_setup import COACH, schedule_for, statuses
 
 
 def test_migrated_schema_matches_the_models(database_url):
@@ -160,3 +165,98 @@ def test_what_rounds_owed_at_upgrade_is_carried_into_the_outbox(database_url):
     assert left == 0
     upgrade(engine)
     engine.dispose()
+
+
+OLD_DELIVERY = (
+    "INSERT INTO delivery (id, key, schedule_id, team_id, recipient, occurrence, due_at, answer_by, "
+    "status, attempts, claimed_at, sent_at, channel, message_ts) VALUES (:id, :key, :schedule, 'T1', "
+    ":recipient, :day, :due, :answer_by, :status, :attempts, :claimed, :sent, :channel, :ts)"
+)
+
+
+def test_check_ins_owed_at_upgrade_are_sent_once_and_one_being_sent_is_found_by_its_old_metadata(
+    bot, slack, clock
+):
+    """The version before 0009 left check-ins in each state; after the upgrade each is sent once:
+    the one it had sent but not recorded is found in the DM by the metadata it gave it."""
+    schedule = schedule_for(bot, "ULEAD01", first_date=date(2020, 1, 6), end_date=date(2020, 1, 6))
+    command.downgrade(alembic_config(bot.engine), "0008")
+    due, window = clock.now - timedelta(minutes=1), clock.now + timedelta(days=7)
+    states = {
+        "pending": ("UPENDING", "pending", None),
+        "claimed": ("UCLAIMED", "claimed", None),
+        "in_slack": ("UINSLACK", "sending", None),  # sent; the process died before recording it
+        "not_in_slack": ("UNOTSENT", "sending", None),  # died before Slack took it
+        "sent": ("USENT", "sent", "1700000000.000100"),
+        "snoozed": ("USNOOZED", "pending", "1700000000.000200"),  # sent, then snoozed
+    }
+    with bot.engine.begin() as connection:
+        for delivery_id, (recipient, status, ts) in states.items():
+            connection.execute(
+                text(OLD_DELIVERY),
+                {
+                    "id": delivery_id,
+                    "key": f"checkin:{schedule.id}:{delivery_id}",
+                    "schedule": schedule.id,
+                    "recipient": recipient,
+                    "day": due.date(),
+                    "due": due,
+                    "answer_by": window,
+                    "status": status,
+                    "attempts": 1 if status in ("claimed", "sending") else 0,
+                    "claimed": clock.now if status in ("claimed", "sending") else None,
+                    "sent": due if ts else None,
+                    "channel": f"D{recipient}" if ts else None,
+                    "ts": ts,
+                },
+            )
+    old = checkin_message(_old_context(bot, "in_slack"))
+    bot.gateway.post(
+        channel="UINSLACK",
+        messages=[old],
+        metadata={"event_type": "coachbot_checkin", "event_payload": {"delivery_id": "in_slack"}},
+    )
+    upgrade(bot.engine)
+    with Session(bot.engine) as session:
+        rows = session.exec(select(OwedMessage).where(OwedMessage.kind == "checkin")).all()
+    carried = {(row.ref, row.status, row.ts) for row in rows}
+    assert carried == {
+        ("pending", OwedStatus.PENDING, None),
+        ("claimed", OwedStatus.PENDING, None),
+        ("in_slack", OwedStatus.SENDING, None),
+        ("not_in_slack", OwedStatus.SENDING, None),
+        ("sent", OwedStatus.SENT, "1700000000.000100"),
+        ("snoozed", OwedStatus.SENT, "1700000000.000200"),
+        ("snoozed", OwedStatus.PENDING, None),
+    }
+    assert statuses(bot, list(states)) == dict(
+        zip(states, ["pending"] * 4 + ["sent", "pending"], strict=True)
+    )
+
+    clock.advance(CLAIM_TIMEOUT + timedelta(seconds=1))  # the earlier version's claims go stale
+    bot.dispatcher.run_once()
+    bot.dispatcher.run_once()
+    posts = Counter(c.args["channel"] for c in slack.calls_to("chat.postMessage") if c.ok)
+    # Once each: the one already in the DM not again; the snoozed one asked again, once.
+    assert posts == dict.fromkeys(["UPENDING", "UCLAIMED", "UINSLACK", "UNOTSENT", "USNOOZED"], 1)
+    assert set(statuses(bot, list(states)).values()) == {DeliveryStatus.SENT}
+    # The one found keeps where it landed, for an answer to update it in place.
+    assert (
+        bot.checkins.message_for("UINSLACK", "in_slack").ts
+        == slack.calls_to("chat.postMessage")[0].response["ts"]
+    )
+
+
+def _old_context(bot, delivery_id: str):
+    """What the earlier version's check-in said (its row read the way the bot reads one)."""
+    with Session(bot.engine) as session:
+        goal = session.exec(select(Goal)).first()
+    return CheckinContext(
+        delivery_id=delivery_id,
+        recipient="UINSLACK",
+        coach_id=COACH.user_id,
+        goal=goal.statement if goal else "",
+        occurrence=date(2026, 11, 30),
+        status=DeliveryStatus.PENDING,
+        leader_name="ulead01",
+    )

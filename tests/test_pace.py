@@ -11,14 +11,13 @@ from itertools import pairwise
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from bot.scheduling.dispatch import Dispatcher
 from bot.scheduling.pace import SharedPace
 from bot.storage.db import make_engine
-from bot.storage.models import Delivery, DeliveryStatus
+from bot.storage.models import OwedStatus
 from tests import slack_requests as sr
-from tests.checkin_setup import due_rows, schedule_for, sent_delivery_ids
+from tests.checkin_setup import checkin_message_row, due_rows, schedule_for, sent_delivery_ids
 
 # No calendar here: slots come from the database's clock and the monotonic one, never a date.
 
@@ -52,7 +51,6 @@ def dispatcher(bot, clock, engines) -> Callable[..., Dispatcher]:
     def make(**options) -> Dispatcher:
         return Dispatcher(
             engine=engines(),
-            checkins=bot.checkins,
             kinds=bot.kinds,
             gateway=bot.gateway,
             clock=clock,
@@ -103,7 +101,7 @@ def test_two_dispatchers_together_keep_one_pace(bot, slack, clock, dispatcher):
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    assert sorted(sent_delivery_ids(slack)) == sorted(ids)
+    assert sorted(sent_delivery_ids(bot, slack)) == sorted(ids)
     posted = sorted(float(c.response["ts"]) for c in slack.calls_to("chat.postMessage") if c.ok)
     # Any twenty posts in a row span nineteen intervals, less a little: a send that comes late
     # (a first connection to the database) is followed by the next ones at once, back to their
@@ -122,13 +120,12 @@ def test_a_429_one_dispatcher_gets_holds_the_other_too(bot, slack, clock, dispat
     report = hasty.run_once()
     # Told to wait 2 s, it gives the row back instead of holding its claim that long ...
     assert (report.sent, report.retried) == (0, 1) and time.monotonic() - started < 1
-    with Session(bot.engine) as session:
-        row = session.get(Delivery, delivery_id)
-    assert (row.status, row.attempts, row.claimed_at) == (DeliveryStatus.PENDING, 0, None)
+    row = checkin_message_row(bot, delivery_id)
+    assert (row.status, row.attempts, row.claimed_at) == (OwedStatus.PENDING, 0, None)
     # ... and the other process, told nothing by Slack, waits out the hold before sending it.
     assert patient.run_once().sent == 1
     assert time.monotonic() - started >= 2 - JITTER
-    assert sent_delivery_ids(slack) == [delivery_id]
+    assert sent_delivery_ids(bot, slack) == [delivery_id]
     assert [c.status for c in slack.calls_to("chat.postMessage")] == [429, 200]
 
 

@@ -40,7 +40,8 @@ from bot.recurrence import Cadence
 from bot.scheduling.sender import EVENT_TYPE
 from bot.services.checkins import ScheduleForm
 from bot.services.runs import Coach
-from bot.storage import outbox, owed
+from bot.storage import checkins as checkin_repo
+from bot.storage import owed
 from bot.storage.models import (
     Contribution,
     Delivery,
@@ -51,6 +52,7 @@ from bot.storage.models import (
     RoundStatus,
 )
 from tests import slack_requests as sr
+from tests.checkin_setup import checkin_message_row, checkin_of_key
 from tests.conftest import BOT_TOKEN
 from tests.fake_slack import FakeSlack
 from tests.round_flow import FRAMING
@@ -319,13 +321,12 @@ def still_owed(session: Session, now: datetime) -> int:
     marked, reminders due but not owed, and what the outbox owes and has not sent (notices to
     coaches, reminders)."""
     due = select(Delivery).where(
-        col(Delivery.status).in_([DeliveryStatus.CLAIMED, DeliveryStatus.SENDING])
-        | ((Delivery.status == DeliveryStatus.PENDING) & (Delivery.due_at <= now))
+        ((Delivery.status == DeliveryStatus.PENDING) & (Delivery.due_at <= now))
         | ((Delivery.status == DeliveryStatus.SENT) & (Delivery.answer_by <= now))
     )
     unreminded = sum(
         row.sent_at + timedelta(hours=hours) <= now
-        for row, hours in outbox.awaiting_reminder(session, now=now)
+        for row, hours, _ in checkin_repo.awaiting_reminder(session, now=now)
     )
     unsent = select(OwedMessage).where(col(OwedMessage.status).in_(owed.OPEN), OwedMessage.due_at <= now)
     return len(session.exec(due).all()) + unreminded + len(session.exec(unsent).all())
@@ -345,13 +346,14 @@ def settle(bot, now: datetime, servers: list[Server]) -> None:
         time.sleep(0.02)
 
 
-def checkin_posts(fake: FakeSlack) -> dict[str, list]:
-    """Every check-in message Slack took, by the delivery id in its metadata."""
+def checkin_posts(bot, fake: FakeSlack) -> dict[str, list]:
+    """Every check-in message Slack took, by the delivery its metadata's key is about."""
+    about = checkin_of_key(bot)
     found: dict[str, list] = {}
     for call in fake.calls_to("chat.postMessage"):
         metadata = call.args.get("metadata")
-        if call.ok and metadata and metadata.get("event_type") == "coachbot_checkin":
-            found.setdefault(metadata["event_payload"]["delivery_id"], []).append(call)
+        if call.ok and metadata and metadata.get("event_payload", {}).get("key") in about:
+            found.setdefault(about[metadata["event_payload"]["key"]], []).append(call)
     return found
 
 
@@ -368,13 +370,14 @@ def answer_checkins(bot, fake: FakeSlack, servers: list[Server], now: datetime, 
     for row in rows:
         if row.sent_at + ROSTER_BY_ID[row.recipient].answers_after > now:
             continue
+        message = checkin_message_row(bot, row.id)
         server = servers[len(answered) % len(servers)]
         click = sr.block_action(
             f"{ActionId.CHECKIN_RATE}:4",
             row.id,
             trigger_id=fake.issue_trigger_id(),
             user=row.recipient,
-            message=(row.channel, row.message_ts),
+            message=(message.posted_channel, message.ts),
         )
         server.send(click)
         answered.add(row.id)
@@ -480,7 +483,7 @@ def test_two_servers_on_one_database_send_a_week_of_check_ins_and_a_round_exactl
     with Session(bot.engine) as session:
         rows = session.exec(select(Delivery)).all()
     by_occurrence = {(row.schedule_id, row.occurrence): row for row in rows}
-    posts = checkin_posts(fake)
+    posts = checkin_posts(bot, fake)
 
     # Every check-in the calendar says is due in the week has its row, at the right instant
     # (DST included), and went out once; nothing else went out, not even early.
@@ -501,7 +504,7 @@ def test_two_servers_on_one_database_send_a_week_of_check_ins_and_a_round_exactl
     for delivery_id, row in expected.items():
         (call,) = posts[delivery_id]
         assert row.status in (DeliveryStatus.SENT, DeliveryStatus.ANSWERED, DeliveryStatus.MISSED)
-        assert row.message_ts == call.response["ts"] and row.sent_at >= row.due_at
+        assert checkin_message_row(bot, row.id).ts == call.response["ts"] and row.sent_at >= row.due_at
     assert sum(sent_by) == len(expected) and min(sent_by) > 0, f"sent by each process: {sent_by}"
 
     # Answers, reminders and missed-check-in notices: each once, for the right check-ins.
@@ -514,7 +517,7 @@ def test_two_servers_on_one_database_send_a_week_of_check_ins_and_a_round_exactl
     )
     # The clock only ever shows step times, so a reminder is due exactly 24 h after its send.
     owed_reminders = {
-        row.message_ts
+        checkin_message_row(bot, row.id).ts
         for row in expected.values()
         if ROSTER_BY_ID[row.recipient].reminder_hours
         and row.id not in answered

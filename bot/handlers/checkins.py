@@ -32,11 +32,11 @@ def _replace_checkin(deps: Deps, leader_id: str, delivery_id: str, message: Mess
     """Change the check-in message the bot recorded sending to this leader, never the one a
     request names: a container's channel and ts could be any message's."""
     try:
-        delivery = deps.checkins.delivery_for(leader_id, delivery_id)
+        posted = deps.checkins.message_for(leader_id, delivery_id)
     except NotYourCheckin:
         return
-    if delivery.channel and delivery.message_ts:
-        deps.gateway.replace(channel=delivery.channel, ts=delivery.message_ts, message=message)
+    if posted is not None:
+        deps.gateway.replace(channel=posted.channel, ts=posted.ts, message=message)
 
 
 def _mark_done(deps: Deps, leader: Coach, delivery_id: str, rating: int | None) -> None:

@@ -8,11 +8,15 @@ write its three functions, register it in `kinds()`, and owe rows of it with an 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
 
 from bot import mrkdwn
 from bot.blocks.checkins import (
+    checkin_message,
     coach_answer_messages,
     missed_message,
     notice_in_place,
@@ -44,9 +48,10 @@ from bot.services.rounds import (
     RoundView,
 )
 from bot.services.runs import Coach, RunNotFound, RunService
-from bot.slack_gateway import INSTALL_ERRORS, Posted
+from bot.slack_gateway import INSTALL_ERRORS, PERMANENT_ERRORS, Posted
+from bot.storage import checkins as checkin_repo
+from bot.storage.checkins import CHECKIN, CHECKIN_REMINDER
 from bot.storage.models import Delivery, DeliveryStatus, OwedMessage, RoundStatus
-from bot.storage.outbox import CHECKIN_REMINDER
 from bot.storage.owed import Owe
 
 SUMMARY = "summary"
@@ -77,13 +82,18 @@ class Kind:
     name: str
     # The messages to post for a row, or None when nothing is owed any more (it was deleted).
     render: Callable[[OwedMessage], list[Message] | None]
-    # What to record once Slack took it.
+    # What to do once Slack took it and the row is recorded sent.
     sent: Callable[[OwedMessage, Posted], None]
     # What is owed because it failed for good (Slack's error): whoever needs to know is told.
     failed: Callable[[OwedMessage, str], list[Owe]]
     # For a message only one person in the row's channel sees (chat.postEphemeral): who. Slack
     # keeps no trace of it to look up, so a send a dead sender began is sent again.
     whisper_to: Callable[[OwedMessage], str] | None = None
+    # What to record in the very transaction that records the row sent (and when), so that
+    # neither is ever recorded without the other.
+    record: Callable[[Session, OwedMessage, datetime], None] | None = None
+    # Reads what a batch of its rows will say in one query, before they are rendered one by one.
+    prefetch: Callable[[Sequence[OwedMessage]], None] | None = None
 
 
 def _nothing_to_record(row: OwedMessage, posted: Posted) -> None:
@@ -108,22 +118,15 @@ def pause_notice_owed(team_id: str, checkin: CheckinContext) -> Owe:
     )
 
 
-def checkin_reminder_owed(delivery: Delivery) -> Owe:
-    """One nudge in a sent check-in's thread."""
+def checkin_reminder_owed(delivery: Delivery, message: checkin_repo.Posted) -> Owe:
+    """One nudge in the thread of a sent check-in's message."""
     key = f"{CHECKIN_REMINDER}:{delivery.id}"
-    channel = delivery.channel or delivery.recipient
-    return Owe(key, CHECKIN_REMINDER, delivery.team_id, channel, delivery.id, thread_ts=delivery.message_ts)
+    return Owe(key, CHECKIN_REMINDER, delivery.team_id, message.channel, delivery.id, thread_ts=message.ts)
 
 
 def missed_notice_owed(delivery: Delivery, coach_id: str) -> Owe:
     """The coach hears that a check-in was missed (unanswered, or not sent in time)."""
     return Owe(f"{MISSED_NOTICE}:{delivery.id}", MISSED_NOTICE, delivery.team_id, coach_id, delivery.id)
-
-
-def undeliverable_notice_owed(delivery: Delivery, coach_id: str) -> Owe:
-    """The coach hears that a check-in could not be sent at all, and that the schedule paused."""
-    key = f"{UNDELIVERABLE_NOTICE}:{delivery.id}"
-    return Owe(key, UNDELIVERABLE_NOTICE, delivery.team_id, coach_id, delivery.id)
 
 
 def round_reminder_owed(view: RoundView, member: str) -> Owe:
@@ -198,6 +201,35 @@ def kinds(
         protocol = rounds.protocols.get(invitation.protocol_id)
         title = protocol.title if protocol else invitation.protocol_id
         return [invitation_message(invitation.channel_id, invitation.opens_at, title, invitation.id)]
+
+    # What the check-ins of the sender's current batch say, read for the batch in one query (a
+    # pass sends thousands); a row not found here (sent on its own) is read by itself.
+    prefetched: dict[str, CheckinContext] = {}
+
+    def prefetch_checkins(rows: Sequence[OwedMessage]) -> None:
+        prefetched.clear()
+        prefetched.update(checkins.contexts([row.ref for row in rows]))
+
+    def render_checkin(row: OwedMessage) -> list[Message] | None:
+        checkin = prefetched.pop(row.ref, None) or checkins.context(row.ref)
+        if checkin is None or checkin.status is not DeliveryStatus.PENDING:
+            return None  # skipped, answered, missed or gone since it was owed
+        return [checkin_message(checkin)]
+
+    def checkin_sent(session: Session, row: OwedMessage, sent_at: datetime) -> None:
+        checkin_repo.record_sent(session, delivery_id=row.ref, sent_at=sent_at)
+
+    def checkin_failed(row: OwedMessage, error: str) -> list[Owe]:
+        """A check-in that can never reach its leader (they left, the app lost its install):
+        the schedule pauses and the coach hears why. Retries that ran out end the occurrence
+        alone; the next one is tried as usual."""
+        checkins.record_undeliverable(row.ref, error)
+        checkin = checkins.context(row.ref)
+        if checkin is None or error not in PERMANENT_ERRORS:
+            return []
+        checkins.pause_for_occurrence(row.ref)
+        key = f"{UNDELIVERABLE_NOTICE}:{row.ref}"
+        return [Owe(key, UNDELIVERABLE_NOTICE, row.team_id, checkin.coach_id, row.ref)]
 
     def render_checkin_reminder(row: OwedMessage) -> list[Message] | None:
         checkin = checkins.context(row.ref)
@@ -295,6 +327,14 @@ def kinds(
         Kind(SUMMARY, render_summary, _nothing_to_record, summary_failed),
         Kind(SUMMARY_UNDELIVERED, render_undelivered, _nothing_to_record, _nobody_to_tell),
         Kind(PAUSE_NOTICE, render_pause_notice, _nothing_to_record, _nobody_to_tell),
+        Kind(
+            CHECKIN,
+            render_checkin,
+            _nothing_to_record,
+            checkin_failed,
+            record=checkin_sent,
+            prefetch=prefetch_checkins,
+        ),
         Kind(CHECKIN_REMINDER, render_checkin_reminder, _nothing_to_record, _nobody_to_tell),
         Kind(ANSWER_NOTICE, render_answer_notice, _nothing_to_record, _nobody_to_tell),
         Kind(MISSED_NOTICE, render_missed, _nothing_to_record, _nobody_to_tell),

@@ -11,10 +11,10 @@ from sqlmodel import Session, col, select
 
 from bot.recurrence import occurrences, zone_of
 from bot.services.checkins import rule_of
-from bot.storage import outbox, owed
+from bot.storage import checkins as checkin_repo
+from bot.storage import owed
 from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus
 
-OWED = [DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.SENDING]
 # Shown for an occurrence the scheduler has not made a row for yet (it makes the next days').
 NOT_MADE = "scheduled"
 
@@ -43,13 +43,13 @@ def upcoming(engine: Engine, *, days: int, now: datetime) -> list[Upcoming]:
         query = (
             select(Delivery, CheckinSchedule.tz)
             .join(CheckinSchedule, col(CheckinSchedule.id) == Delivery.schedule_id)
-            .where(col(Delivery.status).in_(OWED), Delivery.due_at < end)
+            .where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at < end)
         )
         found = [
             Upcoming(d.due_at, d.due_at.astimezone(zone_of(tz)), tz, d.recipient, d.status.value)
             for d, tz in session.exec(query).all()
         ]
-        schedules = outbox.active_schedules(session)
+        schedules = checkin_repo.active_schedules(session)
         made = _made(session, [s.id for s in schedules], now)
         for schedule in schedules:
             zone = zone_of(schedule.tz)
@@ -71,11 +71,6 @@ def _made(session: Session, schedule_ids: list[str], now: datetime) -> set[tuple
 
 
 def owed_by_kind(engine: Engine) -> list[OwedKind]:
-    """The outbox's rows not sent yet, per kind, oldest first; check-ins (their own outbox) too."""
+    """The outbox's rows not sent yet, per kind (check-ins one of them), oldest first."""
     with Session(engine) as session:
-        rows = [OwedKind(kind, count, oldest) for kind, count, oldest in owed.open_by_kind(session)]
-        query = select(Delivery.due_at).where(col(Delivery.status).in_(OWED)).order_by(Delivery.due_at)
-        checkins = session.exec(query).all()
-    if checkins:
-        rows.append(OwedKind("checkin", len(checkins), checkins[0]))
-    return sorted(rows, key=lambda row: row.oldest_due)
+        return [OwedKind(kind, count, oldest) for kind, count, oldest in owed.open_by_kind(session)]

@@ -19,6 +19,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -36,6 +37,10 @@ from bot.storage.owed import Owe
 log = logging.getLogger(__name__)
 
 EVENT_TYPE = "coachbot_owed"
+# A check-in the version before migration 0009 had begun to send is carried over with this
+# reason, and looked for by what that version put in its metadata: this event, its delivery id.
+CARRIED_OVER = "carried_over"
+EARLIER_EVENT_TYPE = "coachbot_checkin"
 # Longer than any one send can take (the Web API client times out after 10 s).
 CLAIM_TIMEOUT = timedelta(seconds=60)
 MAX_ATTEMPTS = 6
@@ -53,8 +58,9 @@ class SendReport:
     retried: int = 0
     failed: int = 0
     dropped: int = 0
-    # Sent (or found sent), per kind.
+    # Sent (or found sent), per kind; and of those, found sent by a recovery.
     by_kind: Counter[str] = field(default_factory=Counter)
+    found_by_kind: Counter[str] = field(default_factory=Counter)
 
 
 class Sender:
@@ -110,14 +116,29 @@ class Sender:
                 claimed = owed.claim_due(session, now=self._clock(), limit=self._turns.batch)
             if not claimed:
                 return report
+            self._prefetch(claimed)
             deadline = time.monotonic() + self._claim_timeout.total_seconds() / 2
-            late = self._turns.send(claimed, send=lambda row: self._send(row, report), deadline=deadline)
+            # One session for the batch's marks and records: a pass sends thousands.
+            with self._session() as session:
+                late = self._turns.send(
+                    claimed, send=lambda row: self._send(row, report, session), deadline=deadline
+                )
             if late:
                 with self._session() as session:
                     owed.release(session, ids=[row.id for row in late])
                 return report
 
-    def _send(self, row: OwedMessage, report: SendReport) -> bool:
+    def _prefetch(self, rows: list[OwedMessage]) -> None:
+        """Let each kind read what its rows of the batch say in one query, not one per row."""
+        by_kind: dict[str, list[OwedMessage]] = {}
+        for row in rows:
+            by_kind.setdefault(row.kind, []).append(row)
+        for name, of_kind in by_kind.items():
+            kind = self._kinds.get(name)
+            if kind is not None and kind.prefetch is not None:
+                kind.prefetch(of_kind)
+
+    def _send(self, row: OwedMessage, report: SendReport, batch: Session | None = None) -> bool:
         """Send one claimed row; False when Slack said to wait and the team is held."""
         kind = self._kinds.get(row.kind)
         if kind is None:  # written by another version of the bot: never sent by this one
@@ -125,7 +146,7 @@ class Sender:
             report.failed += 1
             log.error("%s: no such kind here; not sent", row.key)
             return True
-        with self._session() as session:
+        with nullcontext(batch) if batch is not None else self._session() as session:
             if not owed.mark_sending(session, row=row):
                 return True  # another sender took it over: it is theirs
         try:
@@ -157,22 +178,32 @@ class Sender:
             )
         except DeliveryFailed as failure:
             return self._failed(row, kind, failure, report)
-        self._sent(row, kind, posted, report)
+        self._sent(row, kind, posted, report, batch=batch)
         return True
 
     def _sent(
-        self, row: OwedMessage, kind: Kind, posted: Posted, report: SendReport, reason: str | None = None
+        self,
+        row: OwedMessage,
+        kind: Kind,
+        posted: Posted,
+        report: SendReport,
+        reason: str | None = None,
+        batch: Session | None = None,
     ) -> None:
-        with self._session() as session:
-            owed.settle(
+        now = self._clock()
+        with nullcontext(batch) if batch is not None else self._session() as session:
+            # One transaction: the row is sent and what its kind keeps of that is recorded.
+            if kind.record is not None:
+                kind.record(session, row, now)
+            owed.record_sent(
                 session,
                 row_id=row.id,
-                status=OwedStatus.SENT,
-                sent_at=self._clock(),
-                posted_channel=posted.channel,
+                sent_at=now,
+                channel=posted.channel,
                 ts=posted.ts[0] if posted.ts else None,
                 reason=reason,
             )
+            session.commit()
         kind.sent(row, posted)
         report.sent += 1
         report.by_kind[row.kind] += 1
@@ -240,18 +271,31 @@ class Sender:
                 else:
                     self._give_up(row, self._kinds[row.kind], failure.error, report)
                 continue
-            if found is None:  # it never went out: it is sent on this pass
-                self._settle(row, OwedStatus.PENDING, report, claimed_at=None)
+            if found is None:  # it never went out: it is sent on this pass, by this version
+                self._settle(row, OwedStatus.PENDING, report, claimed_at=None, reason=None)
             else:
                 self._sent(row, self._kinds[row.kind], found, report)
                 report.sent -= 1
                 report.recovered += 1
+                report.found_by_kind[row.kind] += 1
 
     def _find(self, row: OwedMessage) -> Posted | None:
         """Where a dead sender's post of this row landed, if it did."""
         kind = self._kinds.get(row.kind)
         if kind is not None and kind.whisper_to is not None:
             return None  # an ephemeral message leaves nothing to find: it is sent again
+        if row.reason == CARRIED_OVER:
+            # Begun by the version before the outbox sent check-ins: its post carries the
+            # metadata that version gave it.
+            channel = self._gateway.dm_channel(row.channel)
+            ts = self._gateway.find_posted(
+                channel=channel,
+                event_type=EARLIER_EVENT_TYPE,
+                key="delivery_id",
+                value=row.ref,
+                oldest=(row.due_at - LOOK_BACK).timestamp(),
+            )
+            return None if ts is None else Posted(channel, [ts])
         if row.thread_ts:
             ts = self._gateway.find_in_thread(
                 channel=row.channel, thread_ts=row.thread_ts, event_type=EVENT_TYPE, key="key", value=row.key

@@ -1,4 +1,5 @@
-"""Goal check-ins: a coach's schedule for a leader, the outbox rows it produces, and answers.
+"""Goal check-ins: a coach's schedule for a leader, the occurrences it produces (each with its
+message owed in the outbox), and answers.
 
 Times are the leader's: a schedule keeps the leader's IANA time zone (from Slack) and every
 occurrence is computed in it, so a check-in set for 16:00 stays at 16:00 across DST.
@@ -10,12 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Engine, update
-from sqlalchemy import delete as sa_delete
 from sqlmodel import Session, col, select
 
 from bot.recurrence import Cadence, Rule, local_date, next_after, occurrences, zone_of
 from bot.services.runs import Clock, Coach, owned_client
-from bot.storage import outbox, owed
+from bot.storage import checkins as checkin_repo
+from bot.storage import owed
 from bot.storage import runs as run_repo
 from bot.storage.models import CheckinSchedule, Client, Delivery, DeliveryStatus, Goal
 
@@ -136,7 +137,7 @@ class CheckinService:
             schedule.updated_at = now
             session.add(schedule)
             session.flush()
-            _drop_pending(session, [schedule.id])
+            checkin_repo.drop_pending(session, schedule_ids=[schedule.id])
             session.commit()
         self.materialize()
         return schedule
@@ -146,13 +147,13 @@ class CheckinService:
         now = self._clock()
         made = 0
         with self._session() as session:
-            for schedule in outbox.active_schedules(session):
+            for schedule in checkin_repo.active_schedules(session):
                 rule, zone = rule_of(schedule), zone_of(schedule.tz)
                 rows = []
                 for day, due in occurrences(rule, zone, now - LOOKBACK, now + HORIZON):
                     answer_by = next_after(rule, zone, day) or due + LAST_WINDOW
                     rows.append((day, due, answer_by))
-                made += outbox.materialize(session, schedule=schedule, occurrences=rows)
+                made += checkin_repo.materialize(session, schedule=schedule, occurrences=rows, now=now)
         return made
 
     def context(self, delivery_id: str) -> CheckinContext | None:
@@ -189,7 +190,7 @@ class CheckinService:
         )
 
     def _addressed(self, session: Session, leader_id: str, delivery_id: str) -> Delivery:
-        delivery = outbox.get_delivery(session, delivery_id=delivery_id)
+        delivery = checkin_repo.get_delivery(session, delivery_id=delivery_id)
         if delivery is None or delivery.recipient != leader_id:
             raise NotYourCheckin(delivery_id)
         return delivery
@@ -228,13 +229,25 @@ class CheckinService:
                 key = f"{ANSWER_NOTICE}:{delivery.id}:{number}"
                 notice = owed.Owe(key, ANSWER_NOTICE, delivery.team_id, coach_id, delivery.id)
                 owed.owe(session, [notice], now=now, commit=False)
-            outbox.settle(session, delivery_id=delivery.id, status=DeliveryStatus.ANSWERED, **changes)
+            checkin_repo.settle(session, delivery_id=delivery.id, status=DeliveryStatus.ANSWERED, **changes)
             return True
 
     def delivery_for(self, leader_id: str, delivery_id: str) -> Delivery:
         """The check-in behind a leader's click; someone else's id is refused."""
         with self._session() as session:
             return self._addressed(session, leader_id, delivery_id)
+
+    def message_for(self, leader_id: str, delivery_id: str) -> checkin_repo.Posted | None:
+        """Where the bot recorded sending this leader's check-in (its latest message), never
+        where a request says it is: someone else's id is refused."""
+        with self._session() as session:
+            self._addressed(session, leader_id, delivery_id)
+            return checkin_repo.message_of(session, delivery_id=delivery_id)
+
+    def record_undeliverable(self, delivery_id: str, reason: str) -> None:
+        """The check-in's message could not be sent, for good."""
+        with self._session() as session:
+            checkin_repo.record_failed(session, delivery_id=delivery_id, reason=reason)
 
     def snooze(self, leader_id: str, delivery_id: str, *, by: timedelta) -> datetime | None:
         """Ask again later (not past the answer window); returns when, or None if it closed."""
@@ -244,7 +257,12 @@ class CheckinService:
             later = min(now + by, delivery.answer_by - timedelta(minutes=5))
             if delivery.status is not DeliveryStatus.SENT or later <= now:
                 return None
-            outbox.settle(
+            # Asked again by a message of its own: its own key, so that recovering it never
+            # mistakes the first message for it.
+            again = checkin_repo.times_owed(session, delivery_id=delivery.id)
+            message = checkin_repo.message_owed(delivery, key=f"{delivery.key}:again{again}", due_at=later)
+            owed.owe(session, [message], now=now, commit=False)
+            checkin_repo.settle(
                 session,
                 delivery_id=delivery.id,
                 status=DeliveryStatus.PENDING,
@@ -257,7 +275,7 @@ class CheckinService:
         with self._session() as session:
             delivery = self._addressed(session, leader_id, delivery_id)
             if delivery.status in (DeliveryStatus.SENT, DeliveryStatus.PENDING):
-                outbox.settle(
+                checkin_repo.settle(
                     session,
                     delivery_id=delivery.id,
                     status=DeliveryStatus.SKIPPED,
@@ -271,15 +289,18 @@ class CheckinService:
         self.pause_for(delivery.schedule_id)
         self.skip(leader_id, delivery_id)
 
+    def pause_for_occurrence(self, delivery_id: str) -> None:
+        """Stop the schedule of a check-in that could not reach its leader."""
+        with self._session() as session:
+            delivery = checkin_repo.get_delivery(session, delivery_id=delivery_id)
+        if delivery is not None:
+            self.pause_for(delivery.schedule_id)
+
     def pause_for(self, schedule_id: str) -> None:
         """Stop a schedule whose recipient cannot be reached (deactivated, left the workspace)."""
         with self._session() as session:
             session.exec(update(CheckinSchedule).where(CheckinSchedule.id == schedule_id).values(paused=True))
-            session.exec(
-                update(Delivery)
-                .where(Delivery.schedule_id == schedule_id, Delivery.status == DeliveryStatus.PENDING)
-                .values(status=DeliveryStatus.SKIPPED, reason="paused")
-            )
+            checkin_repo.skip_pending(session, schedule_id=schedule_id)
             session.commit()
 
     def history(self, coach: Coach, client_id: str, *, limit: int = 20) -> list[HistoryLine]:
@@ -331,7 +352,7 @@ class CheckinService:
                 .scalars()
                 .all()
             )
-            _drop_pending(session, moved)
+            checkin_repo.drop_pending(session, schedule_ids=moved)
             session.commit()
         if moved:
             self.materialize()
@@ -341,14 +362,3 @@ class CheckinService:
         with self._session() as session:
             client = owned_client(session, coach, client_id)
             return session.exec(select(CheckinSchedule).where(CheckinSchedule.client_id == client.id)).first()
-
-
-def _drop_pending(session: Session, schedule_ids: list[str]) -> None:
-    """Forget check-ins not yet sent, so a changed rule or zone makes them again under the same
-    keys; what was sent stays, so nothing is sent twice."""
-    if schedule_ids:
-        session.exec(
-            sa_delete(Delivery).where(
-                col(Delivery.schedule_id).in_(schedule_ids), Delivery.status == DeliveryStatus.PENDING
-            )
-        )

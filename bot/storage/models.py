@@ -209,13 +209,8 @@ class CheckinSchedule(SQLModel, table=True):
 
 
 class DeliveryStatus(StrEnum):
+    # Its message is owed in the outbox (bot.storage.owed), which alone knows how its send goes.
     PENDING = "pending"
-    # Taken by a dispatcher, with a batch, and not yet being sent: one that dies leaves these
-    # to go back to pending, nothing to look up.
-    CLAIMED = "claimed"
-    # Its post is on its way (or was, when the dispatcher died): only these are looked up in the
-    # DM's history before sending again.
-    SENDING = "sending"
     SENT = "sent"
     ANSWERED = "answered"
     MISSED = "missed"
@@ -224,8 +219,10 @@ class DeliveryStatus(StrEnum):
 
 
 class Delivery(SQLModel, table=True):
-    """One message owed to one recipient for one occurrence: the outbox row. Its key makes a
-    second materialization, a Slack retry or a second process find the same row."""
+    """One occurrence of a check-in for one leader: when it is due, until when an answer is taken,
+    and what became of it. Its key makes a second materialization or a second process find the
+    same row. Its message is an outbox row (kind "checkin", ref this id), which keeps how the
+    send went and where the message landed."""
 
     __tablename__ = "delivery"
     __table_args__ = (
@@ -246,11 +243,8 @@ class Delivery(SQLModel, table=True):
     status: DeliveryStatus = Field(
         default=DeliveryStatus.PENDING, sa_type=enum_column(DeliveryStatus, length=16)
     )
-    attempts: int = 0
-    claimed_at: datetime | None = None
+    # When the leader was last asked (a reminder follows from it).
     sent_at: datetime | None = None
-    channel: str | None = Field(default=None, max_length=32)
-    message_ts: str | None = Field(default=None, max_length=32)
     reason: str | None = Field(default=None, max_length=64)
     # The answer: a quick rating from the message, and/or the full check-in run.
     rating: int | None = None

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -104,20 +104,46 @@ def claim_due(session: Session, *, now: datetime, limit: int, key: str | None = 
     return claimed
 
 
+# The two statements every message sent runs, built once, on the table rather than the ORM
+# entity: thousands of check-ins go out in a pass, and neither is rebuilt for each.
+_TABLE = OwedMessage.__table__  # type: ignore[attr-defined]
+_MARK_SENDING = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.id == bindparam("row_id"),
+        _TABLE.c.status.in_([OwedStatus.CLAIMED, OwedStatus.SENDING]),
+        _TABLE.c.claimed_at == bindparam("claimed"),
+    )
+    .values(status=OwedStatus.SENDING)
+)
+_RECORD_SENT = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"))
+    .values(
+        status=OwedStatus.SENT,
+        sent_at=bindparam("sent"),
+        posted_channel=bindparam("posted_in"),
+        ts=bindparam("first_ts"),
+        reason=bindparam("why"),
+    )
+)
+
+
 def mark_sending(session: Session, *, row: OwedMessage) -> bool:
     """Say this claimed row's post is on its way; False when the claim is no longer this
     caller's (it went stale and another sender took the row): then it is not sent."""
-    result = session.exec(
-        update(OwedMessage)
-        .where(
-            OwedMessage.id == row.id,
-            col(OwedMessage.status).in_([OwedStatus.CLAIMED, OwedStatus.SENDING]),
-            OwedMessage.claimed_at == row.claimed_at,
-        )
-        .values(status=OwedStatus.SENDING)
-    )
+    result = session.connection().execute(_MARK_SENDING, {"row_id": row.id, "claimed": row.claimed_at})
     session.commit()
     return result.rowcount == 1
+
+
+def record_sent(
+    session: Session, *, row_id: str, sent_at: datetime, channel: str, ts: str, reason: str | None
+) -> None:
+    """Slack took it: where it landed and its first ts (in the caller's transaction, with what
+    its kind records)."""
+    params = {"row_id": row_id, "sent": sent_at, "posted_in": channel, "first_ts": ts, "why": reason}
+    session.connection().execute(_RECORD_SENT, params)
 
 
 def release(session: Session, *, ids: Sequence[str]) -> None:

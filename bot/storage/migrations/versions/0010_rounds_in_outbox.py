@@ -1,7 +1,7 @@
 """a round's posts, announcements and summaries move into the outbox
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 
 What a round owed at upgrade time becomes a pending row of the outbox: a round due to be posted
 (its post, due when the round opens), a phase moved on but not announced (its announcement, in
@@ -19,7 +19,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """free text may be encrypted: a client's organization is no longer bounded
 
-Revision ID: 0012
+Revision ID: 0011
 Revises: 0010
 
 Encrypted text is longer than what was typed, and every free-text column but `client.organization`
@@ -11,7 +11,7 @@ changes (an ALTER that rewrites no row); SQLite's keeps its declared length, whi
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
