@@ -138,7 +138,9 @@ def build_bot(
     rounds = RoundService(engine=engine, runs=runs, clock=clock)
     round_schedules = RoundScheduleService(engine=engine, clock=clock)
     data_rights = DataRights(engine=engine, clock=clock, retention_days=settings.retention_days)
-    registry = kinds.kinds(runs, checkins, rounds, round_schedules, data_rights)
+    home = HomeService(engine=engine, catalog=runs.catalog, clock=clock)
+    home_tab = HomeTab(home=home, gateway=gateway, protocols=runs.coach_protocols)
+    registry = kinds.kinds(runs, checkins, rounds, round_schedules, data_rights, home_tab.refresh)
     dispatcher = Dispatcher(
         engine=engine,
         kinds=registry,
@@ -152,8 +154,6 @@ def build_bot(
     sender = dispatcher.sender
     drafts = DraftKeeper(runs=runs, clock=clock)
     keeper = RoundKeeper(rounds=rounds, schedules=round_schedules, gateway=gateway, sender=sender)
-    home = HomeService(engine=engine, catalog=runs.catalog, clock=clock)
-    home_tab = HomeTab(home=home, gateway=gateway, protocols=runs.coach_protocols)
     register_all(
         app,
         Deps(

@@ -226,3 +226,21 @@ def test_the_home_is_republished_when_a_client_is_added_and_when_a_leader_answer
     (republished,) = slack.calls_to("views.publish")[before:]
     assert republished.args["user_id"] == sr.COACH  # the coach's Home, never the leader's
     assert "rated 4" in json.dumps(republished.args["view"])
+
+
+def test_the_home_is_republished_when_the_outbox_tells_the_coach_of_a_missed_check_in(
+    slack_http, slack, bot, clock
+):
+    """The dispatcher's pass, not the coach, finds a second check-in missed: the notice it sends
+    the coach republishes their Home with the reason, before they open it."""
+    slack.add_user("ULEAD01", tz="America/New_York")
+    schedule = schedule_for(bot, "ULEAD01")
+    past_checkin(bot, schedule, days_ago=7, status=DeliveryStatus.MISSED)
+    due_rows(bot, schedule, 1, due=clock.now - timedelta(minutes=1), window=timedelta(hours=1), to="ULEAD01")
+    assert bot.dispatcher.run_once().sent == 1
+    before = len(slack.calls_to("views.publish"))
+    clock.advance(timedelta(hours=2))
+    assert len(bot.dispatcher.run_once().missed) == 1
+    (republished,) = slack.calls_to("views.publish")[before:]
+    assert republished.ok and republished.args["user_id"] == sr.COACH
+    assert needs(republished.args["view"]) == ["*ulead01*: missed the last two check-ins"]

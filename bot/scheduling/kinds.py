@@ -159,8 +159,21 @@ def kinds(
     rounds: RoundService,
     round_schedules: RoundScheduleService,
     data_rights: DataRights,
+    refresh_home: Callable[[str, str], None],
 ) -> dict[str, Kind]:
-    """The registry the sender works from."""
+    """The registry the sender works from. `refresh_home(team_id, user_id)` republishes someone's
+    Home tab: what a coach is told by DM (a check-in missed, an answer, a pause, a leader who
+    left) and a round that opens or moves on change what their Home shows, so it is current
+    before they look."""
+
+    def coach_told(row: OwedMessage, posted: Posted) -> None:
+        refresh_home(row.team_id, row.channel)
+
+    def round_moved(view: RoundView) -> None:
+        """The presenter's and the facilitator's Homes list the round with its phase."""
+        round_ = view.round
+        for user in dict.fromkeys(filter(None, (round_.presenter_id, round_.facilitator_id))):
+            refresh_home(round_.team_id, user)
 
     def render_summary(row: OwedMessage) -> list[Message] | None:
         try:
@@ -290,6 +303,7 @@ def kinds(
         view = _phase_of(row)
         if view is not None:
             rounds.announced(view)
+            round_moved(view)
 
     def render_listen(row: OwedMessage) -> list[Message] | None:
         view = _phase_of(row)
@@ -326,7 +340,7 @@ def kinds(
     registered = [
         Kind(SUMMARY, render_summary, _nothing_to_record, summary_failed),
         Kind(SUMMARY_UNDELIVERED, render_undelivered, _nothing_to_record, _nobody_to_tell),
-        Kind(PAUSE_NOTICE, render_pause_notice, _nothing_to_record, _nobody_to_tell),
+        Kind(PAUSE_NOTICE, render_pause_notice, coach_told, _nobody_to_tell),
         Kind(
             CHECKIN,
             render_checkin,
@@ -336,13 +350,13 @@ def kinds(
             prefetch=prefetch_checkins,
         ),
         Kind(CHECKIN_REMINDER, render_checkin_reminder, _nothing_to_record, _nobody_to_tell),
-        Kind(ANSWER_NOTICE, render_answer_notice, _nothing_to_record, _nobody_to_tell),
-        Kind(MISSED_NOTICE, render_missed, _nothing_to_record, _nobody_to_tell),
-        Kind(UNDELIVERABLE_NOTICE, render_undeliverable, _nothing_to_record, _nobody_to_tell),
+        Kind(ANSWER_NOTICE, render_answer_notice, coach_told, _nobody_to_tell),
+        Kind(MISSED_NOTICE, render_missed, coach_told, _nobody_to_tell),
+        Kind(UNDELIVERABLE_NOTICE, render_undeliverable, coach_told, _nobody_to_tell),
         Kind(ROUND_REMINDER, render_round_reminder, _nothing_to_record, _nobody_to_tell),
         Kind(ROUND_INVITATION, render_invitation, _nothing_to_record, _nobody_to_tell),
         Kind(ROUND_NOT_POSTED, render_not_posted, _nothing_to_record, _nobody_to_tell),
-        Kind(LEADER_LEFT, render_leader_left, _nothing_to_record, _nobody_to_tell),
+        Kind(LEADER_LEFT, render_leader_left, coach_told, _nobody_to_tell),
         Kind(ROUND_POST, render_round_post, round_posted, round_post_failed),
         Kind(ROUND_PHASE, render_phase, phase_announced, _nobody_to_tell),
         Kind(ROUND_LISTEN, render_listen, presenter_told, _nobody_to_tell, whisper_to=presenter_of),
