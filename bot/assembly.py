@@ -12,6 +12,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from sqlalchemy import Engine
 
+from bot.actor import Actor, Clock
 from bot.blocks.messages import draft_not_saved_messages
 from bot.config import Settings, SetupError
 from bot.handlers import register_all
@@ -35,7 +36,7 @@ from bot.services.home import HomeService
 from bot.services.program import ProgramService
 from bot.services.round_schedules import RoundScheduleService
 from bot.services.rounds import RoundService
-from bot.services.runs import Clock, Coach, PageAnswers, RunService
+from bot.services.runs import PageAnswers, RunService
 from bot.slack_checks import check_app_token, check_bot_token
 from bot.slack_gateway import DeliveryFailed, SlackGateway, make_client
 from bot.storage.db import open_database, upgrade
@@ -55,7 +56,7 @@ DRAFTS_SECONDS = 15
 RETENTION_SECONDS = 24 * 60 * 60
 
 
-def tell_draft_lost(runs: RunService, gateway: SlackGateway, coach: Coach, given: PageAnswers) -> None:
+def tell_draft_lost(runs: RunService, gateway: SlackGateway, coach: Actor, given: PageAnswers) -> None:
     """A closed page the database never took: the coach gets it back in their DM."""
     messages = draft_not_saved_messages(runs.protocol(given.protocol_id), given.raw)
     try:

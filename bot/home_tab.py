@@ -8,10 +8,10 @@ and the next change or opening publishes again.
 
 from __future__ import annotations
 
+from bot.actor import Actor
 from bot.blocks.home import home_view
 from bot.protocols.catalog import Catalog
 from bot.services.home import HomeService
-from bot.services.runs import Coach
 from bot.slack_gateway import SlackGateway
 
 
@@ -22,5 +22,5 @@ class HomeTab:
         self._protocols = protocols
 
     def refresh(self, team_id: str, coach_id: str) -> None:
-        coach = Coach(team_id=team_id, user_id=coach_id)
+        coach = Actor(team_id=team_id, user_id=coach_id)
         self._gateway.publish_home(user_id=coach_id, view=home_view(self._home.page(coach), self._protocols))

@@ -10,10 +10,11 @@ import getpass
 
 import click
 
+from bot.actor import Actor
 from bot.protocols import engine as rules
 from bot.protocols.catalog import Catalog
 from bot.protocols.schema import CHOICE_TYPES, InputType, Step
-from bot.services.runs import Coach, Completed, PageAnswers, PageToShow, RunService, UnknownProtocol
+from bot.services.runs import Completed, PageAnswers, PageToShow, RunService, UnknownProtocol
 from bot.storage.db import open_database, upgrade
 from bot.storage.models import utcnow
 from bot.storage.sealing import check_keys
@@ -59,7 +60,7 @@ def run_in_terminal(settings, protocol_id: str) -> None:
     check_keys(engine)
     runs = RunService(engine=engine, catalog=catalog, clock=utcnow)
     runs.record_catalog()
-    coach = Coach(team_id=TERMINAL_TEAM, user_id=getpass.getuser())
+    coach = Actor(team_id=TERMINAL_TEAM, user_id=getpass.getuser())
     try:
         shown: PageToShow | Completed = runs.first_page(protocol_id)
     except UnknownProtocol:

@@ -7,16 +7,16 @@ from datetime import datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
+from bot.actor import Actor
 from bot.recurrence import Cadence
 from bot.scheduling.sender import EVENT_TYPE
 from bot.services.checkins import ScheduleForm
-from bot.services.runs import Coach
 from bot.storage import checkins, owed
 from bot.storage.models import CheckinSchedule, Delivery, DeliveryStatus, Domain, OwedMessage
 from tests import slack_requests as sr
 from tests.clock import FIRST_MONDAY
 
-COACH = Coach(sr.TEAM, sr.COACH)
+COACH = Actor(sr.TEAM, sr.COACH)
 
 
 def schedule_for(

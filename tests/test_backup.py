@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bot.actor import Actor
 from bot.assembly import build_bot
 from bot.cli import main
-from bot.services.runs import Coach
 from bot.storage.models import Domain
 from tests import slack_requests as sr
 from tests.conftest import make_settings
 
-COACH = Coach(team_id=sr.TEAM, user_id=sr.COACH)
+COACH = Actor(team_id=sr.TEAM, user_id=sr.COACH)
 
 
 def add_client(bot, leader: str) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from bot.actor import Actor
 from bot.ids import CallbackId
-from bot.services.runs import Coach
 from tests import slack_requests as sr
 
 
@@ -44,7 +44,7 @@ def test_start_opens_the_first_page_in_a_modal(slack_http, slack, bot):
     assert view["title"]["text"] == "Five lenses"
     assert view["notify_on_close"] is True
     assert any(b["type"] == "input" for b in view["blocks"])
-    assert bot.runs.listing(Coach(sr.TEAM, sr.COACH)) == []  # the run begins with the first answer
+    assert bot.runs.listing(Actor(sr.TEAM, sr.COACH)) == []  # the run begins with the first answer
 
 
 def test_protocol_id_alone_is_a_shortcut_for_start(slack_http, slack):

@@ -19,12 +19,12 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlmodel import Session, select
 
+from bot.actor import Actor
 from bot.assembly import build_bot
 from bot.ids import ActionId, pair
 from bot.recurrence import Cadence
 from bot.services.checkins import ScheduleForm
 from bot.services.data_rights import DataRights
-from bot.services.runs import Coach
 from bot.storage.models import CheckinSchedule, Client, OwedMessage, OwedStatus, ProtocolRun
 from tests import slack_requests as sr
 from tests.checkin_setup import due_rows
@@ -95,7 +95,7 @@ def _share(slack_http, slack, run_id: str) -> None:
 
 def _checkin_answered(slack_http, slack, bot, clock) -> str:
     """The coach schedules check-ins on a goal; the leader answers one in full. Returns its id."""
-    coach = Coach(sr.TEAM, sr.COACH)
+    coach = Actor(sr.TEAM, sr.COACH)
     with Session(bot.engine) as session:
         client = session.exec(select(Client).where(Client.coach_id == sr.COACH)).one()
     form = ScheduleForm(

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from bot.actor import Actor
 from bot.ids import ActionId
-from bot.services.runs import Coach
 from bot.storage.models import DeliveryStatus, Domain
 from tests import flow
 from tests import slack_requests as sr
@@ -15,7 +15,7 @@ from tests.checkin_setup import due_rows, schedule_for
 from tests.clock import START
 from tests.history_setup import past_checkin
 
-COACH = Coach(sr.TEAM, sr.COACH)
+COACH = Actor(sr.TEAM, sr.COACH)
 
 
 def open_home(slack_http, slack) -> dict:
@@ -127,7 +127,7 @@ def test_needs_rank_clients_by_signal_with_a_reason_and_one_next_step(slack_http
 
 def test_a_click_naming_someone_elses_client_opens_nothing_of_theirs(slack_http, slack, bot):
     theirs = bot.clients.add(
-        Coach(sr.TEAM, sr.OTHER_COACH),
+        Actor(sr.TEAM, sr.OTHER_COACH),
         leader_id="ULEADX",
         leader_name="xavier",
         organization="Org",

@@ -9,13 +9,13 @@ import pytest
 from sqlmodel import Session, select
 
 from bot import logs
+from bot.actor import Actor
 from bot.ids import ActionId, CallbackId
-from bot.services.runs import Coach
 from bot.storage.models import Answer, OwedMessage, OwedStatus, ProtocolRun, RunStatus
 from tests import slack_requests as sr
 from tests.flow import current_page_id, fill_all_pages, open_modal, protocol, sample_answer, submit
 
-COACH = Coach(sr.TEAM, sr.COACH)
+COACH = Actor(sr.TEAM, sr.COACH)
 
 
 def stored_answers(bot) -> dict[str, str]:

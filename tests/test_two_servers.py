@@ -33,13 +33,13 @@ import httpx2 as httpx
 import pytest
 from sqlmodel import Session, col, select
 
+from bot.actor import Actor
 from bot.config import REPO_ROOT
 from bot.ids import ActionId
 from bot.protocols.schema import PresenterRole
 from bot.recurrence import Cadence
 from bot.scheduling.sender import EVENT_TYPE
 from bot.services.checkins import ScheduleForm
-from bot.services.runs import Coach
 from bot.storage import checkins as checkin_repo
 from bot.storage import owed
 from bot.storage.models import (
@@ -299,7 +299,7 @@ def set_up_roster(bot) -> dict[str, str]:
     form uses; returns each leader's schedule id."""
     schedules = {}
     for leader in ROSTER:
-        coach = Coach(sr.TEAM, leader.coach)
+        coach = Actor(sr.TEAM, leader.coach)
         client = bot.clients.add(
             coach, leader_id=leader.id, leader_name=leader.name, organization="District", domain=Domain.SCHOOL
         )

@@ -10,6 +10,7 @@ from datetime import date, time, timedelta
 
 from slack_bolt import Ack, App
 
+from bot.actor import Actor
 from bot.blocks.checkins import checkin_done_message, checkin_form, notice_in_place
 from bot.blocks.messages import Message, notice_view
 from bot.blocks.protocol_views import MalformedPayload, read_state, step_errors
@@ -21,7 +22,7 @@ from bot.ids import ActionId, BlockId, CallbackId, unpair
 from bot.recurrence import Cadence
 from bot.scheduling.kinds import pause_notice_owed
 from bot.services.checkins import CHECKIN_PROTOCOL, NotYourCheckin, ScheduleForm
-from bot.services.runs import Coach, PageAnswers, PageToShow
+from bot.services.runs import PageAnswers, PageToShow
 
 log = logging.getLogger(__name__)
 RATE = re.compile(rf"^{ActionId.CHECKIN_RATE}:([1-5])$")
@@ -39,7 +40,7 @@ def _replace_checkin(deps: Deps, leader_id: str, delivery_id: str, message: Mess
         deps.gateway.replace(channel=posted.channel, ts=posted.ts, message=message)
 
 
-def _mark_done(deps: Deps, leader: Coach, delivery_id: str, rating: int | None) -> None:
+def _mark_done(deps: Deps, leader: Actor, delivery_id: str, rating: int | None) -> None:
     """The leader's check-in says it is done; their coach's Home shows the answer."""
     context = deps.checkins.context(delivery_id)
     _replace_checkin(deps, leader.user_id, delivery_id, checkin_done_message(context, rating))
@@ -47,7 +48,7 @@ def _mark_done(deps: Deps, leader: Coach, delivery_id: str, rating: int | None) 
         deps.home_tab.refresh(leader.team_id, context.coach_id)
 
 
-def checkins_or_form(deps: Deps, coach: Coach, client_id: str) -> dict:
+def checkins_or_form(deps: Deps, coach: Actor, client_id: str) -> dict:
     """`/coach checkins @leader`: their schedule and history, or the form when there is none."""
     client = deps.clients.get(coach, client_id)
     schedule = deps.checkins.schedule_of(coach, client_id)

@@ -6,6 +6,7 @@ import logging
 
 from slack_bolt import Ack, App
 
+from bot.actor import Actor
 from bot.blocks.clients import client_form, client_saved_view, record_view
 from bot.blocks.messages import notice_view
 from bot.blocks.protocol_views import MalformedPayload
@@ -14,7 +15,6 @@ from bot.handlers.modals import REFUSALS, open_or_push, open_view_for, update_ow
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.protocols.schema import CyclePhase
 from bot.services.export import client_markdown
-from bot.services.runs import Coach
 from bot.slack_gateway import DeliveryFailed
 from bot.storage.models import Domain
 
@@ -43,11 +43,11 @@ def read_client_form(view: dict) -> tuple[str | None, str, str | None]:
     return leader, organization.strip(), domain
 
 
-def open_client_form(deps: Deps, coach: Coach, trigger_id: str, leader_id: str | None) -> None:
+def open_client_form(deps: Deps, coach: Actor, trigger_id: str, leader_id: str | None) -> None:
     open_view_for(deps, coach, trigger_id, client_form(leader_id=leader_id))
 
 
-def send_client_export(deps: Deps, coach: Coach, client_id: str) -> bool:
+def send_client_export(deps: Deps, coach: Actor, client_id: str) -> bool:
     """Build the client's whole record as Markdown and send it as a file in the coach's DM."""
     record = deps.clients.record(coach, client_id)
     details = [deps.runs.detail(coach, run.run_id) for run in record.runs]
@@ -66,7 +66,7 @@ def send_client_export(deps: Deps, coach: Coach, client_id: str) -> bool:
     return True
 
 
-def client_record(deps: Deps, coach: Coach, client_id: str) -> dict:
+def client_record(deps: Deps, coach: Actor, client_id: str) -> dict:
     return record_view(deps.clients.record(coach, client_id), deps.checkins.history(coach, client_id))
 
 

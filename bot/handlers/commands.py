@@ -7,6 +7,7 @@ import logging
 from slack_bolt import Ack, App
 
 from bot import commands, mrkdwn
+from bot.actor import Actor
 from bot.blocks import messages
 from bot.blocks.clients import roster_message
 from bot.blocks.protocol_views import page_view
@@ -23,7 +24,7 @@ from bot.ids import COMMAND
 from bot.protocols.schema import Protocol
 from bot.services.clients import LeaderRef
 from bot.services.rounds import RoundSetup
-from bot.services.runs import Coach, PageToShow
+from bot.services.runs import PageToShow
 from bot.storage.models import RunStatus
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def _who(leader: LeaderRef) -> str:
 def register(app: App, deps: Deps) -> None:
     @app.command(COMMAND)
     def on_coach(ack: Ack, command: dict) -> None:
-        coach = Coach(team_id=command.get("team_id", ""), user_id=command.get("user_id", ""))
+        coach = Actor(team_id=command.get("team_id", ""), user_id=command.get("user_id", ""))
         trigger_id = command.get("trigger_id", "")
         match commands.parse(command.get("text") or "", deps.runs.coach_protocols, deps.rounds.protocols):
             case commands.Start(protocol_id, None):
@@ -160,7 +161,7 @@ def _opening_view(protocol: Protocol) -> dict:
 
 
 def open_protocol(
-    deps: Deps, coach: Coach, trigger_id: str, protocol_id: str, response_url: str | None
+    deps: Deps, coach: Actor, trigger_id: str, protocol_id: str, response_url: str | None
 ) -> None:
     """Open the first page at once (a trigger id lives 3 seconds). Nothing is written yet but
     the record that the window is the coach's: the run begins with the first answer saved, so a

@@ -12,6 +12,7 @@ import logging
 
 from slack_bolt import Ack, App
 
+from bot.actor import Actor
 from bot.blocks.data_rights import erase_confirm_view, my_data_view, remove_client_view
 from bot.blocks.messages import notice_message, notice_view
 from bot.handlers.deps import Deps, coach_from_body
@@ -26,19 +27,18 @@ from bot.handlers.modals import (
 )
 from bot.ids import ActionId, CallbackId
 from bot.services.data_rights import ShareToWithdraw
-from bot.services.runs import Coach
 from bot.slack_gateway import DeliveryFailed, Posted
 
 log = logging.getLogger(__name__)
 
 
-def open_my_data(deps: Deps, person: Coach, trigger_id: str) -> None:
+def open_my_data(deps: Deps, person: Actor, trigger_id: str) -> None:
     open_then_fill(
         deps, person, trigger_id, "Your data", lambda: my_data_view(deps.data_rights.holding(person).counts())
     )
 
 
-def open_client_removal(deps: Deps, coach: Coach, trigger_id: str, client_id: str) -> None:
+def open_client_removal(deps: Deps, coach: Actor, trigger_id: str, client_id: str) -> None:
     open_then_fill(
         deps,
         coach,

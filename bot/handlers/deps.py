@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.actor import Actor
 from bot.blocks.protocol_views import MalformedPayload
 from bot.home_tab import HomeTab
 from bot.scheduling.sender import Sender
@@ -16,7 +17,7 @@ from bot.services.home import HomeService
 from bot.services.program import ProgramService
 from bot.services.round_schedules import RoundScheduleService
 from bot.services.rounds import RoundService
-from bot.services.runs import Coach, RunService
+from bot.services.runs import RunService
 from bot.slack_gateway import SlackGateway
 
 
@@ -37,7 +38,7 @@ class Deps:
     home_tab: HomeTab
 
 
-def coach_from_body(body: dict) -> Coach:
+def coach_from_body(body: dict) -> Actor:
     """The coach behind an interactive payload (block_actions, view_submission, view_closed)."""
     user, team = body.get("user"), body.get("team")
     user_id = user.get("id") if isinstance(user, dict) else None
@@ -46,4 +47,4 @@ def coach_from_body(body: dict) -> Coach:
     )
     if not isinstance(user_id, str) or not isinstance(team_id, str):
         raise MalformedPayload("the payload names no user or team")
-    return Coach(team_id=team_id, user_id=user_id)
+    return Actor(team_id=team_id, user_id=user_id)

@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from bot.actor import Actor
 from bot.blocks.messages import Message, notice_message, notice_view, too_slow_message
 from bot.blocks.protocol_views import loading_view
 from bot.handlers.deps import Deps, coach_from_body
-from bot.services.runs import ClientNotFound, Coach, RunNotFound, StaleSubmission, UnknownProtocol
+from bot.services.runs import ClientNotFound, RunNotFound, StaleSubmission, UnknownProtocol
 from bot.slack_gateway import DeliveryFailed, TriggerExpired
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 REFUSALS = (RunNotFound, ClientNotFound, UnknownProtocol, StaleSubmission)
 
 
-def tell(deps: Deps, coach: Coach, message: Message, response_url: str | None = None) -> None:
+def tell(deps: Deps, coach: Actor, message: Message, response_url: str | None = None) -> None:
     """Say something to the coach after the fact: ephemerally where a command can still answer,
     else in their DM with the bot. Best effort: when Slack is down this is down too."""
     try:
@@ -37,7 +38,7 @@ def tell(deps: Deps, coach: Coach, message: Message, response_url: str | None = 
 
 
 def open_view_for(
-    deps: Deps, coach: Coach, trigger_id: str, view: dict, *, response_url: str | None = None
+    deps: Deps, coach: Actor, trigger_id: str, view: dict, *, response_url: str | None = None
 ) -> str | None:
     """Open a modal for `coach` and record it as theirs; None (and the coach told) when it did
     not open."""
@@ -55,7 +56,7 @@ def open_view_for(
     return view_id
 
 
-def fill(deps: Deps, view_id: str, view: dict, coach: Coach) -> None:
+def fill(deps: Deps, view_id: str, view: dict, coach: Actor) -> None:
     """Show `view` in a modal the bot opened for `coach`. If Slack will not take it, the window
     says so rather than staying as it was ("Opening…"); if it takes nothing, a DM says so."""
     if deps.gateway.update_view(view_id=view_id, view=view):
@@ -64,7 +65,7 @@ def fill(deps: Deps, view_id: str, view: dict, coach: Coach) -> None:
         tell(deps, coach, notice_message("window_not_filled"))
 
 
-def update_own(deps: Deps, coach: Coach, view_id: str | None, view: dict) -> bool:
+def update_own(deps: Deps, coach: Actor, view_id: str | None, view: dict) -> bool:
     """Update a view named by a request only if the bot opened it for this coach: a view id in
     a payload (its root, its parent) could be anyone's."""
     if not view_id:  # a click in a message: no window to update
@@ -78,7 +79,7 @@ def update_own(deps: Deps, coach: Coach, view_id: str | None, view: dict) -> boo
 
 def open_then_fill(
     deps: Deps,
-    coach: Coach,
+    coach: Actor,
     trigger_id: str,
     title: str,
     build: Callable[[], dict],
@@ -101,7 +102,7 @@ def open_then_fill(
     return view_id
 
 
-def submitted_before(deps: Deps, coach: Coach, view: dict) -> bool:
+def submitted_before(deps: Deps, coach: Actor, view: dict) -> bool:
     """Claim a form's submission by the view's own identity (its id and the hash of the version
     submitted): a double click or a Slack retry sends the same one again, and finds it taken.
     A form answered with errors is a new version when fixed, so it is claimed only once valid."""

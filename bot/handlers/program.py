@@ -10,19 +10,19 @@ import logging
 
 from slack_bolt import Ack, App
 
+from bot.actor import Actor
 from bot.blocks.messages import Message, notice_message
 from bot.blocks.program import program_csv, program_message, word
 from bot.handlers.deps import Deps, coach_from_body
 from bot.handlers.modals import tell
 from bot.ids import ActionId
 from bot.services.program import MONTHS_DEFAULT, MONTHS_MAX, NotALead
-from bot.services.runs import Coach
 from bot.slack_gateway import DeliveryFailed
 
 log = logging.getLogger(__name__)
 
 
-def program_answer(deps: Deps, person: Coach, months: int = MONTHS_DEFAULT) -> Message:
+def program_answer(deps: Deps, person: Actor, months: int = MONTHS_DEFAULT) -> Message:
     try:
         return program_message(deps.program.for_lead(person, months=months), months)
     except NotALead:

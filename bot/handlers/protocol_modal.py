@@ -22,10 +22,7 @@ from bot.handlers.deps import Deps, coach_from_body
 from bot.handlers.modals import REFUSALS, show, update_own
 from bot.ids import ActionId, CallbackId
 from bot.scheduling.kinds import summary_owed
-from bot.services.runs import (
-    Completed,
-    PageAnswers,
-)
+from bot.services.runs import Completed, PageAnswers
 from bot.storage.db import short_waits
 
 log = logging.getLogger(__name__)

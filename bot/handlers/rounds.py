@@ -10,6 +10,7 @@ from datetime import date
 from slack_bolt import Ack, App
 
 from bot import mrkdwn
+from bot.actor import Actor
 from bot.blocks import rounds as views
 from bot.blocks.messages import notice_message
 from bot.blocks.protocol_views import MalformedPayload, read_state, step_errors
@@ -27,7 +28,7 @@ from bot.services.rounds import (
     RoundView,
     post_owed,
 )
-from bot.services.runs import Coach, Completed, PageAnswers
+from bot.services.runs import Completed, PageAnswers
 from bot.slack_gateway import DeliveryFailed
 from bot.storage.models import RoundMode
 
@@ -37,7 +38,7 @@ TAG = re.compile(rf"^{ActionId.ROUND_TAG}:([a-z][a-z-]*)$")
 TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
-def is_member(deps: Deps, coach: Coach, channel_id: str) -> bool:
+def is_member(deps: Deps, coach: Actor, channel_id: str) -> bool:
     """Whether the coach is in the channel now (Slack's members, asked each time: a
     collaborative's members are its channel's, and people leave). Every change to a
     collaborative asks this, since the channel a request names is the sender's say-so."""
@@ -85,7 +86,7 @@ def _framing(view: dict, values: dict) -> tuple[views.FrameMeta, PageAnswers]:
     return meta, given
 
 
-def open_framing(deps: Deps, coach: Coach, trigger_id: str, protocol_id: str, setup: RoundSetup) -> None:
+def open_framing(deps: Deps, coach: Actor, trigger_id: str, protocol_id: str, setup: RoundSetup) -> None:
     def build() -> dict:
         if not deps.rounds.is_collaborative(coach.team_id, setup.channel_id) or not is_member(
             deps, coach, setup.channel_id

@@ -10,6 +10,7 @@ import logging
 from slack_bolt import Ack, App
 
 from bot import prompts
+from bot.actor import Actor
 from bot.blocks import messages
 from bot.blocks.messages import notice_message, notice_view
 from bot.blocks.protocol_views import MalformedPayload, PageMeta, read_state, step_errors
@@ -19,7 +20,7 @@ from bot.handlers.modals import REFUSALS, open_then_fill, show, tell, update_own
 from bot.ids import ActionId, BlockId, CallbackId, unpair
 from bot.services.export import run_markdown
 from bot.services.guards import AlreadyDone
-from bot.services.runs import Coach, FramesARound, decode_ts
+from bot.services.runs import FramesARound, decode_ts
 from bot.slack_gateway import DeliveryFailed, Posted
 from bot.storage.models import ShareAudience
 
@@ -47,7 +48,7 @@ def _root_view_id(body: dict) -> str | None:
 
 def _refresh(
     deps: Deps,
-    coach: Coach,
+    coach: Actor,
     run_id: str,
     view_id: str | None,
     note_name: str | None = None,
@@ -62,7 +63,7 @@ def _refresh(
     update_own(deps, coach, view_id, view)
 
 
-def _withdraw(deps: Deps, coach: Coach, run_id: str, *, only: str | None = None) -> None:
+def _withdraw(deps: Deps, coach: Actor, run_id: str, *, only: str | None = None) -> None:
     """Delete the shared messages (all of a run's shares, or the one named), then record it.
     Sharing it there again is then a new share, not a repeat."""
     for share in deps.runs.active_shares(coach, run_id):

@@ -16,11 +16,11 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.actor import Clock
 from bot.metrics import Metrics
 from bot.scheduling.kinds import CHECKIN_REMINDER, Kind, checkin_reminder_owed, missed_notice_owed
 from bot.scheduling.sender import CLAIM_TIMEOUT, Sender, SendReport
 from bot.services.checkins import ANSWER_NOTICE
-from bot.services.runs import Clock
 from bot.slack_gateway import SlackGateway
 from bot.storage import checkins as checkin_repo
 from bot.storage import owed

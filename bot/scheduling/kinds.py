@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot import mrkdwn
+from bot.actor import Actor
 from bot.blocks.checkins import (
     checkin_message,
     coach_answer_messages,
@@ -47,7 +48,7 @@ from bot.services.rounds import (
     RoundService,
     RoundView,
 )
-from bot.services.runs import Coach, RunNotFound, RunService
+from bot.services.runs import RunNotFound, RunService
 from bot.slack_gateway import INSTALL_ERRORS, PERMANENT_ERRORS, Posted
 from bot.storage import checkins as checkin_repo
 from bot.storage.checkins import CHECKIN, CHECKIN_REMINDER
@@ -106,7 +107,7 @@ def _nobody_to_tell(row: OwedMessage, error: str) -> list[Owe]:
     return []
 
 
-def summary_owed(coach: Coach, run_id: str) -> Owe:
+def summary_owed(coach: Actor, run_id: str) -> Owe:
     """A completed run's summary, owed to its coach's DM."""
     return Owe(f"{SUMMARY}:{run_id}", SUMMARY, coach.team_id, coach.user_id, run_id)
 
@@ -177,7 +178,7 @@ def kinds(
 
     def render_summary(row: OwedMessage) -> list[Message] | None:
         try:
-            return summary_messages(runs.completed(Coach(row.team_id, row.channel), row.ref))
+            return summary_messages(runs.completed(Actor(row.team_id, row.channel), row.ref))
         except RunNotFound:
             return None  # deleted before it went out
 
@@ -193,7 +194,7 @@ def kinds(
     def render_undelivered(row: OwedMessage) -> list[Message] | None:
         run_id, _, error = row.ref.partition(":")
         try:
-            completed = runs.completed(Coach(row.team_id, row.channel), run_id)
+            completed = runs.completed(Actor(row.team_id, row.channel), run_id)
         except RunNotFound:
             return None
         return [notice_message(SUMMARY_UNDELIVERED, protocol=completed.protocol, error=error)]
@@ -257,7 +258,7 @@ def kinds(
             return None
         summary = None
         if checkin.run_id:
-            leader = Coach(checkin.team_id, checkin.recipient)  # the run is the leader's own
+            leader = Actor(checkin.team_id, checkin.recipient)  # the run is the leader's own
             summary = runs.completed(leader, checkin.run_id).summary
         return coach_answer_messages(checkin, checkin.rating, summary)
 

@@ -26,9 +26,9 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.actor import Clock
 from bot.scheduling.kinds import Kind
 from bot.scheduling.turns import BATCH, Turns
-from bot.services.runs import Clock
 from bot.slack_gateway import DeliveryFailed, Posted, SlackGateway
 from bot.storage import owed
 from bot.storage.models import OwedMessage, OwedStatus

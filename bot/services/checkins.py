@@ -13,8 +13,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from bot.actor import Actor, Clock
 from bot.recurrence import Cadence, Rule, local_date, next_after, occurrences, zone_of
-from bot.services.runs import Clock, Coach, owned_client
+from bot.services.runs import owned_client
 from bot.storage import checkins as checkin_repo
 from bot.storage import owed
 from bot.storage import runs as run_repo
@@ -95,7 +96,7 @@ class CheckinService:
         return local_date(self._clock(), zone)
 
     def save_schedule(
-        self, coach: Coach, client_id: str, form: ScheduleForm, *, tz: str | None
+        self, coach: Actor, client_id: str, form: ScheduleForm, *, tz: str | None
     ) -> CheckinSchedule:
         """Create or change the client's schedule. Rows of the old rule not yet sent are dropped
         (nobody saw them) and made anew from the new rule."""
@@ -303,7 +304,7 @@ class CheckinService:
             checkin_repo.skip_pending(session, schedule_id=schedule_id)
             session.commit()
 
-    def history(self, coach: Coach, client_id: str, *, limit: int = 20) -> list[HistoryLine]:
+    def history(self, coach: Actor, client_id: str, *, limit: int = 20) -> list[HistoryLine]:
         with self._session() as session:
             client = owned_client(session, coach, client_id)
             query = (
@@ -322,7 +323,7 @@ class CheckinService:
                 for d in rows
             ]
 
-    def goals_of(self, coach: Coach, client_id: str) -> list[Goal]:
+    def goals_of(self, coach: Actor, client_id: str) -> list[Goal]:
         with self._session() as session:
             client = owned_client(session, coach, client_id)
             query = select(Goal).where(Goal.client_id == client.id).order_by(col(Goal.created_at).desc())
@@ -358,7 +359,7 @@ class CheckinService:
             self.materialize()
         return len(moved)
 
-    def schedule_of(self, coach: Coach, client_id: str) -> CheckinSchedule | None:
+    def schedule_of(self, coach: Actor, client_id: str) -> CheckinSchedule | None:
         with self._session() as session:
             client = owned_client(session, coach, client_id)
             return session.exec(select(CheckinSchedule).where(CheckinSchedule.client_id == client.id)).first()

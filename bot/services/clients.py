@@ -10,9 +10,10 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.actor import Actor, Clock
 from bot.protocols.catalog import Catalog
 from bot.protocols.schema import CyclePhase
-from bot.services.runs import Clock, Coach, RunListing, RunService, owned_client
+from bot.services.runs import RunListing, RunService, owned_client
 from bot.storage import clients as repo
 from bot.storage import runs as run_repo
 from bot.storage.models import Client, Domain, Goal
@@ -70,7 +71,7 @@ class ClientService:
         return Session(self._engine, expire_on_commit=False)
 
     def add(
-        self, coach: Coach, *, leader_id: str, leader_name: str, organization: str, domain: Domain
+        self, coach: Actor, *, leader_id: str, leader_name: str, organization: str, domain: Domain
     ) -> Client:
         with self._session() as session:
             return repo.upsert_client(
@@ -84,7 +85,7 @@ class ClientService:
                 now=self._clock(),
             )
 
-    def resolve(self, coach: Coach, leader: LeaderRef) -> Client | None:
+    def resolve(self, coach: Actor, leader: LeaderRef) -> Client | None:
         """The coach's client a mention points at: by Slack id, or by the name they were added with."""
         with self._session() as session:
             if leader.user_id:
@@ -97,17 +98,17 @@ class ClientService:
                 )
             return None
 
-    def get(self, coach: Coach, client_id: str) -> Client:
+    def get(self, coach: Actor, client_id: str) -> Client:
         with self._session() as session:
             return owned_client(session, coach, client_id)
 
-    def set_phase(self, coach: Coach, client_id: str, phase: CyclePhase) -> None:
+    def set_phase(self, coach: Actor, client_id: str, phase: CyclePhase) -> None:
         with self._session() as session:
             owned_client(session, coach, client_id)
             repo.set_phase(session, client_id=client_id, phase=phase, now=self._clock())
 
     def _checklists(
-        self, session: Session, coach: Coach, clients: Sequence[Client]
+        self, session: Session, coach: Actor, clients: Sequence[Client]
     ) -> dict[str, list[ChecklistItem]]:
         """Each client's status items of their per-client checklist runs (enrollment), answered
         or not: the latest such run of every client and its answers, in two queries."""
@@ -139,10 +140,10 @@ class ClientService:
             client=client,
             runs=len(repo.runs_of_client(session, client_id=client.id)),
             goals=len(repo.goals_of_client(session, client_id=client.id)),
-            checklist=self._checklists(session, Coach(client.team_id, client.coach_id), [client])[client.id],
+            checklist=self._checklists(session, Actor(client.team_id, client.coach_id), [client])[client.id],
         )
 
-    def roster(self, coach: Coach) -> list[ClientSummary]:
+    def roster(self, coach: Actor) -> list[ClientSummary]:
         with self._session() as session:
             clients = repo.list_clients(session, team_id=coach.team_id, coach_id=coach.user_id)
             runs, goals = repo.counts_by_client(session, client_ids=[client.id for client in clients])
@@ -157,7 +158,7 @@ class ClientService:
                 for client in clients
             ]
 
-    def record(self, coach: Coach, client_id: str) -> ClientRecord:
+    def record(self, coach: Actor, client_id: str) -> ClientRecord:
         with self._session() as session:
             client = owned_client(session, coach, client_id)
             runs = repo.runs_of_client(session, client_id=client.id)

@@ -23,9 +23,10 @@ from typing import Any
 from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col, select
 
+from bot.actor import Actor, Clock
 from bot.services.checkins import CHECKIN_PROTOCOL
 from bot.services.export import my_data_markdown
-from bot.services.runs import Clock, Coach, decode_ts, owned_client
+from bot.services.runs import decode_ts, owned_client
 from bot.storage import erasure, owed
 from bot.storage import runs as run_repo
 from bot.storage.models import (
@@ -153,11 +154,11 @@ class DataRights:
 
     # What is held
 
-    def holding(self, person: Coach) -> Holding:
+    def holding(self, person: Actor) -> Holding:
         with self._session() as session:
             return self._holding(session, person)
 
-    def _holding(self, session: Session, person: Coach) -> Holding:
+    def _holding(self, session: Session, person: Actor) -> Holding:
         team, user = person.team_id, person.user_id
         held = Holding(team_id=team, user_id=user)
         clients = session.exec(select(Client).where(Client.team_id == team, Client.coach_id == user)).all()
@@ -312,7 +313,7 @@ class DataRights:
 
     # The export
 
-    def export(self, person: Coach) -> bytes:
+    def export(self, person: Actor) -> bytes:
         """A zip: Markdown to read, JSON for machines, both of the same records."""
         held = self.holding(person)
         record = {
@@ -339,13 +340,13 @@ class DataRights:
 
     # Erasure
 
-    def shares_to_withdraw(self, person: Coach) -> list[ShareToWithdraw]:
+    def shares_to_withdraw(self, person: Actor) -> list[ShareToWithdraw]:
         """The person's shares still in Slack: withdrawn there before the erasure."""
         with self._session() as session:
             runs = erasure.runs_of_user(session, team_id=person.team_id, user_id=person.user_id)
             return _active_shares(session, [run.id for run in runs])
 
-    def erase(self, person: Coach) -> Erased:
+    def erase(self, person: Actor) -> Erased:
         """Everything the person wrote, in every role, in one transaction. Rounds they presented
         stay for the members' replies, without the framing; their coaches keep their own notes."""
         team, user = person.team_id, person.user_id
@@ -393,7 +394,7 @@ class DataRights:
         log.info("a person's data was erased")
         return Erased(counts=counts, notices=notices)
 
-    def _leader_left(self, session: Session, person: Coach) -> list[owed.Owe]:
+    def _leader_left(self, session: Session, person: Actor) -> list[owed.Owe]:
         """One notice per coach who keeps a client record of the person, owed with the erasure."""
         clients = session.exec(
             select(Client).where(
@@ -412,7 +413,7 @@ class DataRights:
         with self._session() as session:
             return session.get(Client, client_id)
 
-    def _erase_leader_part(self, session: Session, person: Coach) -> set[str]:
+    def _erase_leader_part(self, session: Session, person: Actor) -> set[str]:
         """A leader's answers and ratings go; their schedules stop (the coach's, paused)."""
         team, user = person.team_id, person.user_id
         deliveries = session.exec(
@@ -439,7 +440,7 @@ class DataRights:
 
     # A client's removal
 
-    def removal(self, coach: Coach, client_id: str) -> ClientRemoval:
+    def removal(self, coach: Actor, client_id: str) -> ClientRemoval:
         """What removing this client takes; ClientNotFound unless it is the asker's client."""
         with self._session() as session:
             client = owned_client(session, coach, client_id)
@@ -474,13 +475,13 @@ class DataRights:
         )
         return runs, goals, schedules, deliveries
 
-    def client_shares(self, coach: Coach, client_id: str) -> list[ShareToWithdraw]:
+    def client_shares(self, coach: Actor, client_id: str) -> list[ShareToWithdraw]:
         with self._session() as session:
             client = owned_client(session, coach, client_id)
             runs, *_ = self._client_parts(session, client)
             return _active_shares(session, runs)
 
-    def remove_client(self, coach: Coach, client_id: str) -> ClientRemoval:
+    def remove_client(self, coach: Actor, client_id: str) -> ClientRemoval:
         """The client, the runs about them, their goals and check-ins (the leader's answers to
         them included). Rounds that named them stay, unnamed."""
         counted = self.removal(coach, client_id)

@@ -17,10 +17,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import OperationalError
 
+from bot.actor import Actor, Clock
 from bot.services.runs import (
     ClientNotFound,
-    Clock,
-    Coach,
     PageAnswers,
     RunNotFound,
     RunService,
@@ -35,7 +34,7 @@ GIVE_UP_AFTER = timedelta(minutes=10)
 
 @dataclass(frozen=True)
 class KeptDraft:
-    coach: Coach
+    coach: Actor
     given: PageAnswers
     since: datetime
 
@@ -48,7 +47,7 @@ class DraftKeeper:
         self._lock = threading.Lock()
         self._kept: list[KeptDraft] = []
 
-    def save(self, coach: Coach, given: PageAnswers) -> int | None:
+    def save(self, coach: Actor, given: PageAnswers) -> int | None:
         """Write the draft now if the database answers in time; else keep it (None)."""
         try:
             with short_waits():
@@ -63,7 +62,7 @@ class DraftKeeper:
         with self._lock:
             return len(self._kept)
 
-    def flush(self, tell: Callable[[Coach, PageAnswers], None]) -> int:
+    def flush(self, tell: Callable[[Actor, PageAnswers], None]) -> int:
         """Write what was kept, oldest first; returns how many were written."""
         with self._lock:
             kept, self._kept = self._kept, []

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.services.runs import Clock, Coach
+from bot.actor import Actor, Clock
 from bot.storage.models import ActionDone, OpenedView
 
 # Long enough to cover a double click, a Slack retry and an impatient second try; short enough
@@ -46,7 +46,7 @@ class Guards:
 
     # Views
 
-    def opened(self, coach: Coach, view_id: str) -> None:
+    def opened(self, coach: Actor, view_id: str) -> None:
         with self._session() as session:
             session.exec(delete(OpenedView).where(OpenedView.opened_at < self._clock() - VIEW_LIFETIME))
             session.merge(
@@ -56,12 +56,12 @@ class Guards:
             )
             session.commit()
 
-    def owns(self, coach: Coach, view_id: str) -> bool:
+    def owns(self, coach: Actor, view_id: str) -> bool:
         with self._session() as session:
             row = session.get(OpenedView, view_id)
         return row is not None and (row.team_id, row.user_id) == (coach.team_id, coach.user_id)
 
-    def someone_elses(self, coach: Coach, view_id: str) -> bool:
+    def someone_elses(self, coach: Actor, view_id: str) -> bool:
         """Whether the bot opened this view for another person. A submission from a view the
         bot has no record of (opened before it kept them) is let through; one naming another
         person's view is not: its first answer would start a run on their window's id and
@@ -72,7 +72,7 @@ class Guards:
 
     # Actions
 
-    def claim(self, coach: Coach, key: str) -> AlreadyDone | None:
+    def claim(self, coach: Actor, key: str) -> AlreadyDone | None:
         """None: the caller may act now (and records `done` or `release`s). Otherwise the same
         key was claimed within the window, and this is what it did."""
         now = self._clock()

@@ -15,9 +15,9 @@ from enum import IntEnum
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.actor import Actor, Clock
 from bot.protocols.catalog import Catalog
 from bot.protocols.schema import InputType, Protocol
-from bot.services.runs import Clock, Coach
 from bot.storage import clients as client_repo
 from bot.storage import home as repo
 from bot.storage import runs as run_repo
@@ -137,7 +137,7 @@ class HomeService:
         self._rounds = catalog.for_audience("collaborative")
         self._clock = clock
 
-    def page(self, coach: Coach) -> HomePage:
+    def page(self, coach: Actor) -> HomePage:
         now = self._clock()
         with Session(self._engine, expire_on_commit=False) as session:
             clients = sorted(
@@ -212,7 +212,7 @@ class HomeService:
         going_out.sort(key=lambda g: (g.due_at, g.leader_name))
         return HomePage(needs, unfinished, lines, going_out, rounds, chosen)
 
-    def _unsettled_enrollment(self, session: Session, coach: Coach) -> set[str]:
+    def _unsettled_enrollment(self, session: Session, coach: Actor) -> set[str]:
         """Clients whose per-client checklist (enrollment) has begun over a month ago and still
         has items not settled."""
         protocols = {p.id: p for p in self._coach_protocols if p.one_per_client}
@@ -257,7 +257,7 @@ class HomeService:
             return Need(client, signals, Step.OPEN)
         return Need(client, signals, Step.START_ABOUT, protocol.id, protocol.title)
 
-    def _unfinished(self, session: Session, coach: Coach, names: dict[str, str]) -> list[Unfinished]:
+    def _unfinished(self, session: Session, coach: Actor, names: dict[str, str]) -> list[Unfinished]:
         runs = repo.unfinished_runs(
             session, team_id=coach.team_id, coach_id=coach.user_id, limit=UNFINISHED_SHOWN
         )

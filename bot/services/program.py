@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.actor import Actor
 from bot.protocols.catalog import Catalog
 from bot.protocols.schema import PHASE_LABELS, CyclePhase
-from bot.services.runs import Coach
 from bot.storage import program as repo
 from bot.storage.models import DeliveryStatus
 
@@ -115,10 +115,10 @@ class ProgramService:
         self._clock = clock
         self._leads = frozenset(leads)
 
-    def is_lead(self, person: Coach) -> bool:
+    def is_lead(self, person: Actor) -> bool:
         return person.user_id in self._leads
 
-    def for_lead(self, person: Coach, *, months: int = MONTHS_DEFAULT) -> ProgramReport:
+    def for_lead(self, person: Actor, *, months: int = MONTHS_DEFAULT) -> ProgramReport:
         """The person's own workspace, if they are a program lead; else NotALead."""
         if not self.is_lead(person):
             raise NotALead

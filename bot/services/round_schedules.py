@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.actor import Clock
 from bot.recurrence import due_at, local_date
 from bot.services.rounds import NotACollaborative, RoundSetup
-from bot.services.runs import Clock
 from bot.storage import rounds as repo
 from bot.storage.models import RoundInvitation, RoundMode, RoundSchedule
 

@@ -24,10 +24,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.actor import Actor, Clock
 from bot.protocols import engine as rules
 from bot.protocols.catalog import Catalog
 from bot.protocols.schema import PhaseSpec, PresenterRole, Protocol
-from bot.services.runs import Clock, Coach, PageToShow, RunNotFound, RunService
+from bot.services.runs import PageToShow, RunNotFound, RunService
 from bot.storage import clients as client_repo
 from bot.storage import erasure, owed
 from bot.storage import rounds as repo
@@ -238,7 +239,7 @@ class RoundService:
 
     # Framing
 
-    def framing_page(self, coach: Coach, protocol_id: str) -> PageToShow:
+    def framing_page(self, coach: Actor, protocol_id: str) -> PageToShow:
         """The framing modal's page: the presenter's unfinished framing of this kind of round if
         they closed one midway (nothing typed is lost), else a fresh page."""
         with self._session() as session:
@@ -249,7 +250,7 @@ class RoundService:
             return self._runs.first_page(protocol_id)
         return self._runs.resume(coach, draft.id)
 
-    def open_round(self, coach: Coach, run_id: str, setup: RoundSetup) -> FeedbackRound:
+    def open_round(self, coach: Actor, run_id: str, setup: RoundSetup) -> FeedbackRound:
         """The round for a completed framing, created once however often the submission comes."""
         completed = self._runs.completed(coach, run_id)
         protocol = completed.protocol
@@ -291,7 +292,7 @@ class RoundService:
             return round_
 
     def _client_of(
-        self, session: Session, coach: Coach, protocol: Protocol, answers: dict[str, rules.Value]
+        self, session: Session, coach: Actor, protocol: Protocol, answers: dict[str, rules.Value]
     ) -> str | None:
         step = protocol.round.client_step if protocol.round else None
         leader_id = answers.get(step) if step else None
@@ -314,12 +315,12 @@ class RoundService:
 
     def opening(self, view: RoundView) -> str:
         """The round's post in the channel: the framing summary, from the protocol's template."""
-        coach = Coach(view.round.team_id, view.round.presenter_id)
+        coach = Actor(view.round.team_id, view.round.presenter_id)
         return self._runs.completed(coach, view.round.framing_run_id).summary
 
     def focus(self, view: RoundView) -> str:
         assert view.protocol.round is not None
-        coach = Coach(view.round.team_id, view.round.presenter_id)
+        coach = Actor(view.round.team_id, view.round.presenter_id)
         answers = self._runs.step_answers(coach, view.round.framing_run_id)
         return str(answers.get(view.protocol.round.focus_step) or "")
 
@@ -665,13 +666,13 @@ class RoundService:
         ]
         return RoundRecord(view, self.focus(view), view.round.focus_restated, by_phase, reflection, steps)
 
-    def _presented(self, coach: Coach, round_id: str) -> RoundView:
+    def _presented(self, coach: Actor, round_id: str) -> RoundView:
         view = self.get(round_id)
         if (view.round.team_id, view.round.presenter_id) != (coach.team_id, coach.user_id):
             raise RoundNotFound(round_id)
         return view
 
-    def pickable(self, coach: Coach, round_id: str) -> tuple[RoundView, list[Contribution]]:
+    def pickable(self, coach: Actor, round_id: str) -> tuple[RoundView, list[Contribution]]:
         """Feedback the presenter may choose to act on: others' replies in feedback phases."""
         view = self._presented(coach, round_id)
         with self._session() as session:
@@ -681,7 +682,7 @@ class RoundService:
         ]
         return view, feedback
 
-    def choose(self, coach: Coach, round_id: str, contribution_ids: Sequence[str]) -> list[NextStep]:
+    def choose(self, coach: Actor, round_id: str, contribution_ids: Sequence[str]) -> list[NextStep]:
         """Each pick becomes a next step; with the round about a client, also a goal of that
         client, so check-ins can follow it. Choosing again adds only what is new."""
         view, feedback = self.pickable(coach, round_id)

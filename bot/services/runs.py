@@ -8,13 +8,13 @@ exactly like an id that does not exist.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.actor import Actor, Clock
 from bot.protocols import engine as rules
 from bot.protocols.catalog import Catalog
 from bot.protocols.schema import Page, Protocol
@@ -23,8 +23,6 @@ from bot.storage import clients as client_repo
 from bot.storage import rounds as round_repo
 from bot.storage import runs as repo
 from bot.storage.models import Client, ProtocolRun, RunStatus, Share, ShareAudience
-
-Clock = Callable[[], datetime]
 
 
 class UnknownProtocol(LookupError):
@@ -46,14 +44,6 @@ class FramesARound(ValueError):
 
 class StaleSubmission(ValueError):
     """The submission names a page or step the run's protocol does not have."""
-
-
-@dataclass(frozen=True)
-class Coach:
-    """Who is asking: a Slack user in a Slack team (or the terminal's stand-ins for them)."""
-
-    team_id: str
-    user_id: str
 
 
 @dataclass(frozen=True)
@@ -189,7 +179,7 @@ class RunService:
         protocol = self.protocol(protocol_id)
         return PageToShow(protocol=protocol, page=protocol.pages[0], answers={})
 
-    def first_page_about(self, coach: Coach, protocol_id: str, client_id: str) -> PageToShow:
+    def first_page_about(self, coach: Actor, protocol_id: str, client_id: str) -> PageToShow:
         """Starting a protocol about a client: a checklist kept per client (enrollment) goes on
         where it stands; any other protocol starts fresh, beside the answers of last time."""
         protocol = self.protocol(protocol_id)
@@ -210,7 +200,7 @@ class RunService:
             return PageToShow(protocol, protocol.pages[0], {}, client=ref, previous=previous)
 
     def _previous(
-        self, session: Session, coach: Coach, protocol: Protocol, client_id: str
+        self, session: Session, coach: Actor, protocol: Protocol, client_id: str
     ) -> Previous | None:
         last = repo.latest_run(
             session,
@@ -226,7 +216,7 @@ class RunService:
 
     def start(
         self,
-        coach: Coach,
+        coach: Actor,
         protocol_id: str,
         *,
         view_id: str | None,
@@ -268,7 +258,7 @@ class RunService:
         with self._session() as session:
             return self._version_of(session, protocol_id, version)
 
-    def _owned_run(self, session: Session, coach: Coach, run_id: str) -> ProtocolRun:
+    def _owned_run(self, session: Session, coach: Actor, run_id: str) -> ProtocolRun:
         run = repo.get_run(session, run_id=run_id)
         if run is None or (run.team_id, run.user_id) != (coach.team_id, coach.user_id):
             raise RunNotFound(run_id)
@@ -280,7 +270,7 @@ class RunService:
         client = client_repo.get_client(session, client_id=run.client_id)
         return ClientRef(client.id, client.leader_name) if client else None
 
-    def _run_for_submission(self, session: Session, coach: Coach, given: PageAnswers) -> ProtocolRun:
+    def _run_for_submission(self, session: Session, coach: Actor, given: PageAnswers) -> ProtocolRun:
         if given.run_id is not None:
             return self._owned_run(session, coach, given.run_id)
         if given.view_id is None:
@@ -301,7 +291,7 @@ class RunService:
         return run
 
     def _page_of(
-        self, session: Session, coach: Coach, given: PageAnswers
+        self, session: Session, coach: Actor, given: PageAnswers
     ) -> tuple[ProtocolRun, Protocol, Page]:
         run = self._run_for_submission(session, coach, given)
         protocol = self._protocol_of(session, run)
@@ -322,11 +312,11 @@ class RunService:
         client = self._client_ref(session, run)
         previous = None
         if client is not None and not protocol.one_per_client:
-            coach = Coach(run.team_id, run.user_id)
+            coach = Actor(run.team_id, run.user_id)
             previous = self._previous(session, coach, protocol, client.id)
         return PageToShow(protocol, page, answers, run.id, errors or {}, client, previous)
 
-    def submit_page(self, coach: Coach, given: PageAnswers) -> PageToShow | Completed:
+    def submit_page(self, coach: Actor, given: PageAnswers) -> PageToShow | Completed:
         """Store a page's valid answers at once, then say what comes next: the same page with
         errors, the next page, or the completed run with its summary."""
         with self._session() as session:
@@ -380,7 +370,7 @@ class RunService:
             now=self._clock(),
         )
 
-    def back(self, coach: Coach, given: PageAnswers) -> PageToShow:
+    def back(self, coach: Actor, given: PageAnswers) -> PageToShow:
         """The page before this one, with its answers: what is on this page is kept first
         (every answer that passes its step's rules, as for a closed page), so going back and
         forth loses nothing."""
@@ -399,7 +389,7 @@ class RunService:
             answers = repo.load_answers(session, run_id=run.id)
             return self._page_for_run(session, run, protocol, before, answers)
 
-    def save_draft(self, coach: Coach, given: PageAnswers) -> int:
+    def save_draft(self, coach: Actor, given: PageAnswers) -> int:
         """Keep what a coach typed on a page they closed without submitting: every answer that
         passes its step's rules is stored; nothing already stored is removed. Returns how many."""
         with self._session() as session:
@@ -426,7 +416,7 @@ class RunService:
         page = rules.resume_page(protocol, answers, run.current_page)
         return self._page_for_run(session, run, protocol, page, answers)
 
-    def resume(self, coach: Coach, run_id: str) -> PageToShow:
+    def resume(self, coach: Actor, run_id: str) -> PageToShow:
         """Open a run where the coach stopped (a completed one at its first page, for changes)."""
         with self._session() as session:
             return self._resume_page(session, self._owned_run(session, coach, run_id))
@@ -447,7 +437,7 @@ class RunService:
             client_name=client.name if client else None,
         )
 
-    def listing(self, coach: Coach, *, status: RunStatus | None = None, limit: int = 20) -> list[RunListing]:
+    def listing(self, coach: Actor, *, status: RunStatus | None = None, limit: int = 20) -> list[RunListing]:
         with self._session() as session:
             runs = repo.list_runs(
                 session, team_id=coach.team_id, user_id=coach.user_id, status=status, limit=limit
@@ -455,7 +445,7 @@ class RunService:
             counts = repo.answer_counts(session, run_ids=[run.id for run in runs])
             return [self.listing_of(session, run, counts.get(run.id, 0)) for run in runs]
 
-    def detail(self, coach: Coach, run_id: str) -> RunDetail:
+    def detail(self, coach: Actor, run_id: str) -> RunDetail:
         with self._session() as session:
             run = self._owned_run(session, coach, run_id)
             protocol = self._protocol_of(session, run)
@@ -483,7 +473,7 @@ class RunService:
                 client_leader_id=leader,
             )
 
-    def edit_answer(self, coach: Coach, run_id: str, step_id: str, raw: rules.Raw) -> str | None:
+    def edit_answer(self, coach: Actor, run_id: str, step_id: str, raw: rules.Raw) -> str | None:
         """Change one answer of a run; the old value of a completed run is kept as a revision.
         Returns the error to show, or None when the answer was stored."""
         with self._session() as session:
@@ -506,12 +496,12 @@ class RunService:
             )
             return None
 
-    def step_answers(self, coach: Coach, run_id: str) -> dict[str, rules.Value]:
+    def step_answers(self, coach: Actor, run_id: str) -> dict[str, rules.Value]:
         """A run's stored answers by step id, as stored (not formatted)."""
         with self._session() as session:
             return repo.load_answers(session, run_id=self._owned_run(session, coach, run_id).id)
 
-    def step_of(self, coach: Coach, run_id: str, step_id: str) -> tuple[Protocol, rules.Value | None]:
+    def step_of(self, coach: Actor, run_id: str, step_id: str) -> tuple[Protocol, rules.Value | None]:
         """The protocol and current answer behind an "Edit" button."""
         with self._session() as session:
             run = self._owned_run(session, coach, run_id)
@@ -520,7 +510,7 @@ class RunService:
                 raise StaleSubmission(step_id)
             return protocol, repo.load_answers(session, run_id=run.id).get(step_id)
 
-    def completed(self, coach: Coach, run_id: str) -> Completed:
+    def completed(self, coach: Actor, run_id: str) -> Completed:
         """A completed run's summary, for sharing or exporting."""
         with self._session() as session:
             run = self._owned_run(session, coach, run_id)
@@ -531,7 +521,7 @@ class RunService:
                 session, run, protocol, repo.load_answers(session, run_id=run.id), newly=False
             )
 
-    def delete(self, coach: Coach, run_id: str) -> None:
+    def delete(self, coach: Actor, run_id: str) -> None:
         with self._session() as session:
             run = self._owned_run(session, coach, run_id)
             if round_repo.round_for_framing(session, run_id=run.id) is not None:
@@ -539,7 +529,7 @@ class RunService:
             repo.delete_run(session, run_id=run.id)
 
     def record_share(
-        self, coach: Coach, run_id: str, *, audience: ShareAudience, channel_id: str, message_ts: list[str]
+        self, coach: Actor, run_id: str, *, audience: ShareAudience, channel_id: str, message_ts: list[str]
     ) -> None:
         with self._session() as session:
             run = self._owned_run(session, coach, run_id)
@@ -552,12 +542,12 @@ class RunService:
                 now=self._clock(),
             )
 
-    def active_shares(self, coach: Coach, run_id: str) -> list[Share]:
+    def active_shares(self, coach: Actor, run_id: str) -> list[Share]:
         with self._session() as session:
             run = self._owned_run(session, coach, run_id)
             return list(repo.shares_of(session, run_id=run.id, active_only=True))
 
-    def share_withdrawn(self, coach: Coach, run_id: str, share_id: str) -> None:
+    def share_withdrawn(self, coach: Actor, run_id: str, share_id: str) -> None:
         with self._session() as session:
             run = self._owned_run(session, coach, run_id)
             if any(share.id == share_id for share in repo.shares_of(session, run_id=run.id)):
@@ -584,7 +574,7 @@ class RunService:
         return Completed(run.id, protocol, summary, run.completed_at, newly, self._client_ref(session, run))
 
 
-def owned_client(session: Session, coach: Coach, client_id: str) -> Client:
+def owned_client(session: Session, coach: Actor, client_id: str) -> Client:
     """The coach's client by id; anyone else's client id reads as not found."""
     client = client_repo.get_client(session, client_id=client_id)
     if client is None or (client.team_id, client.coach_id) != (coach.team_id, coach.user_id):
