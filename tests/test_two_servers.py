@@ -334,11 +334,13 @@ def still_owed(session: Session, now: datetime) -> int:
 
 def settle(bot, now: datetime, servers: list[Server]) -> None:
     """Waits until the processes have done what is owed at `now`: rounds whose phase ran its
-    time moved on, and everything the outbox owes sent."""
+    time moved on, reminders of rounds past their reminder point owed, and everything the outbox
+    owes sent."""
     deadline = time.monotonic() + SETTLE_TIMEOUT_S
     while True:
         with Session(bot.engine) as session:
-            if still_owed(session, now) + len(bot.rounds.overdue()) == 0:
+            rounds = len(bot.rounds.overdue()) + len(bot.rounds.awaiting_reminders())
+            if still_owed(session, now) + rounds == 0:
                 return
         for server in servers:
             assert server.process.poll() is None, f"{server.name} died:\n{server.tail()}"

@@ -7,6 +7,8 @@ team's others whose slots fell inside the hold go again after it.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
@@ -54,6 +56,10 @@ class Turns:
         returns False when Slack answered 429 and the team is held. Returns the items left
         without a slot before `deadline` (`time.monotonic()`), unsent."""
         queue, late = list(items), []
+        # A sender that fell behind its slots (a stalled CPU, a slow database) does not catch up
+        # in a burst: its own sends to a team stay an interval apart, as Slack's bucket needs.
+        interval = 1.0 / self.pace.per_second if self.pace is not None else 0.0
+        previous: dict[str, float] = {}
         while queue:
             batch, queue = queue[: self.batch], queue[self.batch :]
             turns, unslotted = self._turns(batch, deadline=deadline)
@@ -64,9 +70,10 @@ class Turns:
                 if item.team_id in held:
                     again.append(item)
                     continue
-                waited = wait_until(moment)
+                waited = wait_until(max(moment, previous.get(item.team_id, -math.inf) + interval))
                 if self._on_wait is not None:
                     self._on_wait(waited)
+                previous[item.team_id] = time.monotonic()
                 if not send(item):
                     held.add(item.team_id)
                     again.append(item)

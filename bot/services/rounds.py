@@ -600,14 +600,13 @@ class RoundService:
 
     # Reminders
 
-    def reminders_due(self) -> list[RoundView]:
+    def awaiting_reminders(self) -> list[RoundView]:
         """Rounds in a phase where members reply, past the reminder point (minutes into a live
-        phase, hours into an asynchronous one), whose reminders this process has now claimed
-        (another process gets none of them)."""
+        phase, hours into an asynchronous one), whose reminders nobody has claimed yet."""
         now = self._clock()
         with self._session() as session:
             rounds = repo.open_rounds(session)
-        due = []
+        awaiting = []
         for round_ in rounds:
             if round_.reminded_phase >= round_.phase:
                 continue
@@ -615,10 +614,17 @@ class RoundService:
             phase = view.phase
             if phase is None or phase.presenter is PresenterRole.SPEAKS or not phase.remind:
                 continue
-            if round_.phase_started_at + view.phase_length() * REMINDER_AT > now:
-                continue
+            if round_.phase_started_at + view.phase_length() * REMINDER_AT <= now:
+                awaiting.append(view)
+        return awaiting
+
+    def reminders_due(self) -> list[RoundView]:
+        """The rounds awaiting reminders whose reminders this process has now claimed (another
+        process gets none of them)."""
+        due = []
+        for view in self.awaiting_reminders():
             with self._session() as session:
-                if repo.claim_reminders(session, round_id=round_.id, phase=round_.phase):
+                if repo.claim_reminders(session, round_id=view.round.id, phase=view.round.phase):
                     due.append(view)
         return due
 
