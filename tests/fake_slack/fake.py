@@ -329,7 +329,9 @@ class FakeSlack(ChatMethods, ConversationMethods, ViewMethods, FileMethods, Iden
             )
             if auth_error:
                 return 200, {"ok": False, "error": auth_error}, {}
-        needed = scope_needed(method, self._dm_channel_for(str(args.get("channel") or "")))
+        # The conversation the call names, a user id resolved to their DM ("" when it names none).
+        channel = self._dm_channel_for(str(args.get("channel") or ""))
+        needed = scope_needed(method, channel)
         if needed is not None and needed not in self.scopes:
             refusal = {"ok": False, "error": "missing_scope", "needed": needed}
             return 200, {**refusal, "provided": ",".join(sorted(self.scopes))}, {}
@@ -348,7 +350,7 @@ class FakeSlack(ChatMethods, ConversationMethods, ViewMethods, FileMethods, Iden
             if retry_after is not None:
                 return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
         if method == "chat.postMessage":
-            retry_after = self._limits.take_post(self._dm_channel_for(str(args.get("channel") or "")))
+            retry_after = self._limits.take_post(channel)
             if retry_after is not None:
                 return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
         headers = {"x-oauth-scopes": ",".join(self.scopes)} if method == "auth.test" else {}
