@@ -1,4 +1,4 @@
-"""Tests for tests/fake_slack.py, driven through a real slack_sdk WebClient over HTTP."""
+"""Tests for tests/fake_slack/, driven through a real slack_sdk WebClient over HTTP."""
 
 from __future__ import annotations
 
