@@ -3,11 +3,13 @@ the same way, exactly once.
 
 A pass recovers what a dead sender left, then claims due rows a batch at a time and sends each
 at its slot of the shared per-team pace. Each row is marked as being sent just before its post,
-which carries the row's key in Slack message metadata. Of a dead sender's claims, those it never
-began go back as they are; the one it was sending is looked up in the channel's history (or the
-thread's) and only sent again if it is not there. Slack's 429 holds the team for its
-Retry-After; other passing faults (5xx, no answer) are retried with backoff a bounded number of
-times; what no retry can cure is never retried, and the kind says who is told.
+which carries the row's key in Slack message metadata; what Slack took is recorded in that same
+commit for the next row (or before a wait for a slot), one commit a message. Of a dead sender's
+claims, those it never began go back as they are; the one it was sending is looked up in the
+channel's history (or the thread's) and only sent again if it is not there. Slack's 429 holds
+the team for its Retry-After; other passing faults (5xx, no answer) are retried with backoff a
+bounded number of times; what no retry can cure is never retried, and the kind says who is
+told.
 
 When a person waits on a message (the summary after Finish), the listener owes it and asks for
 that row at once (`send_now`): the same claim, mark, metadata and record, no extra wait.
@@ -21,7 +23,8 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -61,6 +64,28 @@ class SendReport:
     # Sent (or found sent), per kind; and of those, found sent by a recovery.
     by_kind: Counter[str] = field(default_factory=Counter)
     found_by_kind: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class _Taken:
+    """A post Slack took, its record not yet written."""
+
+    row: OwedMessage
+    kind: Kind
+    posted: Posted
+    sent_at: datetime
+
+
+class _Batch:
+    """A batch's one session, and the posts Slack took whose records ride on the batch's next
+    commit: the one that marks the next row as being sent (or the flush before a wait for a
+    slot, or at the batch's end). A process that dies in between leaves those rows marked as
+    being sent, which recovery looks up before anything is sent again; one commit a message
+    instead of two."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.taken: list[_Taken] = []
 
 
 class Sender:
@@ -120,9 +145,14 @@ class Sender:
             deadline = time.monotonic() + self._claim_timeout.total_seconds() / 2
             # One session for the batch's marks and records: a pass sends thousands.
             with self._session() as session:
+                batch = _Batch(session)
                 late = self._turns.send(
-                    claimed, send=lambda row: self._send(row, report, session), deadline=deadline
+                    claimed,
+                    send=partial(self._send, report=report, batch=batch),
+                    deadline=deadline,
+                    idle=partial(self._flush, batch, report),
                 )
+                self._flush(batch, report)
             if late:
                 with self._session() as session:
                     owed.release(session, ids=[row.id for row in late])
@@ -138,7 +168,7 @@ class Sender:
             if kind is not None and kind.prefetch is not None:
                 kind.prefetch(of_kind)
 
-    def _send(self, row: OwedMessage, report: SendReport, batch: Session | None = None) -> bool:
+    def _send(self, row: OwedMessage, report: SendReport, batch: _Batch | None = None) -> bool:
         """Send one claimed row; False when Slack said to wait and the team is held."""
         kind = self._kinds.get(row.kind)
         if kind is None:  # written by another version of the bot: never sent by this one
@@ -146,9 +176,13 @@ class Sender:
             report.failed += 1
             log.error("%s: no such kind here; not sent", row.key)
             return True
-        with nullcontext(batch) if batch is not None else self._session() as session:
-            if not owed.mark_sending(session, row=row):
-                return True  # another sender took it over: it is theirs
+        with nullcontext(batch.session) if batch is not None else self._session() as session:
+            # The posts before this one are recorded in the commit that marks this one.
+            taken = self._write_taken(batch)
+            marked = owed.mark_sending(session, row=row)
+        self._after_taken(taken, report)
+        if not marked:
+            return True  # another sender took it over: it is theirs
         try:
             messages = kind.render(row)
         except Exception as error:
@@ -178,35 +212,63 @@ class Sender:
             )
         except DeliveryFailed as failure:
             return self._failed(row, kind, failure, report)
-        self._sent(row, kind, posted, report, batch=batch)
+        if batch is not None:
+            batch.taken.append(_Taken(row, kind, posted, self._clock()))
+        else:
+            self._sent(row, kind, posted, report)
         return True
 
-    def _sent(
+    def _write_taken(self, batch: _Batch | None) -> list[_Taken]:
+        """Write the records of the posts the batch has waiting, in its open transaction (the
+        caller commits); returns them, for `_after_taken` once committed."""
+        if batch is None or not batch.taken:
+            return []
+        taken, batch.taken = batch.taken, []
+        for post in taken:
+            self._record(batch.session, post.row, post.kind, post.posted, post.sent_at, reason=None)
+        return taken
+
+    def _after_taken(self, taken: list[_Taken], report: SendReport) -> None:
+        for post in taken:
+            post.kind.sent(post.row, post.posted)
+            report.sent += 1
+            report.by_kind[post.row.kind] += 1
+
+    def _flush(self, batch: _Batch, report: SendReport) -> None:
+        """Record what the batch has waiting now: before it waits for a slot, and at its end."""
+        taken = self._write_taken(batch)
+        if taken:
+            batch.session.commit()
+            self._after_taken(taken, report)
+
+    def _record(
         self,
+        session: Session,
         row: OwedMessage,
         kind: Kind,
         posted: Posted,
-        report: SendReport,
-        reason: str | None = None,
-        batch: Session | None = None,
+        sent_at: datetime,
+        reason: str | None,
     ) -> None:
-        now = self._clock()
-        with nullcontext(batch) if batch is not None else self._session() as session:
-            # One transaction: the row is sent and what its kind keeps of that is recorded.
-            if kind.record is not None:
-                kind.record(session, row, now)
-            owed.record_sent(
-                session,
-                row_id=row.id,
-                sent_at=now,
-                channel=posted.channel,
-                ts=posted.ts[0] if posted.ts else None,
-                reason=reason,
-            )
+        """One transaction: the row is sent and what its kind keeps of that is recorded."""
+        if kind.record is not None:
+            kind.record(session, row, sent_at)
+        owed.record_sent(
+            session,
+            row_id=row.id,
+            sent_at=sent_at,
+            channel=posted.channel,
+            ts=posted.ts[0] if posted.ts else None,
+            reason=reason,
+        )
+
+    def _sent(
+        self, row: OwedMessage, kind: Kind, posted: Posted, report: SendReport, reason: str | None = None
+    ) -> None:
+        with self._session() as session:
+            self._record(session, row, kind, posted, self._clock(), reason)
             session.commit()
-        kind.sent(row, posted)
-        report.sent += 1
-        report.by_kind[row.kind] += 1
+        self._after_taken([_Taken(row, kind, posted, self._clock())], report)
 
     def _settle(self, row: OwedMessage, status: OwedStatus, report: SendReport, **fields: object) -> None:
         with self._session() as session:

@@ -50,10 +50,16 @@ class Turns:
         self._on_wait = on_wait
 
     def send(
-        self, items: list[Item], *, send: Callable[[Item], bool], deadline: float | None = None
+        self,
+        items: list[Item],
+        *,
+        send: Callable[[Item], bool],
+        deadline: float | None = None,
+        idle: Callable[[], None] | None = None,
     ) -> list[Item]:
         """Send each item at a slot of its team's shared pace (all at once when unpaced). `send`
-        returns False when Slack answered 429 and the team is held. Returns the items left
+        returns False when Slack answered 429 and the team is held; `idle` is called before each
+        wait for a slot (a sender records what it sent meanwhile). Returns the items left
         without a slot before `deadline` (`time.monotonic()`), unsent."""
         queue, late = list(items), []
         # A sender that fell behind its slots (a stalled CPU, a slow database) does not catch up
@@ -70,7 +76,10 @@ class Turns:
                 if item.team_id in held:
                     again.append(item)
                     continue
-                waited = wait_until(max(moment, previous.get(item.team_id, -math.inf) + interval))
+                at = max(moment, previous.get(item.team_id, -math.inf) + interval)
+                if idle is not None and at > time.monotonic():
+                    idle()
+                waited = wait_until(at)
                 if self._on_wait is not None:
                     self._on_wait(waited)
                 previous[item.team_id] = time.monotonic()
