@@ -23,9 +23,19 @@ from bot.actor import Actor
 from bot.assembly import build_bot
 from bot.ids import ActionId, pair
 from bot.recurrence import Cadence
+from bot.scheduling.kinds import ROUND_INVITATION
 from bot.services.checkins import ScheduleForm
 from bot.services.data_rights import DataRights
-from bot.storage.models import CheckinSchedule, Client, OwedMessage, OwedStatus, ProtocolRun
+from bot.storage.models import (
+    CheckinSchedule,
+    Client,
+    OwedMessage,
+    OwedStatus,
+    ProtocolRun,
+    RoundInvitation,
+    RoundSchedule,
+)
+from bot.storage.owed import Owe
 from tests import slack_requests as sr
 from tests.checkin_setup import due_rows
 from tests.clock import FIRST_MONDAY
@@ -529,3 +539,53 @@ def test_when_slack_will_not_delete_a_shared_summary_nothing_is_erased_and_a_ret
     assert canaries(bot) == before
     slack_http.send(sr.view_submission(confirm, {}))  # the same confirmation, again: now it acts
     assert "CNRYC" not in dump(bot) and slack.messages[SHARED_TO] == []
+
+
+def test_an_erased_member_leaves_the_presenters_turns_and_is_not_asked_to_present(
+    slack_http, slack, bot, clock
+):
+    """A recurring round's turns named the member: after erasure they are not in them, their
+    invitation is gone and its ask is owed no more; the others keep their turns."""
+    set_up_collaborative(slack)
+    register(slack_http, slack)
+    slack_http.send(
+        sr.command("collaborative schedule", trigger_id=slack.issue_trigger_id(), channel=CHANNEL)
+    )
+    form = slack.calls_to("views.update")[-1].response["view"]
+    answers = {
+        "round_protocol": "issaquah",
+        "round_mode": "live",
+        "round_every": "2",
+        "round_first": (clock.now + timedelta(days=10)).date().isoformat(),
+        "round_time": "15:30",
+        "round_rotation": [MEMBER_A, FACILITATOR],
+        "round_ask_ahead": "3",
+    }
+    slack_http.send(sr.view_submission(form, answers))
+    with Session(bot.engine, expire_on_commit=False) as session:
+        schedule = session.exec(select(RoundSchedule)).one()
+        invitation = RoundInvitation(
+            key="erasure-test",
+            schedule_id=schedule.id,
+            presenter_id=MEMBER_A,
+            opens_at=clock.now + timedelta(days=10),
+        )
+        session.add(invitation)
+        session.commit()
+    ask = Owe(f"{ROUND_INVITATION}:{invitation.id}", ROUND_INVITATION, sr.TEAM, MEMBER_A, invitation.id)
+    bot.sender.owe(ask)
+    clock.advance(timedelta(days=30))  # the ask would be due: it is owed no more
+
+    _erase(slack_http, slack, MEMBER_A)
+
+    with Session(bot.engine) as session:
+        kept = session.exec(select(RoundSchedule)).one()
+        assert json.loads(kept.rotation) == [FACILITATOR]
+        assert (
+            session.exec(select(RoundInvitation).where(RoundInvitation.presenter_id == MEMBER_A)).all() == []
+        )
+        row = session.exec(select(OwedMessage).where(OwedMessage.key == ask.key)).one()
+        assert row.status is OwedStatus.DROPPED
+    before = len(slack.calls_to("chat.postMessage"))
+    bot.sender.run_once()
+    assert not [c for c in slack.calls_to("chat.postMessage")[before:] if c.args.get("channel") == MEMBER_A]

@@ -378,6 +378,12 @@ class DataRights:
                 if self._schedule_in_team(session, s, team)
             ]
             erasure.delete_round_schedules(session, schedule_ids=round_schedules)
+            in_turn = [
+                s
+                for s in session.exec(select(RoundSchedule)).all()
+                if user in json.loads(s.rotation) and self._schedule_in_team(session, s, team)
+            ]
+            refs |= set(erasure.leave_rotations(session, schedules=in_turn, user_id=user))
             refs |= self._erase_leader_part(session, person)
             replies = session.exec(
                 select(Contribution.id)

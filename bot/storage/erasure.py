@@ -7,6 +7,7 @@ are unlinked first (foreign keys are enforced on both databases), never deleted 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
@@ -126,6 +127,33 @@ def delete_round_schedules(session: Session, *, schedule_ids: Collection[str]) -
     ids = list(schedule_ids)
     session.exec(delete(RoundInvitation).where(col(RoundInvitation.schedule_id).in_(ids)))
     session.exec(delete(RoundSchedule).where(col(RoundSchedule.id).in_(ids)))
+
+
+def leave_rotations(session: Session, *, schedules: Sequence[RoundSchedule], user_id: str) -> list[str]:
+    """The person is taken out of the presenters' turns of these round schedules, with their
+    invitations not yet acted on (a schedule left with nobody ends). Returns those invitations'
+    ids, whose asks are owed no more."""
+    ended: list[str] = []
+    dropped: list[str] = []
+    for schedule in schedules:
+        invitations = session.exec(
+            select(RoundInvitation.id).where(
+                RoundInvitation.schedule_id == schedule.id,
+                RoundInvitation.presenter_id == user_id,
+                col(RoundInvitation.round_id).is_(None),
+            )
+        ).all()
+        dropped += invitations
+        if invitations:
+            session.exec(delete(RoundInvitation).where(col(RoundInvitation.id).in_(list(invitations))))
+        rest = [member for member in json.loads(schedule.rotation) if member != user_id]
+        if rest:
+            schedule.rotation = json.dumps(rest)
+            session.add(schedule)
+        else:
+            ended.append(schedule.id)
+    delete_round_schedules(session, schedule_ids=ended)
+    return dropped
 
 
 def delete_rounds(session: Session, *, round_ids: Collection[str]) -> list[str]:
