@@ -3,7 +3,7 @@ reply in its thread with signed message events, click the round's buttons."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from tests import slack_requests as sr
 
@@ -125,3 +125,22 @@ def tick(bot) -> None:
     """The scheduler's round job, then its outbox job: what the round owes, then sending it."""
     bot.keeper.run_once()
     bot.sender.run_once()
+
+
+def schedule_rounds(slack_http, slack, *, first: date, rotation: list[str]) -> None:
+    """`/coach collaborative schedule` in the channel, saved: an Issaquah round every two weeks
+    from `first`, presenters in turn, each asked three days ahead."""
+    slack_http.send(
+        sr.command("collaborative schedule", trigger_id=slack.issue_trigger_id(), channel=CHANNEL)
+    )
+    form = slack.calls_to("views.update")[-1].response["view"]
+    answers = {
+        "round_protocol": "issaquah",
+        "round_mode": "live",
+        "round_every": "2",
+        "round_first": first.isoformat(),
+        "round_time": "15:30",
+        "round_rotation": rotation,
+        "round_ask_ahead": "3",
+    }
+    slack_http.send(sr.view_submission(form, answers))

@@ -41,7 +41,17 @@ from tests.checkin_setup import due_rows
 from tests.clock import FIRST_MONDAY
 from tests.conftest import make_settings
 from tests.flow import LEADER, LEADER_NAME, fill_pages, open_about, protocol
-from tests.round_flow import CHANNEL, FACILITATOR, MEMBER_A, buttons, framing_view, register, reply, thread
+from tests.round_flow import (
+    CHANNEL,
+    FACILITATOR,
+    MEMBER_A,
+    buttons,
+    framing_view,
+    register,
+    reply,
+    schedule_rounds,
+    thread,
+)
 from tests.round_flow import set_up_channel as set_up_collaborative
 
 SHARED_TO = "CSHARED1"
@@ -548,20 +558,9 @@ def test_an_erased_member_leaves_the_presenters_turns_and_is_not_asked_to_presen
     invitation is gone and its ask is owed no more; the others keep their turns."""
     set_up_collaborative(slack)
     register(slack_http, slack)
-    slack_http.send(
-        sr.command("collaborative schedule", trigger_id=slack.issue_trigger_id(), channel=CHANNEL)
+    schedule_rounds(
+        slack_http, slack, first=(clock.now + timedelta(days=10)).date(), rotation=[MEMBER_A, FACILITATOR]
     )
-    form = slack.calls_to("views.update")[-1].response["view"]
-    answers = {
-        "round_protocol": "issaquah",
-        "round_mode": "live",
-        "round_every": "2",
-        "round_first": (clock.now + timedelta(days=10)).date().isoformat(),
-        "round_time": "15:30",
-        "round_rotation": [MEMBER_A, FACILITATOR],
-        "round_ask_ahead": "3",
-    }
-    slack_http.send(sr.view_submission(form, answers))
     with Session(bot.engine, expire_on_commit=False) as session:
         schedule = session.exec(select(RoundSchedule)).one()
         invitation = RoundInvitation(

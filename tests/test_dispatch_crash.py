@@ -47,7 +47,7 @@ from tests import slack_requests as sr
 from tests.checkin_setup import COACH, due_rows, schedule_for, statuses
 from tests.conftest import BOT_TOKEN
 from tests.flow import fill_all_pages
-from tests.round_flow import CHANNEL, FACILITATOR, MEMBER_A, MEMBER_B, frame, register, set_up_channel
+from tests.round_flow import FACILITATOR, MEMBER_A, MEMBER_B, frame, register, schedule_rounds, set_up_channel
 
 # Kills land at random moments into a run: measured with the machine to itself.
 pytestmark = pytest.mark.timed
@@ -159,20 +159,12 @@ def round_reminders(world: World, count: int) -> list[str]:
 def round_invitations(world: World, count: int) -> list[str]:
     """Presenters of rounds a schedule has ahead, each asked to frame theirs (after
     round_reminders, which registered the channel)."""
-    world.slack_http.send(
-        sr.command("collaborative schedule", trigger_id=world.slack.issue_trigger_id(), channel=CHANNEL)
+    schedule_rounds(
+        world.slack_http,
+        world.slack,
+        first=(world.now + timedelta(days=10)).date(),
+        rotation=[MEMBER_A, MEMBER_B],
     )
-    form = world.slack.calls_to("views.update")[-1].response["view"]
-    answers = {
-        "round_protocol": "issaquah",
-        "round_mode": "live",
-        "round_every": "2",
-        "round_first": (world.now + timedelta(days=10)).date().isoformat(),
-        "round_time": "15:30",
-        "round_rotation": [MEMBER_A, MEMBER_B],
-        "round_ask_ahead": "3",
-    }
-    world.slack_http.send(sr.view_submission(form, answers))
     with Session(world.bot.engine, expire_on_commit=False) as session:
         schedule_id = session.exec(select(RoundSchedule.id)).one()
         invitations = [
