@@ -377,15 +377,7 @@ class RunService:
         with self._session() as session:
             run, protocol, page = self._page_of(session, coach, given)
             before = protocol.pages[max((protocol.page_index(page.id) or 0) - 1, 0)]
-            checked = rules.check_page(page, given.raw)
-            repo.save_answers(
-                session,
-                run_id=run.id,
-                values=checked.values,
-                current_page=before.id if run.status is RunStatus.IN_PROGRESS else None,
-                keep_revisions=run.status is RunStatus.COMPLETED,
-                now=self._clock(),
-            )
+            self._keep_passing(session, run, rules.check_page(page, given.raw), at_page=before.id)
             answers = repo.load_answers(session, run_id=run.id)
             return self._page_for_run(session, run, protocol, before, answers)
 
@@ -400,15 +392,23 @@ class RunService:
                 return 0  # closed straight away: no run to keep
             run, _, page = self._page_of(session, coach, given)
             checked = rules.check_page(page, given.raw)
-            repo.save_answers(
-                session,
-                run_id=run.id,
-                values=checked.values,
-                current_page=page.id if run.status is RunStatus.IN_PROGRESS else None,
-                keep_revisions=run.status is RunStatus.COMPLETED,
-                now=self._clock(),
-            )
+            self._keep_passing(session, run, checked, at_page=page.id)
             return len(checked.values)
+
+    def _keep_passing(
+        self, session: Session, run: ProtocolRun, checked: rules.PageResult, *, at_page: str
+    ) -> None:
+        """Store the answers of a page left without submitting it (Back, or closed): those that
+        pass their rules, the run resuming at `at_page` while unfinished; a completed run keeps
+        each earlier answer as a revision."""
+        repo.save_answers(
+            session,
+            run_id=run.id,
+            values=checked.values,
+            current_page=at_page if run.status is RunStatus.IN_PROGRESS else None,
+            keep_revisions=run.status is RunStatus.COMPLETED,
+            now=self._clock(),
+        )
 
     def _resume_page(self, session: Session, run: ProtocolRun) -> PageToShow:
         protocol = self._protocol_of(session, run)
