@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
@@ -24,7 +24,9 @@ def mention(user_id: str) -> Markup:
 
 def date(moment: datetime) -> Markup:
     """A `<!date>` token: Slack shows it in each reader's own time zone."""
-    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+    from bot.i18n import dates  # here: bot.i18n's template support imports this module
+
+    fallback = dates.moment(moment.astimezone(UTC), UTC) + " UTC"
     return Markup(f"<!date^{int(moment.timestamp())}^{{date_short}} {{time}}|{fallback}>")
 
 

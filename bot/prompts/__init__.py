@@ -11,7 +11,8 @@ from typing import Any
 
 import jinja2
 
-from bot import mrkdwn
+from bot import i18n, mrkdwn
+from bot.i18n import jinja as i18n_jinja
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("bot", "prompts"),
@@ -25,6 +26,7 @@ _ENV = jinja2.Environment(
     auto_reload=False,
 )
 _ENV.filters["slack_date"] = mrkdwn.date
+i18n_jinja.install(_ENV)
 
 # A goal shown "in one line" (a check-in DM): a goal taken from a long reply must not push the
 # message past Slack's 3,000-character section limit. The full text stays in the coach's record.
@@ -40,12 +42,14 @@ _ENV.filters["one_line"] = one_line
 
 
 def render(template: str, /, **context: Any) -> str:
+    """`template` in the language being spoken (bot.i18n.speaking)."""
     if not context:
-        return _fixed(template)
+        return _fixed(template, i18n.current())
     return _ENV.get_template(f"{template}.md.j2").render(**context).strip()
 
 
 @functools.cache
-def _fixed(template: str) -> str:
-    """A template given nothing says the same every time (a hint under every check-in): once."""
+def _fixed(template: str, language: str) -> str:
+    """A template given nothing says the same every time in a language (a hint under every
+    check-in): once per language. The language is in the key because the template reads it."""
     return _ENV.get_template(f"{template}.md.j2").render().strip()
