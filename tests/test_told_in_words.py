@@ -21,7 +21,7 @@ def dms_to_coach(slack) -> str:
 
 def fail(slack, method: str, how: str, times: int = 1) -> None:
     if how == "no answer":
-        slack.drop_next(method, times=4 * times)
+        slack.drop_next(method, times=times)
     else:
         slack.fail_next(method, how, times=times)
 

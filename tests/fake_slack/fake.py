@@ -147,6 +147,11 @@ class FakeSlack(ChatMethods, ConversationMethods, ViewMethods, FileMethods, Iden
 
     # ---- test controls ---------------------------------------------------------------------------
 
+    def close_idle_connections(self) -> None:
+        """Close every kept-alive connection waiting for its next request, without a word."""
+        if self._listener is not None:
+            self._listener.close_idle_connections()
+
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.method == method]
@@ -256,10 +261,10 @@ class FakeSlack(ChatMethods, ConversationMethods, ViewMethods, FileMethods, Iden
         with self._lock:
             self._failures.add_hangs(method, seconds, times)
 
-    def drop_next(self, method: str, times: int = 4) -> None:
-        """The next `times` requests get no answer (the connection closes). One call of a client
-        can be up to four requests: a keep-alive client sends once more when a reused connection
-        closes on it, and slack_sdk retries a connection error once."""
+    def drop_next(self, method: str, times: int = 1) -> None:
+        """The next `times` requests get no answer (the connection closes before anything is
+        done). The bot's client never sends a request again once it has been written, so one
+        call is one request."""
         with self._lock:
             self._failures.add(method, [Injected("", drop=True) for _ in range(times)])
 

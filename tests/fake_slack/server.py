@@ -3,7 +3,9 @@ endpoint that answers it, so the bot's real slack_sdk client does real HTTP."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import sys
 import threading
 import time
@@ -45,6 +47,12 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
     endpoint: Endpoint
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Waiting for a kept-alive client's next request, as Slack's idle connections do.
+        self.idle: set[socket.socket] = set()
+        self.idle_lock = threading.Lock()
+
 
 class _RequestHandler(BaseHTTPRequestHandler):
     """Routes ``/api/<method>``, ``/upload/<file_id>`` and ``/response_url`` to the endpoint."""
@@ -55,6 +63,20 @@ class _RequestHandler(BaseHTTPRequestHandler):
     # Headers and body go out in two writes; without this the body of an answer on a reused
     # connection waits ~40 ms for the client's delayed ACK, a delay real Slack does not add.
     disable_nagle_algorithm = True
+
+    def handle_one_request(self) -> None:
+        with self.server.idle_lock:
+            self.server.idle.add(self.connection)
+        try:
+            super().handle_one_request()
+        finally:
+            with self.server.idle_lock:
+                self.server.idle.discard(self.connection)
+
+    def parse_request(self) -> bool:
+        with self.server.idle_lock:  # the request line has arrived: no longer idle
+            self.server.idle.discard(self.connection)
+        return super().parse_request()
 
     def do_POST(self) -> None:
         self._serve()
@@ -127,6 +149,13 @@ class Listener:
             daemon=True,
         )
         self._thread.start()
+
+    def close_idle_connections(self) -> None:
+        """What Slack does to a connection left idle too long: it closes it, unannounced."""
+        with self._server.idle_lock:
+            for connection in self._server.idle:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
         self._server.shutdown()
