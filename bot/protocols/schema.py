@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from bot.protocols.translations import LANGUAGE, Translation, overlay
+from bot.protocols.translations import ENGLISH, LANGUAGE, Translation, overlay
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 STEP_ID = r"^[a-z0-9][a-z0-9_]{0,62}$"
@@ -237,6 +237,8 @@ class Protocol(Strict):
 
     # Translated copies already built, by language: built once, read on every render.
     _spoken: dict[str, Protocol] = PrivateAttr(default_factory=dict)
+    # The language this object's text is in (a translated copy says which).
+    _language: str = PrivateAttr(default=ENGLISH)
 
     @field_validator("audience")
     @classmethod
@@ -249,7 +251,7 @@ class Protocol(Strict):
     @field_validator("translations")
     @classmethod
     def _not_english(cls, value: dict[str, Translation]) -> dict[str, Translation]:
-        if "en" in value:
+        if ENGLISH in value:
             raise ValueError("English is the protocol's own text; translations hold other languages")
         return value
 
@@ -308,7 +310,14 @@ class Protocol(Strict):
         schema (so a Spanish title longer than a modal's 24 characters fails like an English
         one would); fields the language lacks stay English. Raises ValidationError."""
         text = self.translations[language].model_dump(exclude_none=True)
-        return Protocol.model_validate(overlay(self.model_dump(), text))
+        copy = Protocol.model_validate(overlay(self.model_dump(), text))
+        copy._language = language
+        return copy
+
+    @property
+    def language(self) -> str:
+        """The language this protocol's text is shown in: what a run started from it records."""
+        return self._language
 
     def in_language(self, language: str | None) -> Protocol:
         """What a reader of `language` sees: the translated copy, or this protocol itself for

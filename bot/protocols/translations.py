@@ -16,6 +16,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The language a protocol's own text is written in.
+ENGLISH = "en"
 # An ISO 639 code (es, pt, vi, zh); English is the protocol itself (Protocol refuses `en`).
 LANGUAGE = r"^[a-z]{2,3}$"
 Text = Annotated[str, Field(min_length=1)]
