@@ -89,6 +89,18 @@ def test_every_page_and_summary_passes_slacks_checks_in_each_language(protocol: 
         assert "<@U0BOSS>" not in summary and "<https://evil" not in summary
 
 
+def test_a_partial_language_falls_back_to_english_field_by_field():
+    partial = {"title": "Dos páginas", "pages": {"one": {"steps": {"mood": {"options": {"well": "Bien"}}}}}}
+    english = Protocol.model_validate(TWO_PAGES | {"translations": {"es": partial}})
+    spanish = english.in_language("es")
+    assert spanish.title == "Dos páginas" and spanish.purpose == english.purpose
+    assert [o.label for o in spanish.step("mood").options] == ["Bien", "Badly"]
+    assert spanish.step("mood").prompt == "How is it going?" and spanish.language == "es"
+    assert spanish.translations == {} and spanish.key == english.key
+    assert english.in_language("es") is spanish  # built once
+    assert english.in_language("en") is english and english.in_language("fr") is english
+
+
 def _round(protocol: Protocol, phase: int, mode: RoundMode) -> RoundView:
     framing = FeedbackRound(
         id="R1",

@@ -177,7 +177,12 @@ class RunService:
 
     def record_catalog(self) -> None:
         """Keep the definition of every protocol version this process offers, so a run started
-        from it can go on with the same steps after the file changes."""
+        from it can go on with the same steps after the file changes.
+
+        A version is its structure (ids, steps, types): translations are text, so a file that
+        gains a language keeps its version and runs under way go on. The snapshot is the first
+        definition recorded for a version (with the translations it had then); a version this
+        process offers is read from the catalog, with its newest text."""
         with self._session() as session:
             for protocol in self._catalog:
                 repo.record_snapshot(
