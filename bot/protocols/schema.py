@@ -295,6 +295,10 @@ class Protocol(Strict):
     def key(self) -> tuple[str, int]:
         return (self.id, self.version)
 
+    def __hash__(self) -> int:
+        # Hashable as before it had translations (a dict): equal protocols share id and version.
+        return hash(self.key)
+
     @property
     def steps(self) -> tuple[Step, ...]:
         return tuple(step for page in self.pages for step in page.steps)
