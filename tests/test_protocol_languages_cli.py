@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.protocols.catalog import Catalog, InvalidProtocol
 
 ENGLISH = """\
 id: mine
@@ -170,3 +172,18 @@ def test_show_prints_a_protocol_in_another_language(tmp_path: Path):
     assert "My check (mine v1" in english.output and "¿Cómo va?" not in english.output
     missing = CliRunner().invoke(main, ["protocols", "show", "mine", "--language", "fr"], env=env)
     assert missing.exit_code == 1 and "has no 'fr' text; it has: en, es" in missing.output
+
+
+def test_a_protocols_dir_protocol_missing_spanish_fails_validation_but_still_serves(tmp_path: Path):
+    """Missing text is the author's to finish (validate fails, naming it); a bot still starts
+    and shows English in its place. Text that would break Slack stops the start instead."""
+    (tmp_path / "mine.yaml").write_text(ENGLISH + SPANISH.replace("        intro: Lea esto primero.\n", ""))
+    result = CliRunner().invoke(main, ["protocols", "validate"], env={"PROTOCOLS_DIR": str(tmp_path)})
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'mine.yaml'}: es: pages.only.intro: missing" in result.output
+    spanish = Catalog.installed(tmp_path).get("mine").in_language("es")
+    assert spanish.pages[0].intro == "Read this first." and spanish.pages[0].title == "La única página"
+
+    (tmp_path / "mine.yaml").write_text(ENGLISH + SPANISH.replace("title: Mi revisión", "title: " + "x" * 25))
+    with pytest.raises(InvalidProtocol, match="es: title: String should have at most 24"):
+        Catalog.installed(tmp_path)

@@ -94,7 +94,7 @@ class ProtocolRun(SQLModel, table=True):
     protocol_version: int
     # The language its pages were first shown in, and stay in (None: started before runs
     # recorded one; shown in the reader's language).
-    language: str | None = Field(default=None, max_length=8)
+    language: str | None = Field(default=None, max_length=16)
     status: RunStatus = Field(default=RunStatus.IN_PROGRESS, sa_type=enum_column(RunStatus, length=16))
     # The page to show when the coach resumes.
     current_page: str = Field(max_length=64)

@@ -17,7 +17,7 @@ depends_on = None
 def upgrade() -> None:
     # Runs started before languages existed have none: they are shown in the reader's language.
     # In place, not a batch copy (see downgrade).
-    op.add_column("protocol_run", sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=8)))
+    op.add_column("protocol_run", sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=16)))
 
 
 def downgrade() -> None:
