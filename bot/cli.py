@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from bot import logs
+from bot import i18n, logs
 from bot.config import SetupError, load_settings
 from bot.protocols.catalog import (
     Catalog,
@@ -150,6 +150,12 @@ def protocols_validate(paths: tuple[Path, ...], partial: bool, required: tuple[s
             for problem in invalid.problems:
                 click.echo(str(problem), err=True)
             continue
+        for language in sorted(set(protocol.translations) - set(i18n.available())):
+            click.echo(
+                f"{path}: {language}: a warning: the bot has no {language} catalog "
+                f"(bot/locale/{language}), so no reader sees this text yet",
+                err=True,
+            )
         absent = [language for language in required if language not in protocol.translations]
         for language in absent:
             click.echo(f"{path}: {language}: has no text in this language", err=True)

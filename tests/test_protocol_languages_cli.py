@@ -187,3 +187,10 @@ def test_a_protocols_dir_protocol_missing_spanish_fails_validation_but_still_ser
     (tmp_path / "mine.yaml").write_text(ENGLISH + SPANISH.replace("title: Mi revisión", "title: " + "x" * 25))
     with pytest.raises(InvalidProtocol, match="es: title: String should have at most 24"):
         Catalog.installed(tmp_path)
+
+
+def test_a_language_the_bot_does_not_speak_is_a_warning(tmp_path: Path):
+    path, result = validate(tmp_path, ENGLISH + SPANISH.replace("  es:\n", "  xq:\n"))
+    assert result.exit_code == 0
+    assert f"{path}: xq: a warning: the bot has no xq catalog" in result.output
+    assert f"{path}: OK (en, xq)" in result.output
