@@ -7,9 +7,16 @@ from pathlib import Path
 
 import click
 
-from bot import logs
+from bot import i18n, logs
 from bot.config import SetupError, load_settings
-from bot.protocols.catalog import Catalog, InvalidProtocol, installed_files, load_file, protocol_files
+from bot.protocols.catalog import (
+    Catalog,
+    InvalidProtocol,
+    installed_files,
+    load_file,
+    missing_text,
+    protocol_files,
+)
 from bot.storage.db import open_database, upgrade
 
 
@@ -79,13 +86,18 @@ def protocols_list() -> None:
 
 @protocols.command("show")
 @click.argument("protocol_id")
-def protocols_show(protocol_id: str) -> None:
-    """One protocol's pages and steps."""
+@click.option("--language", default=None, help="Show the text in this language (e.g. es).")
+def protocols_show(protocol_id: str, language: str | None) -> None:
+    """One protocol's pages and steps, in English or another language it has text in."""
     catalog = _catalog()
-    protocol = catalog.get(protocol_id)
-    if protocol is None:
+    english = catalog.get(protocol_id)
+    if english is None:
         known = ", ".join(p.id for p in catalog)
         raise click.ClickException(f"no protocol '{protocol_id}'; known: {known}")
+    if language not in (None, "en", *english.translations):
+        has = ", ".join(["en", *sorted(english.translations)])
+        raise click.ClickException(f"{protocol_id} has no '{language}' text; it has: {has}")
+    protocol = english.in_language(language)
     click.echo(f"{protocol.title} ({protocol.id} v{protocol.version}, about {protocol.minutes} min)")
     click.echo(protocol.purpose)
     for source in protocol.sources:
@@ -95,6 +107,8 @@ def protocols_show(protocol_id: str) -> None:
         for step in page.steps:
             flag = "" if step.required else " (optional)"
             click.echo(f"  - {step.id} [{step.input.value}]{flag}: {step.prompt}")
+            for choice in step.options:
+                click.echo(f"      {choice.value}: {choice.label}")
     if protocol.round is not None:
         click.echo("\nRound phases (live minutes / asynchronous hours, what the presenter does):")
         for number, phase in enumerate(protocol.round.phases, 1):
@@ -105,8 +119,21 @@ def protocols_show(protocol_id: str) -> None:
 
 @protocols.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-def protocols_validate(paths: tuple[Path, ...]) -> None:
-    """Check protocol files (default: the shipped ones and PROTOCOLS_DIR's)."""
+@click.option(
+    "--partial",
+    is_flag=True,
+    help="A language still missing some text is a warning, not an error (a translation underway).",
+)
+@click.option(
+    "--require",
+    "required",
+    multiple=True,
+    metavar="LANGUAGE",
+    help="Every protocol must have text in this language (repeatable), e.g. --require es.",
+)
+def protocols_validate(paths: tuple[Path, ...], partial: bool, required: tuple[str, ...]) -> None:
+    """Check protocol files (default: the shipped ones and PROTOCOLS_DIR's), and every
+    language each has text in: a field missing from a language is listed by its path."""
     files: list = []
     for path in paths:
         files.extend(protocol_files(path) if path.is_dir() else [path])
@@ -117,13 +144,31 @@ def protocols_validate(paths: tuple[Path, ...]) -> None:
     failed = 0
     for path in files:
         try:
-            load_file(path)
+            protocol = load_file(path)
         except InvalidProtocol as invalid:
             failed += 1
             for problem in invalid.problems:
                 click.echo(str(problem), err=True)
+            continue
+        for language in sorted(set(protocol.translations) - set(i18n.available())):
+            click.echo(
+                f"{path}: {language}: a warning: the bot has no {language} catalog "
+                f"(bot/locale/{language}), so no reader sees this text yet",
+                err=True,
+            )
+        absent = [language for language in required if language not in protocol.translations]
+        for language in absent:
+            click.echo(f"{path}: {language}: has no text in this language", err=True)
+        missing = missing_text(protocol)
+        note = "missing, a warning (readers see the English)" if partial else "missing"
+        for language, fields in missing.items():
+            for field in fields:
+                click.echo(f"{path}: {language}: {field}: {note}", err=True)
+        if absent or (any(missing.values()) and not partial):
+            failed += 1
         else:
-            click.echo(f"{path}: OK")
+            languages = "".join(f", {language}" for language in sorted(protocol.translations))
+            click.echo(f"{path}: OK (en{languages})")
     if failed:
         sys.exit(1)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot import mrkdwn, prompts
+from bot import i18n, mrkdwn, prompts
 from bot.blocks.pickers import button, protocol_select
 from bot.blocks.text import section, sections, split_text
 from bot.ids import ActionId
@@ -127,6 +127,7 @@ def draft_not_saved_messages(protocol: Protocol, raw: dict[str, object]) -> list
     """A closed page the database never took: said so, with what the coach typed given back
     (their own DM, like their summaries), so nothing is lost. The notification names only the
     protocol."""
+    protocol = protocol.in_language(i18n.current())
     prompts_by_step = {step.id: step.prompt for page in protocol.pages for step in page.steps}
     pieces = [prompts.render("draft_not_saved", protocol=protocol)]
     for step_id, value in raw.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot import prompts
+from bot import i18n, prompts
 from bot.blocks.text import option, plain
 from bot.ids import pair
 from bot.protocols.schema import Protocol
@@ -22,7 +22,7 @@ def protocol_options(protocols: Iterable[Protocol], client_id: str | None = None
     """Each protocol with its one-line purpose; the value is its id (paired with the client's
     when the protocol is to be about them)."""
     found = []
-    for protocol in protocols:
+    for protocol in (p.in_language(i18n.current()) for p in protocols):
         value = pair(protocol.id, client_id) if client_id else protocol.id
         choice = option(value, protocol.title)
         choice["description"] = plain(prompts.one_line(protocol.purpose, OPTION_TEXT_MAX))

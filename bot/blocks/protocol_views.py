@@ -130,7 +130,7 @@ def _last_time(step: Step, shown: PageToShow) -> dict | None:
 
 
 def page_view(shown: PageToShow) -> dict:
-    protocol, page = shown.protocol, shown.page
+    protocol, page = shown.spoken
     total = len(protocol.pages)
     last = shown.number == total
     about = prompts.render("page_context", number=shown.number, total=total, client=shown.client)

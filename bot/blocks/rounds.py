@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from bot import mrkdwn, prompts
+from bot import i18n, mrkdwn, prompts
 from bot.blocks.messages import Message, chunked, notice_view
 from bot.blocks.protocol_views import MalformedPayload, PageMeta, step_block
 from bot.blocks.text import option, plain, section, sections, split_text
 from bot.ids import ActionId, BlockId, CallbackId, pair
 from bot.protocols.catalog import Catalog
-from bot.protocols.schema import Tag
-from bot.services.rounds import RoundRecord, RoundSetup, RoundView
+from bot.services.rounds import Captured, PhaseReplies, RoundRecord, RoundSetup, RoundView
 from bot.services.runs import PageToShow
 from bot.storage.models import Contribution, NextStep, RoundMode
 
@@ -54,9 +53,22 @@ class FrameMeta:
         return cls(PageMeta.decode(page), channel, invitation)
 
 
+def _spoken(view: RoundView) -> RoundView:
+    """The round with its protocol's text (title, phases, guides, tags) in the language this
+    message is being written in."""
+    return replace(view, protocol=view.protocol.in_language(i18n.current()))
+
+
+def _spoken_record(record: RoundRecord) -> RoundRecord:
+    view = _spoken(record.view)
+    by_id = {phase.id: phase for phase in view.phases}
+    phases = [PhaseReplies(by_id[group.phase.id], group.replies) for group in record.by_phase]
+    return replace(record, view=view, by_phase=phases)
+
+
 def framing_view(shown: PageToShow, setup: RoundSetup) -> dict:
     """The presenter frames the round: the protocol's one page, then how the round runs."""
-    protocol, page = shown.protocol, shown.page
+    protocol, page = shown.spoken
     intro = prompts.render(
         "round_frame_intro",
         protocol=protocol,
@@ -127,6 +139,7 @@ def framed_view(view: RoundView) -> dict:
 
 def round_post(view: RoundView, opening: str) -> list[Message]:
     """The round's post in the channel; its thread is where the round runs."""
+    view = _spoken(view)
     header = prompts.render(
         "round_post", protocol=view.protocol, presenter=mrkdwn.mention(view.round.presenter_id), view=view
     )
@@ -175,6 +188,7 @@ def _buttons(view: RoundView) -> dict:
 
 def phase_announcement(view: RoundView) -> Message:
     """Said in the thread when a phase opens: what belongs in it, who speaks, when it ends."""
+    view = _spoken(view)
     phase = view.phase
     assert phase is not None
     body = prompts.render(
@@ -202,23 +216,24 @@ def _steerers(view: RoundView) -> str:
 
 
 def listen_nudge(view: RoundView) -> Message:
-    phase = view.phase
+    phase = _spoken(view).phase
     assert phase is not None
     return Message(
         text="A gentle reminder to listen", blocks=sections(prompts.render("round_listen", phase=phase))
     )
 
 
-def tag_question(tags: Sequence[Tag], contribution_id: str) -> Message:
+def tag_question(captured: Captured) -> Message:
     """Asked of a member (only them) whose feedback named no kind: one tap sorts it."""
+    phase = _spoken(captured.view).phases[captured.contribution.phase]
     buttons = [
         {
             "type": "button",
             "action_id": f"{ActionId.ROUND_TAG}:{tag.word}",
             "text": plain(tag.label),
-            "value": contribution_id,
+            "value": captured.contribution.id,
         }
-        for tag in tags
+        for tag in phase.tags
     ]
     body = prompts.render("round_tag_question")
     return Message(
@@ -233,6 +248,7 @@ def tagged_message(label: str) -> Message:
 
 def reminder_message(view: RoundView) -> Message:
     """A DM to a member who has not replied in a phase that closes soon; one per phase."""
+    view = _spoken(view)
     phase = view.phase
     assert phase is not None
     body = prompts.render(
@@ -288,6 +304,7 @@ def _replies_text(replies: Sequence[Contribution], tags: dict[str, str]) -> list
 def presenter_summary(record: RoundRecord) -> list[Message]:
     """The presenter's whole record of the round, in a DM, split to fit and never cut; with a
     button to pick the feedback they will act on."""
+    record = _spoken_record(record)
     view = record.view
     pieces = [
         prompts.render("round_summary_header", record=record, channel=mrkdwn.channel(view.round.channel_id))
@@ -320,6 +337,7 @@ def presenter_summary(record: RoundRecord) -> list[Message]:
 def thread_summary(record: RoundRecord) -> list[Message]:
     """The close in the thread: the focus question then and now, how much each phase drew, and
     the presenter's reflection (already said in the thread); the rest is in the presenter's DM."""
+    record = _spoken_record(record)
     counts = [(group.phase.title, len(group.replies)) for group in record.by_phase]
     body = prompts.render(
         "round_thread_summary",
@@ -408,7 +426,7 @@ def registered_message(registrar: str | None, protocols: Catalog) -> Message:
     body = prompts.render(
         "round_registered",
         registrar=mrkdwn.mention(registrar) if registrar else None,
-        protocols=list(protocols),
+        protocols=[protocol.in_language(i18n.current()) for protocol in protocols],
     )
     return Message(text="This channel is a Coach Collaborative", blocks=sections(body))
 
@@ -449,7 +467,7 @@ def schedule_form(channel_id: str, protocols: Catalog, *, today: date) -> dict:
         }
         return {"type": "input", "block_id": block_id, "label": plain(label), "element": element}
 
-    kinds = [option(p.id, p.title) for p in protocols]
+    kinds = [option(p.id, p.in_language(i18n.current()).title) for p in protocols]
     modes = [option(mode.value, label) for mode, label in MODES.items()]
     every = [option(str(n), "Every week" if n == 1 else f"Every {n} weeks") for n in (1, 2, 3, 4, 6, 8)]
     ahead = [option(str(n), "1 day ahead" if n == 1 else f"{n} days ahead") for n in (1, 2, 3, 5, 7, 14)]

@@ -6,7 +6,7 @@ import logging
 
 from slack_bolt import Ack, App
 
-from bot import commands, mrkdwn
+from bot import commands, i18n, mrkdwn
 from bot.actor import Actor
 from bot.blocks import messages
 from bot.blocks.clients import roster_message
@@ -57,7 +57,7 @@ def register(app: App, deps: Deps) -> None:
                     deps,
                     coach,
                     trigger_id,
-                    deps.runs.protocol(protocol_id).title,
+                    deps.runs.protocol(protocol_id).in_language(i18n.current()).title,
                     lambda: page_view(deps.runs.first_page_about(coach, protocol_id, client.id)),
                 )
             case commands.AddClient(leader):
@@ -148,15 +148,17 @@ def register(app: App, deps: Deps) -> None:
                 ephemeral(ack, messages.help_message(protocols, unknown=unknown, suggestion=suggestion))
 
 
-# A protocol's first page, empty, is the same for every coach: built once per protocol version
-# and process, as it is on the path that must answer inside Slack's 3 seconds. Never changed.
-_OPENING_VIEWS: dict[tuple[str, int], dict] = {}
+# A protocol's first page, empty, is the same for every coach reading one language: built once
+# per protocol version, language and process, as it is on the path that must answer inside
+# Slack's 3 seconds. Never changed.
+_OPENING_VIEWS: dict[tuple[str, int, str], dict] = {}
 
 
 def _opening_view(protocol: Protocol) -> dict:
-    view = _OPENING_VIEWS.get(protocol.key)
+    key = (*protocol.key, i18n.current())
+    view = _OPENING_VIEWS.get(key)
     if view is None:
-        view = _OPENING_VIEWS[protocol.key] = page_view(PageToShow(protocol, protocol.pages[0], {}))
+        view = _OPENING_VIEWS[key] = page_view(PageToShow(protocol, protocol.pages[0], {}))
     return view
 
 

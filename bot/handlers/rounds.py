@@ -9,7 +9,7 @@ from datetime import date
 
 from slack_bolt import Ack, App
 
-from bot import mrkdwn
+from bot import i18n, mrkdwn
 from bot.actor import Actor
 from bot.blocks import rounds as views
 from bot.blocks.messages import notice_message
@@ -94,7 +94,8 @@ def open_framing(deps: Deps, coach: Actor, trigger_id: str, protocol_id: str, se
             return views.notice("round_not_collaborative")
         return views.framing_view(deps.rounds.framing_page(coach, protocol_id), setup)
 
-    open_then_fill(deps, coach, trigger_id, deps.runs.protocol(protocol_id).title, build)
+    title = deps.runs.protocol(protocol_id).in_language(i18n.current()).title
+    open_then_fill(deps, coach, trigger_id, title, build)
 
 
 def register_channel(deps: Deps, *, team_id: str, channel_id: str, by: str | None) -> bool | None:
@@ -214,7 +215,7 @@ def register(app: App, deps: Deps) -> None:
             deps.gateway.whisper(
                 channel=channel,
                 user_id=user,
-                message=views.tag_question(captured.phase.tags, captured.contribution.id),
+                message=views.tag_question(captured),
                 thread_ts=thread_ts,
             )
         if captured.presenter_interrupting and deps.rounds.nudged_presenter(captured.view):

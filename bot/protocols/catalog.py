@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from bot.config import SetupError
 from bot.protocols.schema import Protocol
 from bot.protocols.summary import check_summary_template
+from bot.protocols.translations import id_path, walk
 
 SHIPPED_PACKAGE = "bot.shipped_protocols"
 SUFFIX = ".yaml"
@@ -79,9 +80,59 @@ def load_file(path: Path | Traversable) -> Protocol:
     template_error = check_summary_template(protocol)
     if template_error:
         problems.append(Problem(path, "summary", template_error))
+    problems.extend(_language_problems(path, protocol))
     if problems:
         raise InvalidProtocol(problems)
     return protocol
+
+
+def _language_problems(path: Path | Traversable, protocol: Protocol) -> list[Problem]:
+    """What would break a reader of another language: text for ids the English lacks, a limit
+    the translated text exceeds (checked by building the copy readers see) or a summary that
+    does not render. A field merely missing is not here: it falls back to English (see
+    `missing_text`)."""
+    problems = []
+    english = protocol.model_dump()
+    for language, text in protocol.translations.items():
+        found = walk(english, text.model_dump(exclude_none=True))
+        problems += [
+            Problem(path, f"{language}: {where}", "is not in the English protocol") for where in found.unknown
+        ]
+        try:
+            spoken = protocol.translated(language)
+        except ValidationError as error:
+            problems += [
+                Problem(path, f"{language}: {id_path(english, e['loc'])}", e["msg"]) for e in _deepest(error)
+            ]
+            continue
+        template_error = check_summary_template(spoken)
+        if template_error:
+            problems.append(Problem(path, f"{language}: summary", template_error))
+    return problems
+
+
+def _deepest(error: ValidationError) -> list:
+    """The errors that say what is wrong, without the echo pydantic adds on an enclosing tuple
+    (`pages: should have at least 1 item`) when an item inside it failed."""
+    errors = error.errors()
+    locations = [tuple(e["loc"]) for e in errors]
+    return [
+        e
+        for e in errors
+        if not any(
+            len(other) > len(e["loc"]) and other[: len(e["loc"])] == tuple(e["loc"]) for other in locations
+        )
+    ]
+
+
+def missing_text(protocol: Protocol) -> dict[str, list[str]]:
+    """Every English text field each language has no counterpart for, by path
+    (`pages.checkin.steps.evidence.placeholder`): what a reader would see in English."""
+    english = protocol.model_dump()
+    return {
+        language: walk(english, text.model_dump(exclude_none=True)).missing
+        for language, text in sorted(protocol.translations.items())
+    }
 
 
 def protocol_files(directory: Path) -> list[Path]:

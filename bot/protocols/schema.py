@@ -10,7 +10,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from bot.protocols.translations import ENGLISH, LANGUAGE, Translation, overlay
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 STEP_ID = r"^[a-z0-9][a-z0-9_]{0,62}$"
@@ -230,6 +232,13 @@ class Protocol(Strict):
     one_per_client: bool = False
     # A collaborative feedback round (audience collaborative): the phases run in a thread.
     round: RoundSpec | None = None
+    # The same text in other languages, by language then by stable id (see translations.py).
+    translations: dict[Annotated[str, Field(pattern=LANGUAGE)], Translation] = {}
+
+    # Translated copies already built, by language: built once, read on every render.
+    _spoken: dict[str, Protocol] = PrivateAttr(default_factory=dict)
+    # The language this object's text is in (a translated copy says which).
+    _language: str = PrivateAttr(default=ENGLISH)
 
     @field_validator("audience")
     @classmethod
@@ -237,6 +246,13 @@ class Protocol(Strict):
         unknown = set(value) - {"coach", "leader", "collaborative"}
         if unknown:
             raise ValueError(f"unknown audience {sorted(unknown)}; use coach, leader or collaborative")
+        return value
+
+    @field_validator("translations")
+    @classmethod
+    def _not_english(cls, value: dict[str, Translation]) -> dict[str, Translation]:
+        if ENGLISH in value:
+            raise ValueError("English is the protocol's own text; translations hold other languages")
         return value
 
     @model_validator(mode="after")
@@ -279,6 +295,10 @@ class Protocol(Strict):
     def key(self) -> tuple[str, int]:
         return (self.id, self.version)
 
+    def __hash__(self) -> int:
+        # Hashable as before it had translations (a dict): equal protocols share id and version.
+        return hash(self.key)
+
     @property
     def steps(self) -> tuple[Step, ...]:
         return tuple(step for page in self.pages for step in page.steps)
@@ -288,3 +308,26 @@ class Protocol(Strict):
 
     def page_index(self, page_id: str) -> int | None:
         return next((i for i, p in enumerate(self.pages) if p.id == page_id), None)
+
+    def translated(self, language: str) -> Protocol:
+        """This protocol with `language`'s text in place of the English, validated by this same
+        schema (so a Spanish title longer than a modal's 24 characters fails like an English
+        one would); fields the language lacks stay English. Raises ValidationError."""
+        text = self.translations[language].model_dump(exclude_none=True)
+        copy = Protocol.model_validate(overlay(self.model_dump(), text))
+        copy._language = language
+        return copy
+
+    @property
+    def language(self) -> str:
+        """The language this protocol's text is shown in: what a run started from it records."""
+        return self._language
+
+    def in_language(self, language: str | None) -> Protocol:
+        """What a reader of `language` sees: the translated copy, or this protocol itself for
+        English or a language it has no text in. The catalog checked every copy at load."""
+        if language not in self.translations:
+            return self
+        if language not in self._spoken:
+            self._spoken[language] = self.translated(language)
+        return self._spoken[language]

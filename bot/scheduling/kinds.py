@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot import mrkdwn
+from bot import i18n, mrkdwn
 from bot.actor import Actor
 from bot.blocks.checkins import (
     checkin_message,
@@ -213,7 +213,7 @@ def kinds(
         if invitation is None:
             return None  # its round has begun: too late to frame it
         protocol = rounds.protocols.get(invitation.protocol_id)
-        title = protocol.title if protocol else invitation.protocol_id
+        title = protocol.in_language(i18n.current()).title if protocol else invitation.protocol_id
         return [invitation_message(invitation.channel_id, invitation.opens_at, title, invitation.id)]
 
     # What the check-ins of the sender's current batch say, read for the batch in one query (a

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot import i18n
 from bot.actor import Actor, Clock
 from bot.protocols.catalog import Catalog
 from bot.protocols.schema import CyclePhase
@@ -121,7 +122,7 @@ class ClientService:
         found: dict[str, list[ChecklistItem]] = {}
         for client in clients:
             items = found.setdefault(client.id, [])
-            for protocol in protocols:
+            for protocol in (p.in_language(i18n.current()) for p in protocols):
                 run = latest.get((client.id, protocol.id))
                 given = answers.get(run.id, {}) if run else {}
                 for step in protocol.steps:

@@ -180,6 +180,7 @@ class DataRights:
             entry = {
                 "protocol": run.protocol_id,
                 "version": run.protocol_version,
+                "language": run.language,
                 "status": run.status.value,
                 "client": names.get(run.client_id or ""),
                 "started_at": run.started_at,

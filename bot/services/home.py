@@ -15,6 +15,7 @@ from enum import IntEnum
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot import i18n
 from bot.actor import Actor, Clock
 from bot.protocols.catalog import Catalog
 from bot.protocols.schema import InputType, Protocol
@@ -255,7 +256,8 @@ class HomeService:
         protocol = self._coach_protocols.get(protocol_id)
         if protocol is None:
             return Need(client, signals, Step.OPEN)
-        return Need(client, signals, Step.START_ABOUT, protocol.id, protocol.title)
+        title = protocol.in_language(i18n.current()).title
+        return Need(client, signals, Step.START_ABOUT, protocol.id, title)
 
     def _unfinished(self, session: Session, coach: Actor, names: dict[str, str]) -> list[Unfinished]:
         runs = repo.unfinished_runs(
@@ -267,6 +269,7 @@ class HomeService:
             protocol = self._catalog.get(run.protocol_id)
             if protocol is None or run.status != RunStatus.IN_PROGRESS:
                 continue
+            protocol = protocol.in_language(i18n.current())
             given = answers.get(run.id, {})
             found.append(
                 Unfinished(
@@ -283,6 +286,7 @@ class HomeService:
 
     def _open_round(self, round_: FeedbackRound) -> OpenRound:
         protocol = self._rounds.get(round_.protocol_id)
+        protocol = protocol and protocol.in_language(i18n.current())
         phases = protocol.round.phases if protocol and protocol.round else ()
         phase = phases[round_.phase].title if 0 <= round_.phase < len(phases) else None
         return OpenRound(protocol.title if protocol else round_.protocol_id, round_.channel_id, phase)

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot import i18n
 from bot.actor import Actor
 from bot.protocols.catalog import Catalog
 from bot.protocols.schema import PHASE_LABELS, CyclePhase
@@ -167,7 +168,7 @@ class ProgramService:
             tuple(tally.row(m) for m in ("coaches_active", "rounds_held", "next_steps", "goals_rose")),
         )
         checkins = Group("checkins", tuple(tally.row(m) for m in ("sent", "answered", "missed")))
-        titles = {p.id: p.title for p in self._catalog}
+        titles = {p.id: p.in_language(i18n.current()).title for p in self._catalog}
         shown = sorted(set(titles) | kinds, key=lambda pid: titles.get(pid, pid).lower())
         protocols = Group(
             "protocols",
@@ -210,7 +211,7 @@ class ProgramService:
         protocol = self._catalog.get(CHECKIN_PROTOCOL)
         if protocol is None:
             return {}
-        for step in protocol.steps:
+        for step in protocol.in_language(i18n.current()).steps:
             if step.id == OBSTACLES_STEP:
                 return {option.value: option.label for option in step.options}
         return {}

@@ -3,6 +3,12 @@
 Nothing here knows Slack: callers pass ids and raw answers and get back what to show next.
 Every read of a run checks that the caller is its coach; someone else's run id is answered
 exactly like an id that does not exist.
+
+Languages: a run's pages stay in the language it was started in (recorded on the run), so a
+coach who switches language midway never gets a run half in one and half in the other; what is
+read about a run afterwards (its summary, its answers under their prompts, its title in lists)
+is in the reader's language (`i18n.current()`), so a coach reads a leader's Spanish answers
+under the prompts of their own language.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot import i18n
 from bot.actor import Actor, Clock
 from bot.protocols import engine as rules
 from bot.protocols.catalog import Catalog
@@ -69,10 +76,18 @@ class PageToShow:
     errors: dict[str, str] = field(default_factory=dict)
     client: ClientRef | None = None
     previous: Previous | None = None
+    # The run's language; None for a page no run stands behind yet (shown in the reader's).
+    language: str | None = None
 
     @property
     def number(self) -> int:
         return (self.protocol.page_index(self.page.id) or 0) + 1
+
+    @property
+    def spoken(self) -> tuple[Protocol, Page]:
+        """The protocol and this page with their text in the language the page is shown in."""
+        protocol = self.protocol.in_language(self.language or i18n.current())
+        return protocol, protocol.pages[self.number - 1]
 
 
 @dataclass(frozen=True)
@@ -162,7 +177,12 @@ class RunService:
 
     def record_catalog(self) -> None:
         """Keep the definition of every protocol version this process offers, so a run started
-        from it can go on with the same steps after the file changes."""
+        from it can go on with the same steps after the file changes.
+
+        A version is its structure (ids, steps, types): translations are text, so a file that
+        gains a language keeps its version and runs under way go on. The snapshot is the first
+        definition recorded for a version (with the translations it had then); a version this
+        process offers is read from the catalog, with its newest text."""
         with self._session() as session:
             for protocol in self._catalog:
                 repo.record_snapshot(
@@ -237,12 +257,19 @@ class RunService:
                 first_page=protocol.pages[0].id,
                 origin_view_id=view_id,
                 client_id=client_id,
+                # The language the coach was just shown the first page in (English when the
+                # protocol has no text in theirs): its later pages keep to it.
+                language=protocol.in_language(i18n.current()).language,
                 now=self._clock(),
             )
             return run.id
 
     def _protocol_of(self, session: Session, run: ProtocolRun) -> Protocol:
         return self._version_of(session, run.protocol_id, run.protocol_version)
+
+    def _read(self, session: Session, run: ProtocolRun) -> Protocol:
+        """The run's protocol as its reader reads about it (lists, history, the edit window)."""
+        return self._protocol_of(session, run).in_language(i18n.current())
 
     def _version_of(self, session: Session, protocol_id: str, version: int) -> Protocol:
         key = (protocol_id, version)
@@ -314,7 +341,7 @@ class RunService:
         if client is not None and not protocol.one_per_client:
             coach = Actor(run.team_id, run.user_id)
             previous = self._previous(session, coach, protocol, client.id)
-        return PageToShow(protocol, page, answers, run.id, errors or {}, client, previous)
+        return PageToShow(protocol, page, answers, run.id, errors or {}, client, previous, run.language)
 
     def submit_page(self, coach: Actor, given: PageAnswers) -> PageToShow | Completed:
         """Store a page's valid answers at once, then say what comes next: the same page with
@@ -335,9 +362,9 @@ class RunService:
             )
             answers = repo.load_answers(session, run_id=run.id)
             if checked.errors:
-                return PageToShow(
-                    protocol, page, answers, run.id, checked.errors, self._client_ref(session, run)
-                )
+                client = self._client_ref(session, run)
+                errors = checked.errors
+                return PageToShow(protocol, page, answers, run.id, errors, client, language=run.language)
             if following is not None:
                 return self._page_for_run(session, run, protocol, following, answers)
             missing = rules.missing_required(protocol, answers)
@@ -423,7 +450,7 @@ class RunService:
 
     def listing_of(self, session: Session, run: ProtocolRun, answered: int) -> RunListing:
         """One line about a run, for lists (shared with the client record, inside its session)."""
-        protocol = self._protocol_of(session, run)
+        protocol = self._read(session, run)
         client = self._client_ref(session, run)
         return RunListing(
             run_id=run.id,
@@ -448,7 +475,7 @@ class RunService:
     def detail(self, coach: Actor, run_id: str) -> RunDetail:
         with self._session() as session:
             run = self._owned_run(session, coach, run_id)
-            protocol = self._protocol_of(session, run)
+            protocol = self._read(session, run)
             answers = repo.load_answers(session, run_id=run.id)
             changed: dict[str, int] = {}
             for revision in repo.revisions(session, run_id=run.id):
@@ -505,7 +532,7 @@ class RunService:
         """The protocol and current answer behind an "Edit" button."""
         with self._session() as session:
             run = self._owned_run(session, coach, run_id)
-            protocol = self._protocol_of(session, run)
+            protocol = self._read(session, run)
             if protocol.step(step_id) is None:
                 raise StaleSubmission(step_id)
             return protocol, repo.load_answers(session, run_id=run.id).get(step_id)
@@ -554,6 +581,9 @@ class RunService:
                 repo.mark_withdrawn(session, share_id=share_id, now=self._clock())
 
     def _summary(self, protocol: Protocol, run: ProtocolRun, answers: dict[str, rules.Value]) -> str:
+        """In the reader's language: the template, the prompts and option labels are theirs;
+        the answers are as written."""
+        protocol = protocol.in_language(i18n.current())
         readable = {}
         for step_id, value in answers.items():
             step = protocol.step(step_id)
@@ -571,7 +601,8 @@ class RunService:
         newly: bool,
     ) -> Completed:
         summary = self._summary(protocol, run, answers)
-        return Completed(run.id, protocol, summary, run.completed_at, newly, self._client_ref(session, run))
+        spoken = protocol.in_language(i18n.current())
+        return Completed(run.id, spoken, summary, run.completed_at, newly, self._client_ref(session, run))
 
 
 def owned_client(session: Session, coach: Actor, client_id: str) -> Client:

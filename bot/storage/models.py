@@ -92,6 +92,9 @@ class ProtocolRun(SQLModel, table=True):
     protocol_id: str = Field(max_length=64)
     # The version the run was started with: answers are read against the steps it had then.
     protocol_version: int
+    # The language its pages were first shown in, and stay in (None: started before runs
+    # recorded one; shown in the reader's language).
+    language: str | None = Field(default=None, max_length=16)
     status: RunStatus = Field(default=RunStatus.IN_PROGRESS, sa_type=enum_column(RunStatus, length=16))
     # The page to show when the coach resumes.
     current_page: str = Field(max_length=64)

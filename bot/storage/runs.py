@@ -37,6 +37,7 @@ def create_run(
     first_page: str,
     origin_view_id: str | None,
     client_id: str | None = None,
+    language: str | None = None,
     now: datetime,
 ) -> ProtocolRun:
     """Create a run, or return the one already started in the same modal (a retried request or
@@ -53,6 +54,7 @@ def create_run(
         current_page=first_page,
         origin_view_id=origin_view_id,
         client_id=client_id,
+        language=language,
         started_at=now,
         updated_at=now,
     )
