@@ -461,7 +461,12 @@ def schedule_form(channel_id: str, protocols: Catalog, *, today: date) -> dict:
     kinds = [option(p.id, p.title) for p in protocols]
     ways = [option(mode.value, label) for mode, label in modes().items()]
     every = [
-        option(str(n), ngettext("Every week", "Every %(num)d weeks", n) % {"num": n})
+        option(
+            str(n),
+            _("Every week")
+            if n == 1
+            else ngettext("Every %(num)d week", "Every %(num)d weeks", n) % {"num": n},
+        )
         for n in (1, 2, 3, 4, 6, 8)
     ]
     ahead = [
