@@ -16,9 +16,12 @@ from babel.messages.frontend import parse_mapping_cfg
 from bot import i18n, prompts
 from bot.blocks.clients import client_form, record_view, roster_message
 from bot.blocks.data_rights import erase_confirm_view, my_data_view
-from bot.blocks.messages import help_message, history_message, resume_message
+from bot.blocks.home import all_clients_view
+from bot.blocks.messages import help_message, history_message, notice_view, resume_message
 from bot.blocks.protocol_views import page_view
+from bot.blocks.rounds import notice
 from bot.blocks.rounds import schedule_form as round_schedule_form
+from bot.blocks.run_views import share_form
 from bot.blocks.schedules import checkins_view, schedule_form
 from bot.config import REPO_ROOT
 from bot.i18n import catalogs
@@ -210,6 +213,10 @@ def test_the_main_views_in_spanish_are_taken_by_slack(slack_http, slack, bot) ->
             erase_confirm_view(bot.data_rights.holding(COACH).counts()),
             round_schedule_form("C0ROUNDS1", bot.rounds.protocols, today=START.date()),
             page_view(PageToShow(protocol, protocol.pages[0], {}, run_id=None)),
+            share_form(runs[0].run_id),
+            all_clients_view([]),
+            notice("round_unknown"),
+            notice_view("not_found"),
         ]
         for view in views:
             bot.gateway.open_view(trigger_id=slack.issue_trigger_id(), view=view)
@@ -225,6 +232,12 @@ def test_the_main_views_in_spanish_are_taken_by_slack(slack_http, slack, bot) ->
         "Seguimientos",
         "Seguimientos",
         "Agregar un cliente",
+    ]
+    assert [call.args["view"]["title"]["text"] for call in opened[-4:]] == [
+        "Compartir en un canal",
+        "Todos los clientes",
+        "Ronda de comentarios",
+        "Compañero de coaching",
     ]
     charts = [b["title"] for b in opened[0].args["view"]["blocks"] if b["type"] == "data_visualization"]
     assert charts == ["Calificación de avance por seguimiento", "Obstáculos nombrados en seguimientos"]
