@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from bot import prompts
 from bot.blocks.text import context
+from bot.i18n import _
 from bot.services.checkins import HistoryLine
 from bot.storage.models import DeliveryStatus
 
@@ -45,7 +46,7 @@ def ratings_blocks(history: Sequence[HistoryLine]) -> list[dict]:
         return []
     points = [(line.occurrence.isoformat(), _rating(line)) for line in shown]
     return [
-        _chart(prompts.render("chart_ratings_title"), "bar", "Rating", points, "Rating (1-5)"),
+        _chart(prompts.render("chart_ratings_title"), "bar", _("Rating"), points, _("Rating (1-5)")),
         context(prompts.render("chart_ratings_text", lines=shown)),
     ]
 
@@ -61,6 +62,6 @@ def obstacles_blocks(history: Sequence[HistoryLine]) -> list[dict]:
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     points = [(kind.replace("_", " ").capitalize(), count) for kind, count in ranked]
     return [
-        _chart(prompts.render("chart_obstacles_title"), "bar", "Times named", points, "Check-ins"),
+        _chart(prompts.render("chart_obstacles_title"), "bar", _("Times named"), points, _("Check-ins")),
         context(prompts.render("chart_obstacles_text", points=points, total=len(history))),
     ]

@@ -8,6 +8,7 @@ from bot import prompts
 from bot.blocks.charts import obstacles_blocks, ratings_blocks
 from bot.blocks.messages import Message
 from bot.blocks.text import context, option, plain, section, sections
+from bot.i18n import _
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.protocols.schema import CyclePhase
 from bot.services.checkins import HistoryLine
@@ -15,7 +16,11 @@ from bot.services.clients import ClientRecord, ClientSummary
 from bot.storage.models import Client, Domain
 
 MODAL_BLOCKS_MAX = 100
-DOMAIN_LABELS = {Domain.SCHOOL: "School", Domain.DISTRICT: "District", Domain.COMMUNITY: "Community"}
+
+
+def domain_labels() -> dict[Domain, str]:
+    """Read when a view is built, so each reader gets their own language."""
+    return {Domain.SCHOOL: _("School"), Domain.DISTRICT: _("District"), Domain.COMMUNITY: _("Community")}
 
 
 def client_form(*, leader_id: str | None, existing: Client | None = None) -> dict:
@@ -24,27 +29,37 @@ def client_form(*, leader_id: str | None, existing: Client | None = None) -> dic
     if leader_id:
         leader["initial_user"] = leader_id
     organization: dict = {"type": "plain_text_input", "action_id": ActionId.FIELD, "max_length": 200}
-    domains = [option(d.value, label) for d, label in DOMAIN_LABELS.items()]
+    domains = [option(d.value, label) for d, label in domain_labels().items()]
     domain: dict = {"type": "radio_buttons", "action_id": ActionId.FIELD, "options": domains}
     if existing is not None:
         organization["initial_value"] = existing.organization
-        domain["initial_option"] = option(existing.domain.value, DOMAIN_LABELS[existing.domain])
+        domain["initial_option"] = option(existing.domain.value, domain_labels()[existing.domain])
     return {
         "type": "modal",
         "callback_id": CallbackId.CLIENT_FORM,
-        "title": plain("Add a client"),
-        "submit": plain("Save"),
-        "close": plain("Cancel"),
+        "title": plain(_("Add a client")),
+        "submit": plain(_("Save")),
+        "close": plain(_("Cancel")),
         "blocks": [
             section(prompts.render("client_form_intro")),
-            {"type": "input", "block_id": BlockId.CLIENT_LEADER, "label": plain("Leader"), "element": leader},
+            {
+                "type": "input",
+                "block_id": BlockId.CLIENT_LEADER,
+                "label": plain(_("Leader")),
+                "element": leader,
+            },
             {
                 "type": "input",
                 "block_id": BlockId.CLIENT_ORGANIZATION,
-                "label": plain("School, district or organization"),
+                "label": plain(_("School, district or organization")),
                 "element": organization,
             },
-            {"type": "input", "block_id": BlockId.CLIENT_DOMAIN, "label": plain("Domain"), "element": domain},
+            {
+                "type": "input",
+                "block_id": BlockId.CLIENT_DOMAIN,
+                "label": plain(_("Domain")),
+                "element": domain,
+            },
         ],
     }
 
@@ -52,8 +67,8 @@ def client_form(*, leader_id: str | None, existing: Client | None = None) -> dic
 def client_saved_view(client: Client) -> dict:
     return {
         "type": "modal",
-        "title": plain("Client saved"),
-        "close": plain("Done"),
+        "title": plain(_("Client saved")),
+        "close": plain(_("Done")),
         "blocks": sections(prompts.render("client_saved", client=client)),
     }
 
@@ -62,7 +77,7 @@ def _summary_line(summary: ClientSummary) -> str:
     return prompts.render(
         "client_line",
         summary=summary,
-        domain=DOMAIN_LABELS[summary.client.domain],
+        domain=domain_labels()[summary.client.domain],
         phase=summary.client.phase.label,
     )
 
@@ -73,12 +88,12 @@ def roster_message(roster: Sequence[ClientSummary]) -> Message:
         block = section(_summary_line(summary))
         block["accessory"] = {
             "type": "button",
-            "text": plain("Open"),
+            "text": plain(_("Open")),
             "action_id": ActionId.OPEN_CLIENT,
             "value": summary.client.id,
         }
         blocks.append(block)
-    return Message(text="Your clients", blocks=blocks)
+    return Message(text=_("Your clients"), blocks=blocks)
 
 
 def record_view(record: ClientRecord, history: Sequence[HistoryLine] = ()) -> dict:
@@ -110,20 +125,23 @@ def record_view(record: ClientRecord, history: Sequence[HistoryLine] = ()) -> di
         block = section(prompts.render("run_line", run=run))
         block["accessory"] = {
             "type": "button",
-            "text": plain("View"),
+            "text": plain(_("View")),
             "action_id": ActionId.VIEW_RUN,
             "value": run.run_id,
         }
         blocks.append(block)
     if len(record.runs) > room:
         blocks.append(
-            context(f"{len(record.runs) - room} older runs are in `/coach export` for this client.")
+            context(
+                _("%(count)d older runs are in `/coach export` for this client.")
+                % {"count": len(record.runs) - room}
+            )
         )
     return {
         "type": "modal",
         "callback_id": CallbackId.CLIENT_RECORD,
         "private_metadata": client.id,
-        "title": plain(client.leader_name[:24] or "Client"),
-        "close": plain("Close"),
+        "title": plain(client.leader_name[:24] or _("Client")),
+        "close": plain(_("Close")),
         "blocks": blocks,
     }

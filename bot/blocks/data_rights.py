@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot import prompts
 from bot.blocks.text import plain, sections
+from bot.i18n import _
 from bot.ids import ActionId, CallbackId
 from bot.services.data_rights import ClientRemoval
 
@@ -12,14 +13,14 @@ def my_data_view(counts: dict[str, int]) -> dict:
     """What is held, with Export and Erase. The buttons carry no id: they act on the clicker."""
     held = any(counts.values())
     buttons = [
-        {"type": "button", "action_id": ActionId.EXPORT_MY_DATA, "text": plain("Export"), "value": "me"},
+        {"type": "button", "action_id": ActionId.EXPORT_MY_DATA, "text": plain(_("Export")), "value": "me"},
     ]
     if held:
         buttons.append(
             {
                 "type": "button",
                 "action_id": ActionId.ERASE_MY_DATA,
-                "text": plain("Erase…"),
+                "text": plain(_("Erase…")),
                 "style": "danger",
                 "value": "me",
             }
@@ -27,8 +28,8 @@ def my_data_view(counts: dict[str, int]) -> dict:
     return {
         "type": "modal",
         "callback_id": CallbackId.MY_DATA,
-        "title": plain("Your data"),
-        "close": plain("Close"),
+        "title": plain(_("Your data")),
+        "close": plain(_("Close")),
         "blocks": [
             *sections(prompts.render("my_data", counts=counts)),
             {"type": "actions", "elements": buttons},
@@ -41,9 +42,9 @@ def erase_confirm_view(counts: dict[str, int]) -> dict:
     return {
         "type": "modal",
         "callback_id": CallbackId.ERASE_MY_DATA,
-        "title": plain("Erase your data"),
-        "submit": plain("Erase"),
-        "close": plain("Keep it"),
+        "title": plain(_("Erase your data")),
+        "submit": plain(_("Erase")),
+        "close": plain(_("Keep it")),
         "blocks": sections(prompts.render("erase_confirm", counts=counts)),
     }
 
@@ -54,9 +55,9 @@ def remove_client_view(removal: ClientRemoval) -> dict:
         "type": "modal",
         "callback_id": CallbackId.REMOVE_CLIENT,
         "private_metadata": removal.client_id,
-        "title": plain("Remove a client"),
-        "submit": plain("Remove"),
-        "close": plain("Keep"),
+        "title": plain(_("Remove a client")),
+        "submit": plain(_("Remove")),
+        "close": plain(_("Keep")),
         "blocks": sections(
             prompts.render("client_remove_confirm", removal=removal, name=removal.leader_name)
         ),

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from bot import mrkdwn, prompts
 from bot.blocks.pickers import OPTION_TEXT_MAX, button, protocol_select
 from bot.blocks.text import context, plain, section
+from bot.i18n import _
 from bot.ids import ActionId, pair
 from bot.protocols.catalog import Catalog
 from bot.services.home import ClientLine, HomePage, Need, Step
@@ -27,14 +28,16 @@ def _need_block(need: Need) -> dict:
     client_id = need.client.id
     match need.step:
         case Step.CHECKINS:
-            block["accessory"] = button("Check-ins", ActionId.CLIENT_CHECKINS, client_id)
+            block["accessory"] = button(_("Check-ins"), ActionId.CLIENT_CHECKINS, client_id)
         case Step.SET_UP_CHECKINS:
-            block["accessory"] = button("Set up check-ins", ActionId.SET_UP_CHECKINS, client_id)
+            block["accessory"] = button(_("Set up check-ins"), ActionId.SET_UP_CHECKINS, client_id)
         case Step.START_ABOUT:
-            label = prompts.one_line(f"Start {need.protocol_title}", OPTION_TEXT_MAX)
+            label = prompts.one_line(
+                _("Start %(protocol)s") % {"protocol": need.protocol_title}, OPTION_TEXT_MAX
+            )
             block["accessory"] = button(label, ActionId.START_ABOUT, pair(need.protocol_id or "", client_id))
         case _:
-            block["accessory"] = button("Open", ActionId.OPEN_CLIENT, client_id)
+            block["accessory"] = button(_("Open"), ActionId.OPEN_CLIENT, client_id)
     return block
 
 
@@ -45,14 +48,14 @@ def _client_blocks(line: ClientLine, protocols: Catalog) -> list[dict]:
         {
             "type": "actions",
             "elements": [
-                button("Open", ActionId.OPEN_CLIENT, client_id),
+                button(_("Open"), ActionId.OPEN_CLIENT, client_id),
                 protocol_select(
                     protocols,
                     action_id=ActionId.START_ABOUT,
-                    placeholder="Start a protocol about them",
+                    placeholder=_("Start a protocol about them"),
                     client_id=client_id,
                 ),
-                button("Check-ins", ActionId.CLIENT_CHECKINS, client_id),
+                button(_("Check-ins"), ActionId.CLIENT_CHECKINS, client_id),
             ],
         },
     ]
@@ -69,7 +72,7 @@ def home_view(page: HomePage, protocols: Catalog) -> dict:
         blocks += [{"type": "divider"}, section(prompts.render("home_unfinished_heading"))]
         for run in page.unfinished:
             block = section(prompts.render("home_unfinished", run=run))
-            block["accessory"] = button("Continue", ActionId.RESUME_RUN, run.run_id)
+            block["accessory"] = button(_("Continue"), ActionId.RESUME_RUN, run.run_id)
             blocks.append(block)
     shown = page.clients[:CLIENTS_SHOWN]
     blocks += [
@@ -79,7 +82,7 @@ def home_view(page: HomePage, protocols: Catalog) -> dict:
     for line in shown:
         blocks += _client_blocks(line, protocols)
     if len(page.clients) > CLIENTS_SHOWN:
-        more = button("All clients", ActionId.ALL_CLIENTS, "clients")
+        more = button(_("All clients"), ActionId.ALL_CLIENTS, "clients")
         blocks.append({"type": "actions", "elements": [more]})
     blocks += [
         {"type": "divider"},
@@ -87,7 +90,9 @@ def home_view(page: HomePage, protocols: Catalog) -> dict:
         {"type": "divider"},
         {
             **section(prompts.render("home_start")),
-            "accessory": protocol_select(protocols, action_id=ActionId.START_PROTOCOL, placeholder="Choose"),
+            "accessory": protocol_select(
+                protocols, action_id=ActionId.START_PROTOCOL, placeholder=_("Choose")
+            ),
         },
     ]
     return {"type": "home", "blocks": blocks}
@@ -101,16 +106,16 @@ def all_clients_view(lines: Sequence[ClientLine], *, checkins: bool = False) -> 
     for line in lines[:room]:
         block = section(prompts.render("home_client", line=line))
         block["accessory"] = (
-            button("Check-ins", ActionId.CLIENT_CHECKINS, line.client.id)
+            button(_("Check-ins"), ActionId.CLIENT_CHECKINS, line.client.id)
             if checkins
-            else button("Open", ActionId.OPEN_CLIENT, line.client.id)
+            else button(_("Open"), ActionId.OPEN_CLIENT, line.client.id)
         )
         blocks.append(block)
     if len(lines) > room:
         blocks.append(context(prompts.render("home_more", count=len(lines) - room)))
     return {
         "type": "modal",
-        "title": plain("All clients"),
-        "close": plain("Close"),
+        "title": plain(_("All clients")),
+        "close": plain(_("Close")),
         "blocks": blocks,
     }

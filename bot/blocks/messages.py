@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot import i18n, mrkdwn, prompts
 from bot.blocks.pickers import button, protocol_select
 from bot.blocks.text import section, sections, split_text
+from bot.i18n import _
 from bot.ids import ActionId
 from bot.protocols.schema import Protocol
 from bot.services.runs import Completed, RunListing
@@ -31,19 +32,19 @@ def help_message(
     """A few lines and the buttons for what a coach does most; the details are on the Home."""
     blocks = sections(prompts.render("help", unknown=unknown, suggestion=suggestion))
     blocks[-1]["accessory"] = protocol_select(
-        protocols, action_id=ActionId.START_PROTOCOL, placeholder="Start a protocol"
+        protocols, action_id=ActionId.START_PROTOCOL, placeholder=_("Start a protocol")
     )
     blocks.append(
         {
             "type": "actions",
             "elements": [
-                button("History", ActionId.SHOW_HISTORY, "history"),
-                button("Clients", ActionId.ALL_CLIENTS, "clients"),
-                button("Check-ins", ActionId.CHECKINS_LIST, "checkins"),
+                button(_("History"), ActionId.SHOW_HISTORY, "history"),
+                button(_("Clients"), ActionId.ALL_CLIENTS, "clients"),
+                button(_("Check-ins"), ActionId.CHECKINS_LIST, "checkins"),
             ],
         }
     )
-    return Message(text="How to use the coaching companion", blocks=blocks)
+    return Message(text=_("How to use the coaching companion"), blocks=blocks)
 
 
 def _run_list(intro: str, runs: Sequence[RunListing], *, button: str, action_id: str, text: str) -> Message:
@@ -64,14 +65,14 @@ def _run_list(intro: str, runs: Sequence[RunListing], *, button: str, action_id:
 def resume_message(runs: Sequence[RunListing]) -> Message:
     intro = prompts.render("resume", runs=runs)
     return _run_list(
-        intro, runs, button="Continue", action_id=ActionId.RESUME_RUN, text="Your unfinished protocols"
+        intro, runs, button="Continue", action_id=ActionId.RESUME_RUN, text=_("Your unfinished protocols")
     )
 
 
 def history_message(runs: Sequence[RunListing]) -> Message:
     """Newest first, each with a button to open it (view, change, share, export, delete)."""
     intro = prompts.render("history", runs=runs)
-    return _run_list(intro, runs, button="View", action_id=ActionId.VIEW_RUN, text="Your protocol history")
+    return _run_list(intro, runs, button="View", action_id=ActionId.VIEW_RUN, text=_("Your protocol history"))
 
 
 def chunked(pieces: list[str], notification: str) -> list[Message]:
@@ -94,19 +95,23 @@ def summary_messages(completed: Completed) -> list[Message]:
     header = prompts.render(
         "summary_header", protocol=completed.protocol, completed_at=completed.completed_at
     )
-    return chunked([header, *split_text(completed.summary)], f"Your {completed.protocol.title} summary")
+    return chunked(
+        [header, *split_text(completed.summary)],
+        _("Your %(protocol)s summary") % {"protocol": completed.protocol.title},
+    )
 
 
 def too_slow_message() -> Message:
-    return Message(text="That took too long", blocks=sections(prompts.render("too_slow")))
+    return Message(text=_("That took too long"), blocks=sections(prompts.render("too_slow")))
 
 
-def notice_view(name: str, *, title: str = "Coaching companion", **context: object) -> dict:
-    """A small modal that only says something (a refusal, a run that is gone)."""
+def notice_view(name: str, *, title: str | None = None, **context: object) -> dict:
+    """A small modal that only says something (a refusal, a run that is gone); titled with the
+    bot's name unless `title` says otherwise."""
     return {
         "type": "modal",
-        "title": {"type": "plain_text", "text": title},
-        "close": {"type": "plain_text", "text": "Close"},
+        "title": {"type": "plain_text", "text": title or _("Coaching companion")},
+        "close": {"type": "plain_text", "text": _("Close")},
         "blocks": sections(prompts.render(name, **context)),
     }
 
@@ -120,7 +125,10 @@ def notice_message(name: str, **context: object) -> Message:
 def shared_messages(completed: Completed, coach_id: str) -> list[Message]:
     """A run's summary as shared by its coach: named as theirs, split to fit, never cut."""
     header = prompts.render("shared_header", protocol=completed.protocol, coach=mrkdwn.mention(coach_id))
-    return chunked([header, *split_text(completed.summary)], f"{completed.protocol.title}, shared by a coach")
+    return chunked(
+        [header, *split_text(completed.summary)],
+        _("%(protocol)s, shared by a coach") % {"protocol": completed.protocol.title},
+    )
 
 
 def draft_not_saved_messages(protocol: Protocol, raw: dict[str, object]) -> list[Message]:
@@ -135,4 +143,4 @@ def draft_not_saved_messages(protocol: Protocol, raw: dict[str, object]) -> list
         if isinstance(typed, str) and typed.strip():
             prompt = prompts.render("draft_answer", prompt=prompts_by_step.get(step_id, step_id))
             pieces += [prompt, *split_text(mrkdwn.escape(typed))]
-    return chunked(pieces, f"A page of {protocol.title} was not saved")
+    return chunked(pieces, _("A page of %(protocol)s was not saved") % {"protocol": protocol.title})

@@ -9,6 +9,7 @@ from typing import Any
 from bot import prompts
 from bot.blocks.pickers import button
 from bot.blocks.text import context, option, plain, section, split_text
+from bot.i18n import _, dates
 from bot.ids import ActionId, CallbackId, step_block_id, step_of_block
 from bot.protocols.engine import Raw, Value, display
 from bot.protocols.schema import InputType, Step
@@ -124,8 +125,8 @@ def _last_time(step: Step, shown: PageToShow) -> dict | None:
         return None
     said = str(display(step, previous.answers[step.id]))
     if len(said) > LAST_TIME_CHARS:
-        said = said[:LAST_TIME_CHARS].rstrip() + " … (the rest is in that run, under /coach history)"
-    when = previous.completed_at.strftime("%Y-%m-%d")
+        said = said[:LAST_TIME_CHARS].rstrip() + " … " + _("(the rest is in that run, under /coach history)")
+    when = dates.day(previous.completed_at)
     return context(prompts.render("last_time", when=when, said=said))
 
 
@@ -142,7 +143,7 @@ def page_view(shown: PageToShow) -> dict:
         if reminder := _last_time(step, shown):
             blocks.append(reminder)
     if shown.number > 1:
-        blocks.append({"type": "actions", "elements": [button("Back", ActionId.BACK_PAGE, page.id)]})
+        blocks.append({"type": "actions", "elements": [button(_("Back"), ActionId.BACK_PAGE, page.id)]})
     meta = PageMeta(
         protocol.id,
         protocol.version,
@@ -154,8 +155,8 @@ def page_view(shown: PageToShow) -> dict:
         "type": "modal",
         "callback_id": CallbackId.PROTOCOL_PAGE,
         "title": plain(protocol.title),
-        "submit": plain("Finish" if last else "Next"),
-        "close": plain("Save and close"),
+        "submit": plain(_("Finish") if last else _("Next")),
+        "close": plain(_("Save and close")),
         "notify_on_close": True,
         "private_metadata": meta.encode(),
         "blocks": blocks,
@@ -167,8 +168,8 @@ def loading_view(title: str) -> dict:
     return {
         "type": "modal",
         "title": plain(title),
-        "close": plain("Close"),
-        "blocks": [context("Opening…")],
+        "close": plain(_("Close")),
+        "blocks": [context(_("Opening…"))],
     }
 
 
@@ -221,36 +222,40 @@ def _after_completion(completed: Completed) -> list[dict]:
     run_id, client = completed.run_id, completed.client
     elements = []
     if completed.protocol.goal is not None and client is not None:
-        label = f"Set up check-ins with {client.name}"[:75]
+        label = prompts.one_line(_("Set up check-ins with %(name)s") % {"name": client.name}, 75)
         elements.append(button(label, ActionId.SET_UP_CHECKINS, client.id) | {"style": "primary"})
-    elements.append(button("Share to a channel", ActionId.SHARE_CHANNEL, run_id))
+    elements.append(button(_("Share to a channel"), ActionId.SHARE_CHANNEL, run_id))
     if client is not None:
         confirm = {
-            "title": plain("Share with your client?"),
+            "title": plain(_("Share with your client?")),
             "text": {"type": "mrkdwn", "text": prompts.render("confirm_share_client", name=client.name)},
-            "confirm": plain("Share"),
-            "deny": plain("Cancel"),
+            "confirm": plain(_("Share")),
+            "deny": plain(_("Cancel")),
         }
-        elements.append(button("Share with client", ActionId.SHARE_CLIENT, run_id) | {"confirm": confirm})
-    elements.append(button("Export", ActionId.EXPORT_RUN, run_id))
+        elements.append(button(_("Share with client"), ActionId.SHARE_CLIENT, run_id) | {"confirm": confirm})
+    elements.append(button(_("Export"), ActionId.EXPORT_RUN, run_id))
     return elements
 
 
 def summary_view(completed: Completed) -> dict:
     text = completed.summary
-    note = "on its way to your DMs" if completed.newly else "also in your DMs"
-    blocks: list[dict] = [context(f"Completed. This summary is private to you, and {note}.")]
+    note = (
+        _("Completed. This summary is private to you, and on its way to your DMs.")
+        if completed.newly
+        else _("Completed. This summary is private to you, and also in your DMs.")
+    )
+    blocks: list[dict] = [context(note)]
     pieces = split_text(text[:MODAL_SUMMARY_CHARS])
     room = MODAL_BLOCKS_MAX - len(blocks) - 2
     cut = len(text) > MODAL_SUMMARY_CHARS or len(pieces) > room
     blocks.extend(section(piece) for piece in pieces[:room])
     if cut:
-        blocks.append(context("The summary continues in your DM, where it is sent in full."))
+        blocks.append(context(_("The summary continues in your DM, where it is sent in full.")))
     blocks.append({"type": "actions", "elements": _after_completion(completed)})
     return {
         "type": "modal",
         "callback_id": CallbackId.PROTOCOL_SUMMARY,
         "title": plain(completed.protocol.title),
-        "close": plain("Done"),
+        "close": plain(_("Done")),
         "blocks": blocks,
     }

@@ -12,6 +12,7 @@ from bot import i18n, mrkdwn, prompts
 from bot.blocks.messages import Message, chunked, notice_view
 from bot.blocks.protocol_views import MalformedPayload, PageMeta, step_block
 from bot.blocks.text import option, plain, section, sections, split_text
+from bot.i18n import _, ngettext
 from bot.ids import ActionId, BlockId, CallbackId, pair
 from bot.protocols.catalog import Catalog
 from bot.services.rounds import Captured, PhaseReplies, RoundRecord, RoundSetup, RoundView
@@ -20,10 +21,14 @@ from bot.storage.models import Contribution, NextStep, RoundMode
 
 # Slack caps an option's text at 75 characters.
 OPTION_TEXT_MAX = 75
-MODES = {
-    RoundMode.LIVE: "Live: minutes a phase, moved on with a button",
-    RoundMode.ASYNC: "Over days: hours a phase, moved on by the bot",
-}
+
+
+def modes() -> dict[RoundMode, str]:
+    """Read when a view is built, so each reader gets their own language."""
+    return {
+        RoundMode.LIVE: _("Live: minutes a phase, moved on with a button"),
+        RoundMode.ASYNC: _("Over days: hours a phase, moved on by the bot"),
+    }
 
 
 @dataclass(frozen=True)
@@ -79,17 +84,17 @@ def framing_view(shown: PageToShow, setup: RoundSetup) -> dict:
     if page.intro:
         blocks.append(section(page.intro))
     blocks += [step_block(step, shown.answers.get(step.id)) for step in page.steps]
-    modes = [option(mode.value, label) for mode, label in MODES.items()]
+    ways = [option(mode.value, label) for mode, label in modes().items()]
     blocks.append(
         {
             "type": "input",
             "block_id": BlockId.ROUND_MODE,
-            "label": plain("How will the round run?"),
+            "label": plain(_("How will the round run?")),
             "element": {
                 "type": "radio_buttons",
                 "action_id": ActionId.FIELD,
-                "options": modes,
-                "initial_option": next(o for o in modes if o["value"] == setup.mode.value),
+                "options": ways,
+                "initial_option": next(o for o in ways if o["value"] == setup.mode.value),
             },
         }
     )
@@ -100,8 +105,8 @@ def framing_view(shown: PageToShow, setup: RoundSetup) -> dict:
         {
             "type": "input",
             "block_id": BlockId.ROUND_FACILITATOR,
-            "label": plain("Facilitator"),
-            "hint": plain("Keeps time and norms, and can move the round on with you. Optional."),
+            "label": plain(_("Facilitator")),
+            "hint": plain(_("Keeps time and norms, and can move the round on with you. Optional.")),
             "element": facilitator,
             "optional": True,
         }
@@ -115,8 +120,8 @@ def framing_view(shown: PageToShow, setup: RoundSetup) -> dict:
         "type": "modal",
         "callback_id": CallbackId.ROUND_FRAME,
         "title": plain(protocol.title),
-        "submit": plain("Post the round"),
-        "close": plain("Save and close"),
+        "submit": plain(_("Post the round")),
+        "close": plain(_("Save and close")),
         "notify_on_close": True,
         "private_metadata": meta.encode(),
         "blocks": blocks,
@@ -125,7 +130,7 @@ def framing_view(shown: PageToShow, setup: RoundSetup) -> dict:
 
 def notice(name: str, **values: object) -> dict:
     """A modal that only says something about a round."""
-    return notice_view(name, title="Feedback round", **values)
+    return notice_view(name, title=_("Feedback round"), **values)
 
 
 def framed_view(view: RoundView) -> dict:
@@ -143,7 +148,10 @@ def round_post(view: RoundView, opening: str) -> list[Message]:
     header = prompts.render(
         "round_post", protocol=view.protocol, presenter=mrkdwn.mention(view.round.presenter_id), view=view
     )
-    return chunked([header, *split_text(opening)], f"A {view.protocol.title} round has started")
+    return chunked(
+        [header, *split_text(opening)],
+        _("A %(protocol)s round has started") % {"protocol": view.protocol.title},
+    )
 
 
 def _buttons(view: RoundView) -> dict:
@@ -154,7 +162,7 @@ def _buttons(view: RoundView) -> dict:
         {
             "type": "button",
             "action_id": ActionId.ROUND_NEXT,
-            "text": plain("Finish the round" if view.is_last_phase else "Next phase"),
+            "text": plain(_("Finish the round") if view.is_last_phase else _("Next phase")),
             "value": seen,
             "style": "primary",
         }
@@ -164,7 +172,7 @@ def _buttons(view: RoundView) -> dict:
             {
                 "type": "button",
                 "action_id": ActionId.ROUND_RESTATE,
-                "text": plain("Restate the focus question"),
+                "text": plain(_("Restate the focus question")),
                 "value": view.round.id,
             }
         )
@@ -173,13 +181,13 @@ def _buttons(view: RoundView) -> dict:
             {
                 "type": "button",
                 "action_id": ActionId.ROUND_END,
-                "text": plain("End round"),
+                "text": plain(_("End round")),
                 "value": seen,
                 "confirm": {
-                    "title": plain("End the round now?"),
-                    "text": plain("The phases left are skipped and the summaries are sent."),
-                    "confirm": plain("End round"),
-                    "deny": plain("Keep going"),
+                    "title": plain(_("End the round now?")),
+                    "text": plain(_("The phases left are skipped and the summaries are sent.")),
+                    "confirm": plain(_("End round")),
+                    "deny": plain(_("Keep going")),
                 },
             }
         )
@@ -204,7 +212,8 @@ def phase_announcement(view: RoundView) -> Message:
         steerers=_steerers(view),
     )
     return Message(
-        text=f"Phase {view.round.phase + 1}: {phase.title}", blocks=[*sections(body), _buttons(view)]
+        text=_("Phase %(number)d: %(title)s") % {"number": view.round.phase + 1, "title": phase.title},
+        blocks=[*sections(body), _buttons(view)],
     )
 
 
@@ -219,7 +228,7 @@ def listen_nudge(view: RoundView) -> Message:
     phase = _spoken(view).phase
     assert phase is not None
     return Message(
-        text="A gentle reminder to listen", blocks=sections(prompts.render("round_listen", phase=phase))
+        text=_("A gentle reminder to listen"), blocks=sections(prompts.render("round_listen", phase=phase))
     )
 
 
@@ -237,13 +246,13 @@ def tag_question(captured: Captured) -> Message:
     ]
     body = prompts.render("round_tag_question")
     return Message(
-        text="What kind of feedback is this?",
+        text=_("What kind of feedback is this?"),
         blocks=[*sections(body), {"type": "actions", "elements": buttons}],
     )
 
 
 def tagged_message(label: str) -> Message:
-    return Message(text="Sorted", blocks=sections(prompts.render("round_tagged", label=label)))
+    return Message(text=_("Sorted"), blocks=sections(prompts.render("round_tagged", label=label)))
 
 
 def reminder_message(view: RoundView) -> Message:
@@ -260,7 +269,7 @@ def reminder_message(view: RoundView) -> Message:
         ends_at=mrkdwn.date(ends) if (ends := view.phase_ends_at()) else None,
     )
     return Message(
-        text="A feedback round is waiting for you", blocks=[*sections(body), reminders_button(on=False)]
+        text=_("A feedback round is waiting for you"), blocks=[*sections(body), reminders_button(on=False)]
     )
 
 
@@ -272,7 +281,7 @@ def reminders_button(*, on: bool) -> dict:
             {
                 "type": "button",
                 "action_id": ActionId.ROUND_REMINDERS,
-                "text": plain("Remind me again" if on else "No more round reminders"),
+                "text": plain(_("Remind me again") if on else _("No more round reminders")),
                 "value": "on" if on else "off",
             }
         ],
@@ -282,7 +291,7 @@ def reminders_button(*, on: bool) -> dict:
 def reminders_changed(*, on: bool) -> Message:
     body = prompts.render("round_reminders_changed", on=on)
     return Message(
-        text="Round reminders " + ("on" if on else "off"),
+        text=_("Round reminders on") if on else _("Round reminders off"),
         blocks=[*sections(body), reminders_button(on=not on)],
     )
 
@@ -313,7 +322,7 @@ def presenter_summary(record: RoundRecord) -> list[Message]:
         tags = {tag.word: tag.label for tag in group.phase.tags}
         pieces.append(prompts.render("round_summary_phase", phase=group.phase, count=len(group.replies)))
         pieces += [piece for line in _replies_text(group.replies, tags) for piece in split_text(line)]
-    messages = chunked(pieces, f"Your {view.protocol.title} round summary")
+    messages = chunked(pieces, _("Your %(protocol)s round summary") % {"protocol": view.protocol.title})
     last = messages[-1]
     button = {
         "type": "actions",
@@ -321,7 +330,7 @@ def presenter_summary(record: RoundRecord) -> list[Message]:
             {
                 "type": "button",
                 "action_id": ActionId.ROUND_PICK,
-                "text": plain("Choose what you'll act on"),
+                "text": plain(_("Choose what you'll act on")),
                 "value": view.round.id,
                 "style": "primary",
             }
@@ -345,23 +354,23 @@ def thread_summary(record: RoundRecord) -> list[Message]:
         counts=counts,
         presenter=mrkdwn.mention(record.view.round.presenter_id),
     )
-    return chunked(split_text(body), "The round has closed")
+    return chunked(split_text(body), _("The round has closed"))
 
 
 def restate_view(view: RoundView, focus: str) -> dict:
     return {
         "type": "modal",
         "callback_id": CallbackId.ROUND_RESTATE,
-        "title": plain("Focus question"),
-        "submit": plain("Save"),
-        "close": plain("Cancel"),
+        "title": plain(_("Focus question")),
+        "submit": plain(_("Save")),
+        "close": plain(_("Cancel")),
         "private_metadata": view.round.id,
         "blocks": [
             section(prompts.render("round_restate_intro")),
             {
                 "type": "input",
                 "block_id": BlockId.ROUND_FOCUS,
-                "label": plain("Your focus question now"),
+                "label": plain(_("Your focus question now")),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": ActionId.FIELD,
@@ -385,16 +394,16 @@ def picks_view(view: RoundView, feedback: Sequence[Contribution], chosen: Sequen
     return {
         "type": "modal",
         "callback_id": CallbackId.ROUND_PICKS,
-        "title": plain("Next steps"),
-        "submit": plain("Save"),
-        "close": plain("Cancel"),
+        "title": plain(_("Next steps")),
+        "submit": plain(_("Save")),
+        "close": plain(_("Cancel")),
         "private_metadata": view.round.id,
         "blocks": [
             section(prompts.render("round_picks_intro", client=view.round.client_id is not None)),
             {
                 "type": "input",
                 "block_id": BlockId.ROUND_PICKS,
-                "label": plain("Feedback you'll act on"),
+                "label": plain(_("Feedback you'll act on")),
                 "element": element,
             },
         ],
@@ -413,13 +422,13 @@ def next_steps_view(view: RoundView, steps: Sequence[NextStep]) -> dict:
                     {
                         "type": "button",
                         "action_id": ActionId.SET_UP_CHECKINS,
-                        "text": plain("Set up check-ins"),
+                        "text": plain(_("Set up check-ins")),
                         "value": view.round.client_id,
                     }
                 ],
             }
         )
-    return {"type": "modal", "title": plain("Next steps"), "close": plain("Close"), "blocks": blocks}
+    return {"type": "modal", "title": plain(_("Next steps")), "close": plain(_("Close")), "blocks": blocks}
 
 
 def registered_message(registrar: str | None, protocols: Catalog) -> Message:
@@ -428,7 +437,7 @@ def registered_message(registrar: str | None, protocols: Catalog) -> Message:
         registrar=mrkdwn.mention(registrar) if registrar else None,
         protocols=[protocol.in_language(i18n.current()) for protocol in protocols],
     )
-    return Message(text="This channel is a Coach Collaborative", blocks=sections(body))
+    return Message(text=_("This channel is a Coach Collaborative"), blocks=sections(body))
 
 
 def invitation_message(
@@ -446,13 +455,13 @@ def invitation_message(
             {
                 "type": "button",
                 "action_id": ActionId.ROUND_FRAME_INVITED,
-                "text": plain("Frame my dilemma"),
+                "text": plain(_("Frame my dilemma")),
                 "value": invitation_id,
                 "style": "primary",
             }
         ],
     }
-    return Message(text="You're presenting at the next feedback round", blocks=[*sections(body), button])
+    return Message(text=_("You're presenting at the next feedback round"), blocks=[*sections(body), button])
 
 
 def schedule_form(channel_id: str, protocols: Catalog, *, today: date) -> dict:
@@ -468,25 +477,36 @@ def schedule_form(channel_id: str, protocols: Catalog, *, today: date) -> dict:
         return {"type": "input", "block_id": block_id, "label": plain(label), "element": element}
 
     kinds = [option(p.id, p.in_language(i18n.current()).title) for p in protocols]
-    modes = [option(mode.value, label) for mode, label in MODES.items()]
-    every = [option(str(n), "Every week" if n == 1 else f"Every {n} weeks") for n in (1, 2, 3, 4, 6, 8)]
-    ahead = [option(str(n), "1 day ahead" if n == 1 else f"{n} days ahead") for n in (1, 2, 3, 5, 7, 14)]
+    ways = [option(mode.value, label) for mode, label in modes().items()]
+    every = [
+        option(
+            str(n),
+            _("Every week")
+            if n == 1
+            else ngettext("Every %(num)d week", "Every %(num)d weeks", n) % {"num": n},
+        )
+        for n in (1, 2, 3, 4, 6, 8)
+    ]
+    ahead = [
+        option(str(n), ngettext("%(num)d day ahead", "%(num)d days ahead", n) % {"num": n})
+        for n in (1, 2, 3, 5, 7, 14)
+    ]
     return {
         "type": "modal",
         "callback_id": CallbackId.ROUND_SCHEDULE,
-        "title": plain("Recurring rounds"),
-        "submit": plain("Save"),
-        "close": plain("Cancel"),
+        "title": plain(_("Recurring rounds")),
+        "submit": plain(_("Save")),
+        "close": plain(_("Cancel")),
         "private_metadata": channel_id,
         "blocks": [
             section(prompts.render("round_schedule_intro", channel=mrkdwn.channel(channel_id))),
-            select(BlockId.ROUND_PROTOCOL, "Kind of round", kinds),
-            select(BlockId.ROUND_MODE, "How the rounds run", modes),
-            select(BlockId.ROUND_EVERY, "How often", every, initial=1),
+            select(BlockId.ROUND_PROTOCOL, _("Kind of round"), kinds),
+            select(BlockId.ROUND_MODE, _("How the rounds run"), ways),
+            select(BlockId.ROUND_EVERY, _("How often"), every, initial=1),
             {
                 "type": "input",
                 "block_id": BlockId.ROUND_FIRST,
-                "label": plain("First round"),
+                "label": plain(_("First round")),
                 "element": {
                     "type": "datepicker",
                     "action_id": ActionId.FIELD,
@@ -496,15 +516,15 @@ def schedule_form(channel_id: str, protocols: Catalog, *, today: date) -> dict:
             {
                 "type": "input",
                 "block_id": BlockId.ROUND_TIME,
-                "label": plain("Time (yours)"),
+                "label": plain(_("Time (yours)")),
                 "element": {"type": "timepicker", "action_id": ActionId.FIELD, "initial_time": "15:00"},
             },
             {
                 "type": "input",
                 "block_id": BlockId.ROUND_ROTATION,
-                "label": plain("Presenters, in turn"),
+                "label": plain(_("Presenters, in turn")),
                 "element": {"type": "multi_users_select", "action_id": ActionId.FIELD},
             },
-            select(BlockId.ROUND_ASK_AHEAD, "Ask the presenter", ahead, initial=3),
+            select(BlockId.ROUND_ASK_AHEAD, _("Ask the presenter"), ahead, initial=3),
         ],
     }

@@ -7,6 +7,7 @@ import json
 from bot import prompts
 from bot.blocks.protocol_views import PageMeta, step_block
 from bot.blocks.text import SECTION_TEXT_MAX, context, plain, section, sections
+from bot.i18n import _
 from bot.ids import ActionId, BlockId, CallbackId, pair
 from bot.protocols.engine import Value
 from bot.protocols.schema import Protocol, Step
@@ -32,7 +33,7 @@ def _confirm(title: str, text: str, yes: str) -> dict:
         "title": plain(title),
         "text": {"type": "mrkdwn", "text": text},
         "confirm": plain(yes),
-        "deny": plain("Cancel"),
+        "deny": plain(_("Cancel")),
         "style": "danger",
     }
 
@@ -43,7 +44,7 @@ def _answer_block(detail: RunDetail, prompt: str, text: str, step_id: str, revis
         note = prompts.render("answer_continues")
         body = body[: SECTION_TEXT_MAX - len(note) - 2].rstrip() + "…\n" + note
     block = section(body)
-    block["accessory"] = _button("Edit", ActionId.EDIT_ANSWER, pair(detail.listing.run_id, step_id))
+    block["accessory"] = _button(_("Edit"), ActionId.EDIT_ANSWER, pair(detail.listing.run_id, step_id))
     return block
 
 
@@ -55,24 +56,24 @@ def run_detail_view(detail: RunDetail, *, note: str | None = None) -> dict:
         blocks.append(section(note))
     actions = []
     if not completed:
-        actions.append(_button("Continue", ActionId.RESUME_RUN, run_id, style="primary"))
+        actions.append(_button(_("Continue"), ActionId.RESUME_RUN, run_id, style="primary"))
     else:
-        actions.append(_button("Share to a channel", ActionId.SHARE_CHANNEL, run_id))
+        actions.append(_button(_("Share to a channel"), ActionId.SHARE_CHANNEL, run_id))
         if detail.client_leader_id:
             confirm = _confirm(
-                "Share with your client?",
+                _("Share with your client?"),
                 prompts.render("confirm_share_client", name=detail.client.name if detail.client else ""),
-                "Share",
+                _("Share"),
             )
-            actions.append(_button("Share with client", ActionId.SHARE_CLIENT, run_id, confirm=confirm))
-    actions.append(_button("Export", ActionId.EXPORT_RUN, run_id))
-    confirm = _confirm("Delete this run?", prompts.render("confirm_delete"), "Delete")
-    actions.append(_button("Delete", ActionId.DELETE_RUN, run_id, style="danger", confirm=confirm))
+            actions.append(_button(_("Share with client"), ActionId.SHARE_CLIENT, run_id, confirm=confirm))
+    actions.append(_button(_("Export"), ActionId.EXPORT_RUN, run_id))
+    confirm = _confirm(_("Delete this run?"), prompts.render("confirm_delete"), _("Delete"))
+    actions.append(_button(_("Delete"), ActionId.DELETE_RUN, run_id, style="danger", confirm=confirm))
     blocks.append({"type": "actions", "elements": actions})
     active = [share for share in detail.shares if share.withdrawn_at is None]
     for share in active[:5]:
         line = section(prompts.render("share_line", share=share))
-        line["accessory"] = _button("Withdraw", ActionId.WITHDRAW_SHARE, pair(run_id, share.id))
+        line["accessory"] = _button(_("Withdraw"), ActionId.WITHDRAW_SHARE, pair(run_id, share.id))
         blocks.append(line)
     if detail.summary:
         blocks.append({"type": "divider"})
@@ -88,7 +89,7 @@ def run_detail_view(detail: RunDetail, *, note: str | None = None) -> dict:
         "callback_id": CallbackId.RUN_DETAIL,
         "private_metadata": run_id,
         "title": plain(detail.protocol.title),
-        "close": plain("Close"),
+        "close": plain(_("Close")),
         "blocks": blocks,
     }
 
@@ -99,9 +100,9 @@ def edit_answer_view(protocol: Protocol, step: Step, value: Value | None, *, run
         "type": "modal",
         "callback_id": CallbackId.EDIT_ANSWER,
         "private_metadata": meta.encode(),
-        "title": plain("Change an answer"),
-        "submit": plain("Save"),
-        "close": plain("Back"),
+        "title": plain(_("Change an answer")),
+        "submit": plain(_("Save")),
+        "close": plain(_("Back")),
         "blocks": [context(prompts.render("edit_note")), step_block(step, value)],
     }
 
@@ -111,15 +112,15 @@ def share_form(run_id: str) -> dict:
         "type": "modal",
         "callback_id": CallbackId.SHARE_TO_CHANNEL,
         "private_metadata": json.dumps({"r": run_id}),
-        "title": plain("Share to a channel"),
-        "submit": plain("Share"),
-        "close": plain("Back"),
+        "title": plain(_("Share to a channel")),
+        "submit": plain(_("Share")),
+        "close": plain(_("Back")),
         "blocks": [
             section(prompts.render("share_form_intro")),
             {
                 "type": "input",
                 "block_id": BlockId.SHARE_CHANNEL,
-                "label": plain("Channel"),
+                "label": plain(_("Channel")),
                 "element": {"type": "conversations_select", "action_id": ActionId.FIELD},
             },
         ],

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot import prompts
 from bot.blocks.charts import obstacles_blocks, ratings_blocks
 from bot.blocks.text import context, option, plain, section
+from bot.i18n import _, dates
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.recurrence import Cadence
 from bot.services.checkins import HistoryLine
 from bot.storage.models import CheckinSchedule, Client, Goal
 
-CADENCES = {
-    Cadence.WEEKLY: "Every week",
-    Cadence.BIWEEKLY: "Every two weeks",
-    Cadence.MONTHLY: "Every month",
-    Cadence.WEEKDAYS: "On the weekdays chosen below",
-}
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+def cadences() -> dict[Cadence, str]:
+    """Read when a view is built, so each reader gets their own language."""
+    return {
+        Cadence.WEEKLY: _("Every week"),
+        Cadence.BIWEEKLY: _("Every two weeks"),
+        Cadence.MONTHLY: _("Every month"),
+        Cadence.WEEKDAYS: _("On the weekdays chosen below"),
+    }
+
+
+def weekdays() -> tuple[str, ...]:
+    """Monday first (the schedule stores 0 for Monday), as the reader's language names them."""
+    monday = date(2024, 1, 1)
+    return tuple(dates.weekday(monday + timedelta(days=n)).capitalize() for n in range(7))
 
 
 def _input(
@@ -50,7 +59,7 @@ def schedule_form(
         blocks.append(
             _input(
                 BlockId.SCHEDULE_GOAL,
-                "Goal",
+                _("Goal"),
                 {"type": "static_select", "options": options, "initial_option": chosen},
                 optional=True,
             )
@@ -58,55 +67,55 @@ def schedule_form(
     blocks.append(
         _input(
             BlockId.SCHEDULE_NEW_GOAL,
-            "A new goal" if goals else "Goal",
+            _("A new goal") if goals else _("Goal"),
             {"type": "plain_text_input", "max_length": 500},
             optional=bool(goals),
-            hint="Leave empty to use the goal chosen above." if goals else "One measurable sentence.",
+            hint=_("Leave empty to use the goal chosen above.") if goals else _("One measurable sentence."),
         )
     )
-    cadences = [option(c.value, label) for c, label in CADENCES.items()]
+    often = [option(c.value, label) for c, label in cadences().items()]
     cadence = next(
-        o for o in cadences if o["value"] == (current.cadence.value if current else Cadence.WEEKLY.value)
+        o for o in often if o["value"] == (current.cadence.value if current else Cadence.WEEKLY.value)
     )
     blocks.append(
         _input(
             BlockId.SCHEDULE_CADENCE,
-            "How often",
-            {"type": "static_select", "options": cadences, "initial_option": cadence},
+            _("How often"),
+            {"type": "static_select", "options": often, "initial_option": cadence},
         )
     )
-    days = [option(str(i), name) for i, name in enumerate(WEEKDAYS)]
+    days = [option(str(i), name) for i, name in enumerate(weekdays())]
     weekday_element: dict = {"type": "checkboxes", "options": days}
     chosen_days = [o for o in days if current and o["value"] in current.weekdays.split(",")]
     if chosen_days:
         weekday_element["initial_options"] = chosen_days
-    blocks.append(_input(BlockId.SCHEDULE_WEEKDAYS, "Weekdays", weekday_element, optional=True))
+    blocks.append(_input(BlockId.SCHEDULE_WEEKDAYS, _("Weekdays"), weekday_element, optional=True))
     blocks.append(
         _input(
             BlockId.SCHEDULE_TIME,
-            "Time of day",
+            _("Time of day"),
             {"type": "timepicker", "initial_time": current.local_time if current else "09:00"},
-            hint=f"In {client.leader_name}'s own time zone, as set in Slack.",
+            hint=_("In %(name)s's own time zone, as set in Slack.") % {"name": client.leader_name},
         )
     )
     first = current.first_date if current else today
     blocks.append(
         _input(
             BlockId.SCHEDULE_FIRST,
-            "First check-in",
+            _("First check-in"),
             {"type": "datepicker", "initial_date": first.isoformat()},
         )
     )
     end: dict = {"type": "datepicker"}
     if current and current.end_date:
         end["initial_date"] = current.end_date.isoformat()
-    blocks.append(_input(BlockId.SCHEDULE_END, "Last check-in", end, optional=True))
-    reminders = [option("none", "No reminder"), option("24", "Once, after 24 hours unanswered")]
+    blocks.append(_input(BlockId.SCHEDULE_END, _("Last check-in"), end, optional=True))
+    reminders = [option("none", _("No reminder")), option("24", _("Once, after 24 hours unanswered"))]
     reminder = reminders[1] if current and current.reminder_after_hours else reminders[0]
     blocks.append(
         _input(
             BlockId.SCHEDULE_REMINDER,
-            "Reminder",
+            _("Reminder"),
             {"type": "static_select", "options": reminders, "initial_option": reminder},
         )
     )
@@ -114,9 +123,9 @@ def schedule_form(
         "type": "modal",
         "callback_id": CallbackId.SCHEDULE_FORM,
         "private_metadata": client.id,
-        "title": plain("Check-ins"),
-        "submit": plain("Save"),
-        "close": plain("Cancel"),
+        "title": plain(_("Check-ins")),
+        "submit": plain(_("Save")),
+        "close": plain(_("Cancel")),
         "blocks": blocks,
     }
 
@@ -133,7 +142,7 @@ def checkins_view(
                 "checkins_overview",
                 client=client,
                 schedule=schedule,
-                cadence=CADENCES.get(schedule.cadence) if schedule else None,
+                cadence=cadences().get(schedule.cadence) if schedule else None,
                 next_due=next_due,
             )
         ),
@@ -142,7 +151,7 @@ def checkins_view(
             "elements": [
                 {
                     "type": "button",
-                    "text": plain("Change the schedule" if schedule else "Set up check-ins"),
+                    "text": plain(_("Change the schedule") if schedule else _("Set up check-ins")),
                     "action_id": ActionId.SET_UP_CHECKINS,
                     "value": client.id,
                     "style": "primary",
@@ -155,13 +164,13 @@ def checkins_view(
     ]
     if schedule:
         blocks.append(context(prompts.render("checkins_zone", schedule=schedule)))
-    return {"type": "modal", "title": plain("Check-ins"), "close": plain("Close"), "blocks": blocks}
+    return {"type": "modal", "title": plain(_("Check-ins")), "close": plain(_("Close")), "blocks": blocks}
 
 
 def schedule_saved_view(client: Client, next_due: datetime | None) -> dict:
     return {
         "type": "modal",
-        "title": plain("Check-ins"),
-        "close": plain("Done"),
+        "title": plain(_("Check-ins")),
+        "close": plain(_("Done")),
         "blocks": [section(prompts.render("schedule_saved", client=client, next_due=next_due))],
     }

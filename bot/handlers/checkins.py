@@ -18,6 +18,7 @@ from bot.blocks.schedules import checkins_view, schedule_form, schedule_saved_vi
 from bot.handlers.deps import Deps, coach_from_body
 from bot.handlers.forms import chosen, field, form_values
 from bot.handlers.modals import REFUSALS, release_submission, show, submitted_before
+from bot.i18n import _
 from bot.ids import ActionId, BlockId, CallbackId, unpair
 from bot.recurrence import Cadence
 from bot.scheduling.kinds import pause_notice_owed
@@ -64,13 +65,13 @@ def _read_schedule(values: dict) -> tuple[ScheduleForm | None, dict[str, str]]:
     goal_id = chosen(values, BlockId.SCHEDULE_GOAL)
     goal_text = (field(values, BlockId.SCHEDULE_NEW_GOAL).get("value") or "").strip()
     if not goal_id and not goal_text:
-        errors[BlockId.SCHEDULE_NEW_GOAL] = "Say what the check-ins are about."
+        errors[BlockId.SCHEDULE_NEW_GOAL] = _("Say what the check-ins are about.")
     cadence = chosen(values, BlockId.SCHEDULE_CADENCE)
     days = frozenset(
         int(o["value"]) for o in field(values, BlockId.SCHEDULE_WEEKDAYS).get("selected_options") or []
     )
     if cadence == Cadence.WEEKDAYS and not days:
-        errors[BlockId.SCHEDULE_WEEKDAYS] = "Pick at least one weekday."
+        errors[BlockId.SCHEDULE_WEEKDAYS] = _("Pick at least one weekday.")
     try:
         at = time.fromisoformat(field(values, BlockId.SCHEDULE_TIME).get("selected_time") or "")
         first = date.fromisoformat(field(values, BlockId.SCHEDULE_FIRST).get("selected_date") or "")
@@ -81,7 +82,7 @@ def _read_schedule(values: dict) -> tuple[ScheduleForm | None, dict[str, str]]:
         raise MalformedPayload("the schedule form is incomplete") from error
     reminder = chosen(values, BlockId.SCHEDULE_REMINDER)
     if end is not None and end < first:
-        errors[BlockId.SCHEDULE_END] = "The last check-in cannot come before the first."
+        errors[BlockId.SCHEDULE_END] = _("The last check-in cannot come before the first.")
     if errors:
         return None, errors
     form = ScheduleForm(

@@ -12,6 +12,7 @@ from bot.blocks.messages import notice_view
 from bot.blocks.protocol_views import MalformedPayload
 from bot.handlers.deps import Deps, coach_from_body
 from bot.handlers.modals import REFUSALS, open_or_push, open_view_for, update_own
+from bot.i18n import _
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.protocols.schema import CyclePhase
 from bot.services.export import client_markdown
@@ -56,9 +57,9 @@ def send_client_export(deps: Deps, coach: Actor, client_id: str) -> bool:
         deps.gateway.send_file(
             user_id=coach.user_id,
             filename=f"coaching-record-{name}.md",
-            title=f"Coaching record: {name}",
+            title=_("Coaching record: %(name)s") % {"name": name},
             content=client_markdown(record, details),
-            comment="Your export. It is private to you; keep it somewhere safe.",
+            comment=_("Your export. It is private to you; keep it somewhere safe."),
         )
     except DeliveryFailed as failure:
         log.warning("export not sent: %s", failure.error)
@@ -77,15 +78,17 @@ def register(app: App, deps: Deps) -> None:
         leader, organization, domain = read_client_form(body.get("view"))
         errors = {}
         if not leader:
-            errors[BlockId.CLIENT_LEADER] = "Pick the leader you coach."
+            errors[BlockId.CLIENT_LEADER] = _("Pick the leader you coach.")
         elif leader == coach.user_id:
-            errors[BlockId.CLIENT_LEADER] = "You can't be your own client; pick the leader you coach."
+            errors[BlockId.CLIENT_LEADER] = _("You can't be your own client; pick the leader you coach.")
         if not organization:
-            errors[BlockId.CLIENT_ORGANIZATION] = "Name their school, district or organization."
+            errors[BlockId.CLIENT_ORGANIZATION] = _("Name their school, district or organization.")
         elif len(organization) > ORGANIZATION_MAX:
-            errors[BlockId.CLIENT_ORGANIZATION] = f"Please keep this under {ORGANIZATION_MAX} characters."
+            errors[BlockId.CLIENT_ORGANIZATION] = _("Please keep this under %(max)d characters.") % {
+                "max": ORGANIZATION_MAX
+            }
         if domain not in {d.value for d in Domain}:
-            errors[BlockId.CLIENT_DOMAIN] = "Choose school, district or community."
+            errors[BlockId.CLIENT_DOMAIN] = _("Choose school, district or community.")
         if errors:
             ack(response_action="errors", errors=errors)
             return
@@ -103,7 +106,7 @@ def register(app: App, deps: Deps) -> None:
         client_id = action.get("value")
         if not isinstance(client_id, str):
             raise MalformedPayload("the button carries no client")
-        open_or_push(deps, body, "Client", lambda: client_record(deps, coach, client_id))
+        open_or_push(deps, body, _("Client"), lambda: client_record(deps, coach, client_id))
 
     @app.action(ActionId.SET_PHASE)
     def on_set_phase(ack: Ack, body: dict, action: dict) -> None:

@@ -20,6 +20,7 @@ from bot.handlers.deps import Deps
 from bot.handlers.modals import open_then_fill, open_view_for, tell
 from bot.handlers.program import program_answer
 from bot.handlers.rounds import is_member, open_framing, register_channel
+from bot.i18n import _
 from bot.ids import COMMAND
 from bot.protocols.schema import Protocol
 from bot.services.clients import LeaderRef
@@ -108,7 +109,7 @@ def register(app: App, deps: Deps) -> None:
                     deps,
                     coach,
                     trigger_id,
-                    "Recurring rounds",
+                    _("Recurring rounds"),
                     lambda: (
                         schedule_form(
                             channel_id,

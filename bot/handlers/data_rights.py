@@ -25,6 +25,7 @@ from bot.handlers.modals import (
     tell,
     update_own,
 )
+from bot.i18n import _
 from bot.ids import ActionId, CallbackId
 from bot.services.data_rights import ShareToWithdraw
 from bot.slack_gateway import DeliveryFailed, Posted
@@ -34,7 +35,11 @@ log = logging.getLogger(__name__)
 
 def open_my_data(deps: Deps, person: Actor, trigger_id: str) -> None:
     open_then_fill(
-        deps, person, trigger_id, "Your data", lambda: my_data_view(deps.data_rights.holding(person).counts())
+        deps,
+        person,
+        trigger_id,
+        _("Your data"),
+        lambda: my_data_view(deps.data_rights.holding(person).counts()),
     )
 
 
@@ -43,7 +48,7 @@ def open_client_removal(deps: Deps, coach: Actor, trigger_id: str, client_id: st
         deps,
         coach,
         trigger_id,
-        "Remove a client",
+        _("Remove a client"),
         lambda: remove_client_view(deps.data_rights.removal(coach, client_id)),
     )
 
@@ -72,7 +77,7 @@ def register(app: App, deps: Deps) -> None:
             deps.gateway.send_file(
                 user_id=person.user_id,
                 filename="my-coaching-data.zip",
-                title="Your coaching companion data",
+                title=_("Your coaching companion data"),
                 content=deps.data_rights.export(person),
                 comment=notice_message("my_data_export_sent").text,
             )

@@ -16,6 +16,7 @@ from bot.handlers.checkins import checkins_or_form
 from bot.handlers.commands import open_protocol
 from bot.handlers.deps import Deps, coach_from_body
 from bot.handlers.modals import open_or_push, tell
+from bot.i18n import _
 from bot.ids import ActionId, unpair
 
 
@@ -60,7 +61,7 @@ def register(app: App, deps: Deps) -> None:
         client_id = action.get("value")
         if not isinstance(client_id, str):
             raise MalformedPayload("the button carries no client")
-        open_or_push(deps, body, "Check-ins", lambda: checkins_or_form(deps, coach, client_id))
+        open_or_push(deps, body, _("Check-ins"), lambda: checkins_or_form(deps, coach, client_id))
 
     @app.action(re.compile(f"^({ActionId.ALL_CLIENTS}|{ActionId.CHECKINS_LIST})$"))
     def on_all_clients(ack: Ack, body: dict, action: dict) -> None:
@@ -71,7 +72,7 @@ def register(app: App, deps: Deps) -> None:
         def build() -> dict:
             return all_clients_view(deps.home.page(coach).clients, checkins=checkins)
 
-        open_or_push(deps, body, "All clients", build)
+        open_or_push(deps, body, _("All clients"), build)
 
     @app.action(ActionId.SHOW_HISTORY)
     def on_history(ack: Ack, body: dict) -> None:

@@ -17,6 +17,7 @@ from bot.blocks.protocol_views import MalformedPayload, read_state, step_errors
 from bot.handlers.deps import Deps, coach_from_body
 from bot.handlers.forms import chosen, field, form_values
 from bot.handlers.modals import REFUSALS, open_then_fill, release_submission, show, submitted_before
+from bot.i18n import _
 from bot.ids import ActionId, BlockId, CallbackId, unpair
 from bot.scheduling.rounds import REPLY_SUBTYPES
 from bot.services.round_schedules import RoundScheduleForm
@@ -123,23 +124,23 @@ def _read_schedule(values: dict, catalog_ids: set[str]) -> tuple[RoundScheduleFo
     rotation = field(values, BlockId.ROUND_ROTATION).get("selected_users")
     ahead = chosen(values, BlockId.ROUND_ASK_AHEAD)
     if protocol not in catalog_ids:
-        errors[BlockId.ROUND_PROTOCOL] = "Choose a kind of round."
+        errors[BlockId.ROUND_PROTOCOL] = _("Choose a kind of round.")
     if mode not in {m.value for m in RoundMode}:
-        errors[BlockId.ROUND_MODE] = "Choose how the rounds run."
+        errors[BlockId.ROUND_MODE] = _("Choose how the rounds run.")
     if not isinstance(every, str) or not every.isdigit():
-        errors[BlockId.ROUND_EVERY] = "Choose how often."
+        errors[BlockId.ROUND_EVERY] = _("Choose how often.")
     try:
         first_date = date.fromisoformat(first) if isinstance(first, str) else None
     except ValueError:
         first_date = None
     if first_date is None:
-        errors[BlockId.ROUND_FIRST] = "Choose the date of the first round."
+        errors[BlockId.ROUND_FIRST] = _("Choose the date of the first round.")
     if not isinstance(at, str) or not TIME.match(at):
-        errors[BlockId.ROUND_TIME] = "Choose a time."
+        errors[BlockId.ROUND_TIME] = _("Choose a time.")
     if not isinstance(rotation, list) or not rotation or not all(isinstance(u, str) for u in rotation):
-        errors[BlockId.ROUND_ROTATION] = "Choose at least one presenter."
+        errors[BlockId.ROUND_ROTATION] = _("Choose at least one presenter.")
     if not isinstance(ahead, str) or not ahead.isdigit():
-        errors[BlockId.ROUND_ASK_AHEAD] = "Choose how far ahead to ask."
+        errors[BlockId.ROUND_ASK_AHEAD] = _("Choose how far ahead to ask.")
     if errors:
         return None, errors
     return RoundScheduleForm(
@@ -272,7 +273,7 @@ def register(app: App, deps: Deps) -> None:
             release_submission(deps, view)
             ack(
                 response_action="errors",
-                errors=step_errors(outcome.errors or {"": "Please check this page."}),
+                errors=step_errors(outcome.errors or {"": _("Please check this page.")}),
             )
             return
         mode = chosen(values, BlockId.ROUND_MODE)
@@ -358,7 +359,7 @@ def register(app: App, deps: Deps) -> None:
         view, values = form_values(body)
         text = str(field(values, BlockId.ROUND_FOCUS).get("value") or "").strip()
         if not text:
-            ack(response_action="errors", errors={BlockId.ROUND_FOCUS: "Write your focus question."})
+            ack(response_action="errors", errors={BlockId.ROUND_FOCUS: _("Write your focus question.")})
             return
         if submitted_before(deps, user, view):  # sent twice: restated, and said in the thread, once
             ack()

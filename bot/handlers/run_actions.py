@@ -17,6 +17,7 @@ from bot.blocks.protocol_views import MalformedPayload, PageMeta, read_state, st
 from bot.blocks.run_views import edit_answer_view, run_detail_view, share_form
 from bot.handlers.deps import Deps, coach_from_body
 from bot.handlers.modals import REFUSALS, open_then_fill, show, tell, update_own
+from bot.i18n import _, dates
 from bot.ids import ActionId, BlockId, CallbackId, unpair
 from bot.services.export import run_markdown
 from bot.services.guards import AlreadyDone
@@ -101,7 +102,7 @@ def register(app: App, deps: Deps) -> None:
                 view = notice_view("not_found")
             show(deps, body, view)
             return
-        open_then_fill(deps, coach, body.get("trigger_id", ""), "Your run", build)
+        open_then_fill(deps, coach, body.get("trigger_id", ""), _("Your run"), build)
 
     @app.action(ActionId.EDIT_ANSWER)
     def on_edit_clicked(ack: Ack, body: dict, action: dict) -> None:
@@ -247,7 +248,7 @@ def register(app: App, deps: Deps) -> None:
             deps.gateway.send_file(
                 user_id=coach.user_id,
                 filename=f"{detail.protocol.id}-{detail.listing.started_at:%Y-%m-%d}.md",
-                title=f"{detail.protocol.title}, {detail.listing.started_at:%Y-%m-%d}",
+                title=f"{detail.protocol.title}, {dates.day(detail.listing.started_at)}",
                 content=run_markdown(detail),
                 comment=notice_message("export_sent").text,
             )

@@ -46,6 +46,9 @@ def read(language: str) -> Catalog:
     for entry in _catalog_files(language):
         with entry.open("rb") as handle:
             part = read_po(handle, locale=language)
+        # The files' own Plural-Forms, not CLDR's: Babel's CLDR data gives Spanish three forms
+        # (a "many" for millions) where the catalogs, like gettext, write two.
+        merged.mime_headers = part.mime_headers
         for message in part:
             if message.id:
                 merged[message.id] = message

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot import mrkdwn
+from bot.i18n import _
 from bot.protocols.schema import CHOICE_TYPES, TEXT_TYPES, InputType, Page, Protocol, Step
 
 Raw = str | list[str] | None
@@ -38,44 +39,49 @@ def is_empty(raw: Raw) -> bool:
 
 def check(step: Step, raw: Raw) -> Checked:
     if is_empty(raw):
-        return Checked(error="Please answer this one.") if step.required else Checked()
+        return Checked(error=_("Please answer this one.")) if step.required else Checked()
     if step.input in TEXT_TYPES:
         if not isinstance(raw, str):
-            return Checked(error="This answer should be text.")
+            return Checked(error=_("This answer should be text."))
         text = raw.strip()
         if len(text) > step.max_length:
             over = len(text) - step.max_length
             return Checked(
-                error=f"This answer is {len(text):,} characters; the limit is {step.max_length:,}. "
-                f"Please shorten it by {over:,}."
+                error=_(
+                    "This answer is %(length)s characters; the limit is %(limit)s. "
+                    "Please shorten it by %(over)s."
+                )
+                % {"length": f"{len(text):,}", "limit": f"{step.max_length:,}", "over": f"{over:,}"}
             )
         return Checked(value=text)
     if step.input in CHOICE_TYPES:
         chosen = [raw] if isinstance(raw, str) else list(raw)
         allowed = {option.value for option in step.options}
         if any(value not in allowed for value in chosen):
-            return Checked(error="Please choose from the options shown.")
+            return Checked(error=_("Please choose from the options shown."))
         if step.input is InputType.SINGLE_CHOICE:
-            return Checked(value=chosen[0]) if len(chosen) == 1 else Checked(error="Please choose one.")
+            return Checked(value=chosen[0]) if len(chosen) == 1 else Checked(error=_("Please choose one."))
         return Checked(value=[o.value for o in step.options if o.value in chosen])
     if not isinstance(raw, str):
-        return Checked(error="Please give a single answer.")
+        return Checked(error=_("Please give a single answer."))
     return _check_scalar(step.input, raw.strip())
 
 
 def _check_scalar(kind: InputType, text: str) -> Checked:
     if kind is InputType.RATING:
-        return Checked(value=text) if text in {"1", "2", "3", "4", "5"} else Checked(error="Choose 1 to 5.")
+        return (
+            Checked(value=text) if text in {"1", "2", "3", "4", "5"} else Checked(error=_("Choose 1 to 5."))
+        )
     if kind is InputType.DATE:
         try:
             date.fromisoformat(text)
         except ValueError:
-            return Checked(error="Please pick a date (YYYY-MM-DD).")
+            return Checked(error=_("Please pick a date (YYYY-MM-DD)."))
         return Checked(value=text)
     if kind is InputType.TIME:
-        return Checked(value=text) if _TIME.match(text) else Checked(error="Please pick a time (HH:MM).")
+        return Checked(value=text) if _TIME.match(text) else Checked(error=_("Please pick a time (HH:MM)."))
     if kind is InputType.USER:
-        return Checked(value=text) if _USER.match(text) else Checked(error="Please pick a person.")
+        return Checked(value=text) if _USER.match(text) else Checked(error=_("Please pick a person."))
     raise AssertionError(f"unhandled input type {kind}")
 
 

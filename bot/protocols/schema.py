@@ -12,6 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from bot.i18n import gettext
 from bot.protocols.translations import ENGLISH, LANGUAGE, Translation, overlay
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
@@ -67,16 +68,22 @@ class CyclePhase(StrEnum):
 
     @property
     def label(self) -> str:
-        return PHASE_LABELS[self]
+        """Translated when read, so the label is in the language of whoever it is shown to."""
+        return gettext(PHASE_LABELS[self])
+
+
+def N_(message: str) -> str:
+    """Marks an English label for Babel's extractor; `CyclePhase.label` translates it at access."""
+    return message
 
 
 PHASE_LABELS = {
-    CyclePhase.OBSERVE_ASSESS: "Observe and assess",
-    CyclePhase.THEORY_OF_ACTION: "Theory of action and goals",
-    CyclePhase.RELATIONSHIPS: "Relationships",
-    CyclePhase.ENROLLMENT: "Enrollment",
-    CyclePhase.INTERVENTIONS: "Interventions",
-    CyclePhase.REFLECTION: "Reflection",
+    CyclePhase.OBSERVE_ASSESS: N_("Observe and assess"),
+    CyclePhase.THEORY_OF_ACTION: N_("Theory of action and goals"),
+    CyclePhase.RELATIONSHIPS: N_("Relationships"),
+    CyclePhase.ENROLLMENT: N_("Enrollment"),
+    CyclePhase.INTERVENTIONS: N_("Interventions"),
+    CyclePhase.REFLECTION: N_("Reflection"),
 }
 
 

@@ -10,6 +10,8 @@ from datetime import datetime
 
 import jinja2
 
+from bot.i18n import dates
+from bot.i18n import jinja as i18n_jinja
 from bot.services.clients import ClientRecord
 from bot.services.runs import RunDetail
 
@@ -21,7 +23,9 @@ _ENV = jinja2.Environment(
     autoescape=False,
     keep_trailing_newline=True,
 )
-_ENV.filters["day"] = lambda moment: moment.strftime("%Y-%m-%d") if moment else ""
+_ENV.filters["day"] = lambda moment: dates.day(moment) if moment else ""
+# A file, not mrkdwn: the words are translated, the user text in them is written as typed.
+i18n_jinja.install(_ENV, escape=None)
 
 
 def run_markdown(detail: RunDetail) -> str:

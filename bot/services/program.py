@@ -24,7 +24,7 @@ from sqlmodel import Session
 from bot import i18n
 from bot.actor import Actor
 from bot.protocols.catalog import Catalog
-from bot.protocols.schema import PHASE_LABELS, CyclePhase
+from bot.protocols.schema import CyclePhase
 from bot.storage import program as repo
 from bot.storage.models import DeliveryStatus
 
@@ -181,7 +181,7 @@ class ProgramService:
         return ProgramReport(
             months=tuple(f"{y:04d}-{m:02d}" for y, m in window),
             groups=(activity, checkins, protocols, kinds_group),
-            phases=tuple((PHASE_LABELS[p], Count.of(phases[p])) for p in CyclePhase),
+            phases=tuple((p.label, Count.of(phases[p])) for p in CyclePhase),
         )
 
     @staticmethod
