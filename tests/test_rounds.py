@@ -556,6 +556,7 @@ def test_a_round_post_that_timed_out_although_slack_took_it_is_not_posted_twice(
     assert len(_round_posts(slack)) == 1
 
 
+@pytest.mark.timed  # slot spacing: holds the machine alone (tests/conftest.py machine_share)
 def test_phase_announcements_of_many_rounds_keep_the_shared_pace(bot, slack, slack_http, clock):
     set_up_channel(slack)
     register(slack_http, slack)
