@@ -135,38 +135,25 @@ class ClientService:
                     )
         return found
 
-    def _summary(self, session: Session, client: Client) -> ClientSummary:
-        return ClientSummary(
-            client=client,
-            runs=len(repo.runs_of_client(session, client_id=client.id)),
-            goals=len(repo.goals_of_client(session, client_id=client.id)),
-            checklist=self._checklists(session, Actor(client.team_id, client.coach_id), [client])[client.id],
-        )
-
     def roster(self, coach: Actor) -> list[ClientSummary]:
         with self._session() as session:
-            clients = repo.list_clients(session, team_id=coach.team_id, coach_id=coach.user_id)
-            runs, goals = repo.counts_by_client(session, client_ids=[client.id for client in clients])
-            checklists = self._checklists(session, coach, clients)
+            rows = repo.roster(session, team_id=coach.team_id, coach_id=coach.user_id)
+            checklists = self._checklists(session, coach, [client for client, _, _ in rows])
             return [
-                ClientSummary(
-                    client=client,
-                    runs=runs.get(client.id, 0),
-                    goals=goals.get(client.id, 0),
-                    checklist=checklists[client.id],
-                )
-                for client in clients
+                ClientSummary(client=client, runs=runs, goals=goals, checklist=checklists[client.id])
+                for client, runs, goals in rows
             ]
 
     def record(self, coach: Actor, client_id: str) -> ClientRecord:
         with self._session() as session:
             client = owned_client(session, coach, client_id)
-            runs = repo.runs_of_client(session, client_id=client.id)
-            counts = run_repo.answer_counts(session, run_ids=[run.id for run in runs])
+            lines = run_repo.run_lines_about(session, client_id=client.id)
+            goals = repo.goals_of_client(session, client_id=client.id)
+            checklist = self._checklists(session, coach, [client])[client.id]
             return ClientRecord(
-                summary=self._summary(session, client),
-                runs=[self._runs.listing_of(session, run, counts.get(run.id, 0)) for run in runs],
-                goals=[_goal_view(goal) for goal in repo.goals_of_client(session, client_id=client.id)],
+                summary=ClientSummary(client=client, runs=len(lines), goals=len(goals), checklist=checklist),
+                runs=[self._runs.listing_of(session, line) for line in lines],
+                goals=[_goal_view(goal) for goal in goals],
             )
 
 

@@ -148,14 +148,16 @@ class HomeService:
                 s.client_id: s
                 for s in repo.schedules_of_coach(session, team_id=coach.team_id, coach_id=coach.user_id)
             }
-            deliveries = repo.deliveries_since(
-                session, schedule_ids=[s.id for s in schedules.values()], since=now - CHECKIN_WINDOW
+            deliveries = repo.checkins_since(
+                session,
+                team_id=coach.team_id,
+                coach_id=coach.user_id,
+                since=now - CHECKIN_WINDOW,
+                step_id=OBSTACLES_STEP,
             )
             by_schedule: dict[str, list[repo.CheckinRow]] = {}
             for delivery in deliveries:
                 by_schedule.setdefault(delivery.schedule_id, []).append(delivery)
-            answered_runs = [d.run_id for d in deliveries if d.run_id]
-            obstacles = repo.step_answers(session, run_ids=answered_runs, step_id=OBSTACLES_STEP)
             all_goals = repo.goals_of_coach(session, team_id=coach.team_id, coach_id=coach.user_id)
             goals = {goal.client_id: goal.statement for goal in all_goals}
             last_run = repo.latest_run_about(session, team_id=coach.team_id, coach_id=coach.user_id)
@@ -176,7 +178,7 @@ class HomeService:
                 history = by_schedule.get(schedule.id, []) if schedule else []
                 happened = [d for d in history if d.status in repo.HAPPENED and d.due_at <= now]
                 ratings = [d.rating for d in happened if d.rating is not None]
-                named = [(d.due_at, obstacles.get(d.run_id) or []) for d in happened if d.run_id]
+                named = [(d.due_at, d.answer or []) for d in happened if d.run_id]
                 signals = _signals(
                     now,
                     client,

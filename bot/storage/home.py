@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import func
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, and_, col, or_, select
 
 from bot.storage.models import (
     Answer,
@@ -40,29 +40,38 @@ class CheckinRow(NamedTuple):
     status: DeliveryStatus
     rating: int | None
     run_id: str | None
+    # The answer the leader gave to one step of the check-in (decoded), None when not answered.
+    answer: object
 
 
-def deliveries_since(session: Session, *, schedule_ids: Sequence[str], since: datetime) -> list[CheckinRow]:
-    """The check-ins of these schedules due since `since` (sent, answered, missed or still to
-    go), oldest first: only the columns the Home reads, as plain rows (no ORM objects to build)."""
-    if not schedule_ids:
-        return []
+def checkins_since(
+    session: Session, *, team_id: str, coach_id: str, since: datetime, step_id: str
+) -> list[CheckinRow]:
+    """The check-ins of the coach's schedules due since `since` (sent, answered, missed or still
+    to go), oldest first, each with its answer to `step_id`: one query, only the columns the
+    Home reads, as plain rows (no ORM objects to build)."""
     query = (
-        select(Delivery.schedule_id, Delivery.due_at, Delivery.status, Delivery.rating, Delivery.run_id)
-        .where(col(Delivery.schedule_id).in_(schedule_ids), Delivery.due_at >= since)
+        select(
+            Delivery.schedule_id,
+            Delivery.due_at,
+            Delivery.status,
+            Delivery.rating,
+            Delivery.run_id,
+            Answer.value,
+        )
+        .join(CheckinSchedule, col(CheckinSchedule.id) == col(Delivery.schedule_id))
+        .outerjoin(Answer, and_(col(Answer.run_id) == col(Delivery.run_id), col(Answer.step_id) == step_id))
+        .where(
+            CheckinSchedule.team_id == team_id,
+            CheckinSchedule.coach_id == coach_id,
+            Delivery.due_at >= since,
+        )
         .order_by(col(Delivery.due_at), col(Delivery.id))
     )
-    return [CheckinRow(*row) for row in session.exec(query).all()]
-
-
-def step_answers(session: Session, *, run_ids: Sequence[str], step_id: str) -> dict[str, object]:
-    """One step's answer in each of several runs, read as plain columns in one query."""
-    if not run_ids:
-        return {}
-    query = select(Answer.run_id, Answer.value).where(
-        col(Answer.run_id).in_(run_ids), Answer.step_id == step_id
-    )
-    return {run_id: json.loads(value) for run_id, value in session.exec(query).all()}
+    return [
+        CheckinRow(*row[:5], json.loads(row[5]) if row[5] is not None else None)
+        for row in session.exec(query).all()
+    ]
 
 
 def latest_run_about(
