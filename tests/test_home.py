@@ -244,3 +244,31 @@ def test_the_home_is_republished_when_the_outbox_tells_the_coach_of_a_missed_che
     (republished,) = slack.calls_to("views.publish")[before:]
     assert republished.ok and republished.args["user_id"] == sr.COACH
     assert needs(republished.args["view"]) == ["*ulead01*: missed the last two check-ins"]
+
+
+def _opened_with(shown: dict) -> sr.SlackRequest:
+    """app_home_opened as Slack sends it to a coach who has a Home: with the view it shows."""
+    return sr.event(
+        {"type": "app_home_opened", "user": sr.COACH, "tab": "home", "event_ts": "2.0", "view": shown}
+    )
+
+
+def test_opening_a_home_that_has_not_changed_publishes_nothing_and_a_changed_one_is_republished(
+    slack_http, slack, bot
+):
+    add_client(bot, "ULEAD01", "Ana")
+    open_home(slack_http, slack)
+    shown = slack.calls_to("views.publish")[-1].response["view"]  # as Slack stores and echoes it
+    before = len(slack.calls_to("views.publish"))
+    slack_http.send(_opened_with(shown))
+    assert len(slack.calls_to("views.publish")) == before  # Slack already shows this Home
+
+    add_client(bot, "ULEAD02", "Ben")  # added behind the Home's back: nothing republished it
+    slack_http.send(_opened_with(shown))
+    (republished,) = slack.calls_to("views.publish")[before:]
+    assert republished.ok and "*Ben*" in json.dumps(republished.args["view"])
+    assert republished.args["view"]["private_metadata"] != shown["private_metadata"]
+
+    tampered = {**slack.calls_to("views.publish")[-1].response["view"], "private_metadata": "x"}
+    slack_http.send(_opened_with(tampered))
+    assert len(slack.calls_to("views.publish")) == before + 2

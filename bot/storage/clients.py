@@ -83,15 +83,6 @@ def get_client(session: Session, *, client_id: str) -> Client | None:
     return session.get(Client, client_id)
 
 
-def list_clients(session: Session, *, team_id: str, coach_id: str) -> Sequence[Client]:
-    query = (
-        select(Client)
-        .where(Client.team_id == team_id, Client.coach_id == coach_id)
-        .order_by(func.lower(Client.leader_name))
-    )
-    return session.exec(query).all()
-
-
 def set_phase(session: Session, *, client_id: str, phase: CyclePhase, now: datetime) -> None:
     session.exec(update(Client).where(Client.id == client_id).values(phase=phase, updated_at=now))
     session.commit()
