@@ -63,9 +63,23 @@ class ClientRecord:
 class ClientService:
     def __init__(self, *, engine: Engine, catalog: Catalog, runs: RunService, clock: Clock) -> None:
         self._engine = engine
-        self._catalog = catalog
         self._runs = runs
         self._clock = clock
+        # The catalog never changes under a running process: which steps of which per-client
+        # checklists are status items, and each one's options by value, are worked out once
+        # rather than for every client of every roster.
+        self._checklist_steps = [
+            (
+                protocol.id,
+                [
+                    (step, {o.value: o for o in reversed(step.options)})
+                    for step in protocol.steps
+                    if step.item_status
+                ],
+            )
+            for protocol in catalog
+            if protocol.one_per_client
+        ]
 
     def _session(self) -> Session:
         return Session(self._engine, expire_on_commit=False)
@@ -112,22 +126,23 @@ class ClientService:
     ) -> dict[str, list[ChecklistItem]]:
         """Each client's status items of their per-client checklist runs (enrollment), answered
         or not: the latest such run of every client and its answers, in two queries."""
-        protocols = [p for p in self._catalog if p.one_per_client]
         runs = run_repo.runs_of_protocols(
-            session, team_id=coach.team_id, coach_id=coach.user_id, protocol_ids=[p.id for p in protocols]
+            session,
+            team_id=coach.team_id,
+            coach_id=coach.user_id,
+            protocol_ids=[protocol_id for protocol_id, _ in self._checklist_steps],
         )
         latest = {(run.client_id, run.protocol_id): run for run in runs}  # oldest first: the last wins
         answers = run_repo.answers_of_runs(session, run_ids=[run.id for run in latest.values()])
         found: dict[str, list[ChecklistItem]] = {}
         for client in clients:
             items = found.setdefault(client.id, [])
-            for protocol in protocols:
-                run = latest.get((client.id, protocol.id))
+            for protocol_id, steps in self._checklist_steps:
+                run = latest.get((client.id, protocol_id))
                 given = answers.get(run.id, {}) if run else {}
-                for step in protocol.steps:
-                    if not step.item_status:
-                        continue
-                    option = next((o for o in step.options if o.value == given.get(step.id)), None)
+                for step, options in steps:
+                    answer = given.get(step.id)
+                    option = options.get(answer) if isinstance(answer, str) else None
                     items.append(
                         ChecklistItem(
                             step.prompt, option.label if option else None, bool(option and option.settled)
