@@ -272,3 +272,25 @@ def test_opening_a_home_that_has_not_changed_publishes_nothing_and_a_changed_one
     tampered = {**slack.calls_to("views.publish")[-1].response["view"], "private_metadata": "x"}
     slack_http.send(_opened_with(tampered))
     assert len(slack.calls_to("views.publish")) == before + 2
+
+
+def test_signals_read_as_far_back_as_their_answers_go_within_the_window(slack_http, slack, bot):
+    """The Home reads only the check-ins its signals can look at: they must still reach an
+    obstacle named a month before the last answer, and the ratings behind two unrated ones."""
+    gap = schedule_for(bot, "ULEADA")  # "capacity" named 56 and 5 days ago, nothing in between
+    for days in (56, 5):
+        past_checkin(
+            bot, gap, days_ago=days, status=DeliveryStatus.ANSWERED, rating=3, obstacles=["capacity"]
+        )
+    behind = schedule_for(bot, "ULEADB")  # rated 5 then 2, then missed and skipped
+    past_checkin(bot, behind, days_ago=40, status=DeliveryStatus.ANSWERED, rating=5, obstacles=[])
+    past_checkin(bot, behind, days_ago=30, status=DeliveryStatus.ANSWERED, rating=2, obstacles=[])
+    past_checkin(bot, behind, days_ago=14, status=DeliveryStatus.MISSED)
+    past_checkin(bot, behind, days_ago=7, status=DeliveryStatus.SKIPPED)
+    moved = schedule_for(bot, "ULEADC")  # "capacity" for a month, then only "will" this week
+    for days, kinds in ((28, ["capacity"]), (14, ["capacity"]), (7, ["will"])):
+        past_checkin(bot, moved, days_ago=days, status=DeliveryStatus.ANSWERED, rating=4, obstacles=kinds)
+
+    view = open_home(slack_http, slack)
+    assert needs(view) == ["*uleadb*: rating down by 2 or more", "*uleada*: an obstacle open for three weeks"]
+    assert "rated 2 ↓" in section_with(view, "*uleadb* · ")["text"]["text"]

@@ -66,8 +66,8 @@ class ClientService:
         self._runs = runs
         self._clock = clock
         # The catalog never changes under a running process: which steps of which per-client
-        # checklists are status items, and each one's options by value, are worked out once
-        # rather than for every client of every roster.
+        # checklists are status items, each one's options by value, and the items of a checklist
+        # not begun are worked out once rather than for every client of every roster.
         self._checklist_steps = [
             (
                 protocol.id,
@@ -80,6 +80,10 @@ class ClientService:
             for protocol in catalog
             if protocol.one_per_client
         ]
+        self._not_begun = {
+            protocol_id: tuple(ChecklistItem(step.prompt, None, False) for step, _ in steps)
+            for protocol_id, steps in self._checklist_steps
+        }
 
     def _session(self) -> Session:
         return Session(self._engine, expire_on_commit=False)
@@ -139,7 +143,10 @@ class ClientService:
             items = found.setdefault(client.id, [])
             for protocol_id, steps in self._checklist_steps:
                 run = latest.get((client.id, protocol_id))
-                given = answers.get(run.id, {}) if run else {}
+                if run is None:
+                    items.extend(self._not_begun[protocol_id])
+                    continue
+                given = answers.get(run.id, {})
                 for step, options in steps:
                     answer = given.get(step.id)
                     option = options.get(answer) if isinstance(answer, str) else None
