@@ -150,13 +150,11 @@ class HomeService:
                 s.client_id: s
                 for s in repo.schedules_of_coach(session, team_id=coach.team_id, coach_id=coach.user_id)
             }
-            deliveries = repo.checkins_read_by_signals(
+            deliveries = repo.checkins_since(
                 session,
                 team_id=coach.team_id,
                 coach_id=coach.user_id,
                 since=now - CHECKIN_WINDOW,
-                now=now,
-                named_before=now - OBSTACLE_OPEN_FOR,
                 step_id=OBSTACLES_STEP,
             )
             by_schedule: dict[str, list[repo.CheckinRow]] = {}

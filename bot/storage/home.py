@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, case, func
+from sqlalchemy import func
 from sqlmodel import Session, and_, col, or_, select
 
 from bot.storage.models import (
@@ -75,52 +75,20 @@ class CheckinRow(NamedTuple):
     answer: str | None
 
 
-def checkins_read_by_signals(
-    session: Session,
-    *,
-    team_id: str,
-    coach_id: str,
-    since: datetime,
-    now: datetime,
-    named_before: datetime,
-    step_id: str,
+def checkins_since(
+    session: Session, *, team_id: str, coach_id: str, since: datetime, step_id: str
 ) -> list[CheckinRow]:
-    """Of the check-ins of the coach's schedules due since `since`, those the Home's signals and
-    lines read, oldest first, each with its answer to `step_id`; one query. A coach's window
-    holds ten weekly check-ins a client, and the Home reads three or four of each:
-    - every check-in still to go (the next one, those going out this week);
-    - the last two that happened (two missed in a row) and the last two rated (the rating and
-      its trend): any older one is behind them in every list the Home takes the end of;
-    - every answered one due after `named_before`, and the last answered one due at or before
-      it: a kind of obstacle named in every answer back to that one has been open since
-      `named_before` or longer, whatever the answers before it say.
-    """
-    happened = and_(col(Delivery.status).in_(HAPPENED), Delivery.due_at <= now)
-    rated = and_(happened, col(Delivery.rating).is_not(None))
-    answered = and_(happened, col(Delivery.run_id).is_not(None))
-    answered_before = and_(answered, Delivery.due_at <= named_before)
-
-    def newest_first(among: ColumnElement[bool]) -> ColumnElement[int]:
-        """1 for the schedule's newest check-in `among` those, 2 for the next... (and a rank
-        among the others for the rest, which nothing reads)."""
-        return func.row_number().over(
-            partition_by=(Delivery.schedule_id, case((among, 1), else_=0)),
-            order_by=(col(Delivery.due_at).desc(), col(Delivery.id).desc()),
-        )
-
-    window = (
+    """The check-ins of the coach's schedules due since `since` (sent, answered, missed or still
+    to go), oldest first, each with its answer to `step_id`: one query, only the columns the
+    Home reads, as plain rows (no ORM objects to build)."""
+    query = (
         select(
-            Delivery.id,
             Delivery.schedule_id,
             Delivery.due_at,
             Delivery.status,
             Delivery.rating,
             Delivery.run_id,
-            Answer.value.label("answer"),
-            case((happened, newest_first(happened)), else_=None).label("happened_rank"),
-            case((rated, newest_first(rated)), else_=None).label("rated_rank"),
-            case((answered, 1), else_=0).label("answered"),
-            case((answered_before, newest_first(answered_before)), else_=None).label("before_rank"),
+            Answer.value,
         )
         .join(CheckinSchedule, col(CheckinSchedule.id) == col(Delivery.schedule_id))
         .outerjoin(Answer, and_(col(Answer.run_id) == col(Delivery.run_id), col(Answer.step_id) == step_id))
@@ -129,27 +97,7 @@ def checkins_read_by_signals(
             CheckinSchedule.coach_id == coach_id,
             Delivery.due_at >= since,
         )
-        .subquery()
-    )
-    query = (
-        select(
-            window.c.schedule_id,
-            window.c.due_at,
-            window.c.status,
-            window.c.rating,
-            window.c.run_id,
-            window.c.answer,
-        )
-        .where(
-            or_(
-                window.c.status == DeliveryStatus.PENDING,
-                window.c.happened_rank <= 2,
-                window.c.rated_rank <= 2,
-                and_(window.c.answered == 1, window.c.due_at > named_before),
-                window.c.before_rank == 1,
-            )
-        )
-        .order_by(window.c.due_at, window.c.id)
+        .order_by(col(Delivery.due_at), col(Delivery.id))
     )
     return [CheckinRow(*row) for row in session.exec(query).all()]
 
