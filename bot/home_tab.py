@@ -24,9 +24,9 @@ from bot.slack_gateway import SlackGateway
 
 
 def digest(view: dict) -> str:
-    """The same blocks always give the same digest, whichever process computes them."""
-    canonical = json.dumps(view, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+    """The same blocks always give the same digest, whichever process computes them: the view
+    builders put every key in the same order, so the JSON needs no sorting."""
+    return hashlib.sha256(json.dumps(view, separators=(",", ":")).encode()).hexdigest()[:32]
 
 
 class HomeTab:
