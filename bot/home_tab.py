@@ -4,9 +4,17 @@ Called when the tab is opened and whenever something the Home shows changes for 
 run started or finished, a client added, a check-in schedule saved, an answer arriving), so the
 tab is current before the coach looks. Best effort: a failed publish is logged by the gateway,
 and the next change or opening publishes again.
+
+Each published Home carries a digest of itself in its private_metadata. Opening the tab, Slack
+sends the Home it shows (with that digest): when it is the one computed now, nothing changed
+since it was published, and publishing it again would only spend a Web API call (rate-limited,
+per workspace) and the coach's wait for the same blocks.
 """
 
 from __future__ import annotations
+
+import hashlib
+import json
 
 from bot.actor import Actor
 from bot.blocks.home import home_view
@@ -15,12 +23,23 @@ from bot.services.home import HomeService
 from bot.slack_gateway import SlackGateway
 
 
+def digest(view: dict) -> str:
+    """The same blocks always give the same digest, whichever process computes them: the view
+    builders put every key in the same order, so the JSON needs no sorting."""
+    return hashlib.sha256(json.dumps(view, separators=(",", ":")).encode()).hexdigest()[:32]
+
+
 class HomeTab:
     def __init__(self, *, home: HomeService, gateway: SlackGateway, protocols: Catalog) -> None:
         self._home = home
         self._gateway = gateway
         self._protocols = protocols
 
-    def refresh(self, team_id: str, coach_id: str) -> None:
+    def refresh(self, team_id: str, coach_id: str, *, shown: object = None) -> None:
+        """`shown`: the Home view Slack says the coach has now, when it says (app_home_opened)."""
         coach = Actor(team_id=team_id, user_id=coach_id)
-        self._gateway.publish_home(user_id=coach_id, view=home_view(self._home.page(coach), self._protocols))
+        view = home_view(self._home.page(coach), self._protocols)
+        current = digest(view)
+        if isinstance(shown, dict) and shown.get("private_metadata") == current:
+            return
+        self._gateway.publish_home(user_id=coach_id, view={**view, "private_metadata": current})

@@ -244,3 +244,53 @@ def test_the_home_is_republished_when_the_outbox_tells_the_coach_of_a_missed_che
     (republished,) = slack.calls_to("views.publish")[before:]
     assert republished.ok and republished.args["user_id"] == sr.COACH
     assert needs(republished.args["view"]) == ["*ulead01*: missed the last two check-ins"]
+
+
+def _opened_with(shown: dict) -> sr.SlackRequest:
+    """app_home_opened as Slack sends it to a coach who has a Home: with the view it shows."""
+    return sr.event(
+        {"type": "app_home_opened", "user": sr.COACH, "tab": "home", "event_ts": "2.0", "view": shown}
+    )
+
+
+def test_opening_a_home_that_has_not_changed_publishes_nothing_and_a_changed_one_is_republished(
+    slack_http, slack, bot
+):
+    add_client(bot, "ULEAD01", "Ana")
+    open_home(slack_http, slack)
+    shown = slack.calls_to("views.publish")[-1].response["view"]  # as Slack stores and echoes it
+    before = len(slack.calls_to("views.publish"))
+    slack_http.send(_opened_with(shown))
+    assert len(slack.calls_to("views.publish")) == before  # Slack already shows this Home
+
+    add_client(bot, "ULEAD02", "Ben")  # added behind the Home's back: nothing republished it
+    slack_http.send(_opened_with(shown))
+    (republished,) = slack.calls_to("views.publish")[before:]
+    assert republished.ok and "*Ben*" in json.dumps(republished.args["view"])
+    assert republished.args["view"]["private_metadata"] != shown["private_metadata"]
+
+    tampered = {**slack.calls_to("views.publish")[-1].response["view"], "private_metadata": "x"}
+    slack_http.send(_opened_with(tampered))
+    assert len(slack.calls_to("views.publish")) == before + 2
+
+
+def test_signals_read_as_far_back_as_their_answers_go_within_the_window(slack_http, slack, bot):
+    """The Home reads only the check-ins its signals can look at: they must still reach an
+    obstacle named a month before the last answer, and the ratings behind two unrated ones."""
+    gap = schedule_for(bot, "ULEADA")  # "capacity" named 56 and 5 days ago, nothing in between
+    for days in (56, 5):
+        past_checkin(
+            bot, gap, days_ago=days, status=DeliveryStatus.ANSWERED, rating=3, obstacles=["capacity"]
+        )
+    behind = schedule_for(bot, "ULEADB")  # rated 5 then 2, then missed and skipped
+    past_checkin(bot, behind, days_ago=40, status=DeliveryStatus.ANSWERED, rating=5, obstacles=[])
+    past_checkin(bot, behind, days_ago=30, status=DeliveryStatus.ANSWERED, rating=2, obstacles=[])
+    past_checkin(bot, behind, days_ago=14, status=DeliveryStatus.MISSED)
+    past_checkin(bot, behind, days_ago=7, status=DeliveryStatus.SKIPPED)
+    moved = schedule_for(bot, "ULEADC")  # "capacity" for a month, then only "will" this week
+    for days, kinds in ((28, ["capacity"]), (14, ["capacity"]), (7, ["will"])):
+        past_checkin(bot, moved, days_ago=days, status=DeliveryStatus.ANSWERED, rating=4, obstacles=kinds)
+
+    view = open_home(slack_http, slack)
+    assert needs(view) == ["*uleadb*: rating down by 2 or more", "*uleada*: an obstacle open for three weeks"]
+    assert "rated 2 ↓" in section_with(view, "*uleadb* · ")["text"]["text"]

@@ -31,7 +31,7 @@ def register(app: App, deps: Deps) -> None:
     def on_home_opened(event: dict, context: dict) -> None:
         if event.get("tab") != "home" or not isinstance(event.get("user"), str):
             return
-        deps.home_tab.refresh(context.get("team_id") or "", event["user"])
+        deps.home_tab.refresh(context.get("team_id") or "", event["user"], shown=event.get("view"))
 
     @app.action(ActionId.START_PROTOCOL)
     def on_start_clicked(ack: Ack, body: dict, action: dict) -> None:

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from bot import i18n
 from bot.actor import Actor, Clock
 from bot.protocols.catalog import Catalog
-from bot.protocols.schema import CyclePhase
+from bot.protocols.schema import CyclePhase, Option, Step
 from bot.services.runs import RunListing, RunService, owned_client
 from bot.storage import clients as repo
 from bot.storage import runs as run_repo
@@ -61,12 +61,46 @@ class ClientRecord:
     goals: list[GoalView]
 
 
+@dataclass(frozen=True)
+class _Checklists:
+    """The status steps of every per-client checklist in one language, and a fresh client's items."""
+
+    steps: list[tuple[str, list[tuple[Step, dict[str, Option]]]]]
+    not_begun: dict[str, tuple[ChecklistItem, ...]]
+
+
 class ClientService:
     def __init__(self, *, engine: Engine, catalog: Catalog, runs: RunService, clock: Clock) -> None:
         self._engine = engine
-        self._catalog = catalog
         self._runs = runs
         self._clock = clock
+        self._catalog = catalog
+        # The catalog never changes under a running process: which steps of which per-client
+        # checklists are status items, each one's options by value, and the items of a checklist
+        # not begun are worked out once per language rather than for every client of every roster.
+        self._checklist_by_language: dict[str, _Checklists] = {}
+
+    def _checklists_in(self, language: str) -> _Checklists:
+        known = self._checklist_by_language.get(language)
+        if known is None:
+            steps = [
+                (
+                    protocol.id,
+                    [
+                        (step, {o.value: o for o in reversed(step.options)})
+                        for step in protocol.in_language(language).steps
+                        if step.item_status
+                    ],
+                )
+                for protocol in self._catalog
+                if protocol.one_per_client
+            ]
+            not_begun = {
+                protocol_id: tuple(ChecklistItem(step.prompt, None, False) for step, _ in items)
+                for protocol_id, items in steps
+            }
+            known = self._checklist_by_language[language] = _Checklists(steps, not_begun)
+        return known
 
     def _session(self) -> Session:
         return Session(self._engine, expire_on_commit=False)
@@ -113,22 +147,27 @@ class ClientService:
     ) -> dict[str, list[ChecklistItem]]:
         """Each client's status items of their per-client checklist runs (enrollment), answered
         or not: the latest such run of every client and its answers, in two queries."""
-        protocols = [p for p in self._catalog if p.one_per_client]
+        checklists = self._checklists_in(i18n.current())
         runs = run_repo.runs_of_protocols(
-            session, team_id=coach.team_id, coach_id=coach.user_id, protocol_ids=[p.id for p in protocols]
+            session,
+            team_id=coach.team_id,
+            coach_id=coach.user_id,
+            protocol_ids=[protocol_id for protocol_id, _ in checklists.steps],
         )
         latest = {(run.client_id, run.protocol_id): run for run in runs}  # oldest first: the last wins
         answers = run_repo.answers_of_runs(session, run_ids=[run.id for run in latest.values()])
         found: dict[str, list[ChecklistItem]] = {}
         for client in clients:
             items = found.setdefault(client.id, [])
-            for protocol in (p.in_language(i18n.current()) for p in protocols):
-                run = latest.get((client.id, protocol.id))
-                given = answers.get(run.id, {}) if run else {}
-                for step in protocol.steps:
-                    if not step.item_status:
-                        continue
-                    option = next((o for o in step.options if o.value == given.get(step.id)), None)
+            for protocol_id, steps in checklists.steps:
+                run = latest.get((client.id, protocol_id))
+                if run is None:
+                    items.extend(checklists.not_begun[protocol_id])
+                    continue
+                given = answers.get(run.id, {})
+                for step, options in steps:
+                    answer = given.get(step.id)
+                    option = options.get(answer) if isinstance(answer, str) else None
                     items.append(
                         ChecklistItem(
                             step.prompt, option.label if option else None, bool(option and option.settled)
@@ -136,38 +175,25 @@ class ClientService:
                     )
         return found
 
-    def _summary(self, session: Session, client: Client) -> ClientSummary:
-        return ClientSummary(
-            client=client,
-            runs=len(repo.runs_of_client(session, client_id=client.id)),
-            goals=len(repo.goals_of_client(session, client_id=client.id)),
-            checklist=self._checklists(session, Actor(client.team_id, client.coach_id), [client])[client.id],
-        )
-
     def roster(self, coach: Actor) -> list[ClientSummary]:
         with self._session() as session:
-            clients = repo.list_clients(session, team_id=coach.team_id, coach_id=coach.user_id)
-            runs, goals = repo.counts_by_client(session, client_ids=[client.id for client in clients])
-            checklists = self._checklists(session, coach, clients)
+            rows = repo.roster(session, team_id=coach.team_id, coach_id=coach.user_id)
+            checklists = self._checklists(session, coach, [client for client, _, _ in rows])
             return [
-                ClientSummary(
-                    client=client,
-                    runs=runs.get(client.id, 0),
-                    goals=goals.get(client.id, 0),
-                    checklist=checklists[client.id],
-                )
-                for client in clients
+                ClientSummary(client=client, runs=runs, goals=goals, checklist=checklists[client.id])
+                for client, runs, goals in rows
             ]
 
     def record(self, coach: Actor, client_id: str) -> ClientRecord:
         with self._session() as session:
             client = owned_client(session, coach, client_id)
-            runs = repo.runs_of_client(session, client_id=client.id)
-            counts = run_repo.answer_counts(session, run_ids=[run.id for run in runs])
+            lines = run_repo.run_lines_about(session, client_id=client.id)
+            goals = repo.goals_of_client(session, client_id=client.id)
+            checklist = self._checklists(session, coach, [client])[client.id]
             return ClientRecord(
-                summary=self._summary(session, client),
-                runs=[self._runs.listing_of(session, run, counts.get(run.id, 0)) for run in runs],
-                goals=[_goal_view(goal) for goal in repo.goals_of_client(session, client_id=client.id)],
+                summary=ClientSummary(client=client, runs=len(lines), goals=len(goals), checklist=checklist),
+                runs=[self._runs.listing_of(session, line) for line in lines],
+                goals=[_goal_view(goal) for goal in goals],
             )
 
 

@@ -7,6 +7,7 @@ Nothing here knows Slack; `bot.blocks.home` draws it. Every list comes out in a 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,10 +20,9 @@ from bot import i18n
 from bot.actor import Actor, Clock
 from bot.protocols.catalog import Catalog
 from bot.protocols.schema import InputType, Protocol
-from bot.storage import clients as client_repo
 from bot.storage import home as repo
 from bot.storage import runs as run_repo
-from bot.storage.models import CheckinSchedule, Client, DeliveryStatus, FeedbackRound, RunStatus
+from bot.storage.models import Client, DeliveryStatus, FeedbackRound, RunStatus
 
 # How far back the Home looks at check-ins: enough for every signal below, and a bound, so a
 # coach's third year costs what their first month did.
@@ -141,25 +141,28 @@ class HomeService:
     def page(self, coach: Actor) -> HomePage:
         now = self._clock()
         with Session(self._engine, expire_on_commit=False) as session:
-            clients = sorted(
-                client_repo.list_clients(session, team_id=coach.team_id, coach_id=coach.user_id),
-                key=lambda c: (c.leader_name.lower(), c.id),
+            rows = sorted(
+                repo.clients_of_coach(session, team_id=coach.team_id, coach_id=coach.user_id),
+                key=lambda row: (row.client.leader_name.lower(), row.client.id),
             )
+            clients = [row.client for row in rows]
+            last_run = {row.client.id: row.last_run_at for row in rows}
             schedules = {
                 s.client_id: s
                 for s in repo.schedules_of_coach(session, team_id=coach.team_id, coach_id=coach.user_id)
             }
-            deliveries = repo.deliveries_since(
-                session, schedule_ids=[s.id for s in schedules.values()], since=now - CHECKIN_WINDOW
+            deliveries = repo.checkins_since(
+                session,
+                team_id=coach.team_id,
+                coach_id=coach.user_id,
+                since=now - CHECKIN_WINDOW,
+                step_id=OBSTACLES_STEP,
             )
             by_schedule: dict[str, list[repo.CheckinRow]] = {}
             for delivery in deliveries:
                 by_schedule.setdefault(delivery.schedule_id, []).append(delivery)
-            answered_runs = [d.run_id for d in deliveries if d.run_id]
-            obstacles = repo.step_answers(session, run_ids=answered_runs, step_id=OBSTACLES_STEP)
             all_goals = repo.goals_of_coach(session, team_id=coach.team_id, coach_id=coach.user_id)
             goals = {goal.client_id: goal.statement for goal in all_goals}
-            last_run = repo.latest_run_about(session, team_id=coach.team_id, coach_id=coach.user_id)
             unsettled = self._unsettled_enrollment(session, coach)
             steps = repo.next_steps_chosen(
                 session, team_id=coach.team_id, presenter_id=coach.user_id, since=now - NEXT_STEP_WINDOW
@@ -168,7 +171,7 @@ class HomeService:
             goal_clients = {goal.id: goal.client_id for goal in all_goals}
             unchecked = {
                 goal_clients.get(step.goal_id)
-                for step, _ in steps
+                for step in steps
                 if step.goal_id and step.goal_id not in scheduled_goals
             }
             needs, lines, going_out = [], [], []
@@ -177,7 +180,7 @@ class HomeService:
                 history = by_schedule.get(schedule.id, []) if schedule else []
                 happened = [d for d in history if d.status in repo.HAPPENED and d.due_at <= now]
                 ratings = [d.rating for d in happened if d.rating is not None]
-                named = [(d.due_at, obstacles.get(d.run_id) or []) for d in happened if d.run_id]
+                named = [(d.due_at, d.answer) for d in happened if d.run_id]
                 signals = _signals(
                     now,
                     client,
@@ -208,7 +211,7 @@ class HomeService:
                 self._open_round(r)
                 for r in repo.open_rounds_of(session, team_id=coach.team_id, user_id=coach.user_id)
             ]
-            chosen = [step.text for step, _ in steps if step.created_at >= now - WEEK]
+            chosen = [step.text for step in steps if step.created_at >= now - WEEK]
         needs.sort(key=lambda n: (n.signals[0], -len(n.signals), n.client.leader_name.lower(), n.client.id))
         going_out.sort(key=lambda g: (g.due_at, g.leader_name))
         return HomePage(needs, unfinished, lines, going_out, rounds, chosen)
@@ -295,10 +298,10 @@ class HomeService:
 def _signals(
     now: datetime,
     client: Client,
-    schedule: CheckinSchedule | None,
+    schedule: repo.ScheduleRow | None,
     happened: Sequence[repo.CheckinRow],
     ratings: Sequence[int],
-    named: Sequence[tuple[datetime, list]],
+    named: Sequence[tuple[datetime, str | None]],
     *,
     enrollment_open: bool,
     last_run: datetime | None,
@@ -309,7 +312,7 @@ def _signals(
         found.append(Signal.MISSED_TWICE)
     if len(ratings) >= 2 and ratings[-2] - ratings[-1] >= RATING_DROP:
         found.append(Signal.RATING_DOWN)
-    if named and EMOTIONAL_SUPPORT in named[-1][1]:
+    if named and EMOTIONAL_SUPPORT in _kinds(named[-1][1]):
         found.append(Signal.EMOTIONAL_SUPPORT)
     open_since = _obstacle_open_since(named)
     if open_since is not None and now - open_since >= OBSTACLE_OPEN_FOR:
@@ -325,16 +328,23 @@ def _signals(
     return tuple(found)
 
 
-def _obstacle_open_since(named: Sequence[tuple[datetime, list]]) -> datetime | None:
+def _kinds(answer: str | None) -> list:
+    """The kinds of obstacle a stored answer names, decoded when a signal reads them (a window's
+    older answers are read only while the latest kinds go back through them)."""
+    return (json.loads(answer) if answer else None) or []
+
+
+def _obstacle_open_since(named: Sequence[tuple[datetime, str | None]]) -> datetime | None:
     """Since when a kind of obstacle named in the latest answer has been named in every answer:
     an obstacle still open."""
-    if not named or not named[-1][1]:
+    latest = _kinds(named[-1][1]) if named else []
+    if not latest:
         return None
     since = None
-    for kind in named[-1][1]:
+    for kind in latest:
         start = named[-1][0]
-        for at, kinds in reversed(named[:-1]):
-            if kind not in kinds:
+        for at, answer in reversed(named[:-1]):
+            if kind not in _kinds(answer):
                 break
             start = at
         since = start if since is None else min(since, start)

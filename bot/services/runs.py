@@ -448,29 +448,29 @@ class RunService:
         with self._session() as session:
             return self._resume_page(session, self._owned_run(session, coach, run_id))
 
-    def listing_of(self, session: Session, run: ProtocolRun, answered: int) -> RunListing:
+    def listing_of(self, session: Session, line: repo.RunLine) -> RunListing:
         """One line about a run, for lists (shared with the client record, inside its session)."""
-        protocol = self._read(session, run)
-        client = self._client_ref(session, run)
+        protocol = self._version_of(session, line.protocol_id, line.protocol_version).in_language(
+            i18n.current()
+        )
         return RunListing(
-            run_id=run.id,
-            protocol_id=run.protocol_id,
+            run_id=line.id,
+            protocol_id=line.protocol_id,
             title=protocol.title,
-            status=run.status,
-            started_at=run.started_at,
-            completed_at=run.completed_at,
-            answered=answered,
+            status=line.status,
+            started_at=line.started_at,
+            completed_at=line.completed_at,
+            answered=line.answered,
             steps=len(protocol.steps),
-            client_name=client.name if client else None,
+            client_name=line.client_name,
         )
 
     def listing(self, coach: Actor, *, status: RunStatus | None = None, limit: int = 20) -> list[RunListing]:
         with self._session() as session:
-            runs = repo.list_runs(
+            lines = repo.run_lines(
                 session, team_id=coach.team_id, user_id=coach.user_id, status=status, limit=limit
             )
-            counts = repo.answer_counts(session, run_ids=[run.id for run in runs])
-            return [self.listing_of(session, run, counts.get(run.id, 0)) for run in runs]
+            return [self.listing_of(session, line) for line in lines]
 
     def detail(self, coach: Actor, run_id: str) -> RunDetail:
         with self._session() as session:
@@ -490,8 +490,18 @@ class RunService:
             client = self._client_ref(session, run)
             leader = client_repo.get_client(session, client_id=client.id).leader_id if client else None
             summary = self._summary(protocol, run, answers) if run.status is RunStatus.COMPLETED else None
+            line = repo.RunLine(
+                run.id,
+                run.protocol_id,
+                run.protocol_version,
+                run.status,
+                run.started_at,
+                run.completed_at,
+                len(answers),
+                client.name if client else None,
+            )
             return RunDetail(
-                listing=self.listing_of(session, run, len(answers)),
+                listing=self.listing_of(session, line),
                 protocol=protocol,
                 summary=summary,
                 answers=lines,

@@ -83,27 +83,9 @@ def get_client(session: Session, *, client_id: str) -> Client | None:
     return session.get(Client, client_id)
 
 
-def list_clients(session: Session, *, team_id: str, coach_id: str) -> Sequence[Client]:
-    query = (
-        select(Client)
-        .where(Client.team_id == team_id, Client.coach_id == coach_id)
-        .order_by(func.lower(Client.leader_name))
-    )
-    return session.exec(query).all()
-
-
 def set_phase(session: Session, *, client_id: str, phase: CyclePhase, now: datetime) -> None:
     session.exec(update(Client).where(Client.id == client_id).values(phase=phase, updated_at=now))
     session.commit()
-
-
-def runs_of_client(session: Session, *, client_id: str) -> Sequence[ProtocolRun]:
-    query = (
-        select(ProtocolRun)
-        .where(ProtocolRun.client_id == client_id)
-        .order_by(col(ProtocolRun.started_at).desc())
-    )
-    return session.exec(query).all()
 
 
 def record_goal(
@@ -142,14 +124,21 @@ def goals_of_client(session: Session, *, client_id: str) -> Sequence[Goal]:
     return session.exec(query).all()
 
 
-def counts_by_client(session: Session, *, client_ids: Sequence[str]) -> tuple[dict[str, int], dict[str, int]]:
-    """How many runs and how many goals each client has, in two grouped queries for a roster
-    (instead of loading every run of every client to count them)."""
-    if not client_ids:
-        return {}, {}
-    runs = select(ProtocolRun.client_id, func.count()).where(col(ProtocolRun.client_id).in_(client_ids))
-    goals = select(Goal.client_id, func.count()).where(col(Goal.client_id).in_(client_ids))
-    return (
-        dict(session.exec(runs.group_by(ProtocolRun.client_id)).all()),
-        dict(session.exec(goals.group_by(Goal.client_id)).all()),
+def roster(session: Session, *, team_id: str, coach_id: str) -> list[tuple[Client, int, int]]:
+    """The coach's clients by name, each with how many runs and goals are about them: one query
+    for the whole roster, the counts read from the indexes rather than from every run."""
+    runs = (
+        select(func.count())
+        .where(col(ProtocolRun.client_id) == col(Client.id))
+        .correlate(Client)
+        .scalar_subquery()
     )
+    goals = (
+        select(func.count()).where(col(Goal.client_id) == col(Client.id)).correlate(Client).scalar_subquery()
+    )
+    query = (
+        select(Client, runs, goals)
+        .where(Client.team_id == team_id, Client.coach_id == coach_id)
+        .order_by(func.lower(Client.leader_name))
+    )
+    return [(client, run_count, goal_count) for client, run_count, goal_count in session.exec(query).all()]

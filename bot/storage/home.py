@@ -4,17 +4,17 @@ a coach with three years of history as for one with a week."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import func
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, and_, col, or_, select
 
 from bot.storage.models import (
     Answer,
     CheckinSchedule,
+    Client,
     Collaborative,
     Delivery,
     DeliveryStatus,
@@ -27,11 +27,41 @@ from bot.storage.models import (
 )
 
 
-def schedules_of_coach(session: Session, *, team_id: str, coach_id: str) -> Sequence[CheckinSchedule]:
-    query = select(CheckinSchedule).where(
-        CheckinSchedule.team_id == team_id, CheckinSchedule.coach_id == coach_id
+class ClientRow(NamedTuple):
+    client: Client
+    # When the coach last started a run about them; None if never.
+    last_run_at: datetime | None
+
+
+def clients_of_coach(session: Session, *, team_id: str, coach_id: str) -> list[ClientRow]:
+    """The coach's clients, each with when the coach last started a run about them: one query,
+    the latest read from an index per client rather than by grouping years of runs."""
+    last_run = (
+        select(func.max(ProtocolRun.started_at))
+        .where(
+            ProtocolRun.team_id == team_id,
+            ProtocolRun.user_id == coach_id,
+            col(ProtocolRun.client_id) == col(Client.id),
+        )
+        .correlate(Client)
+        .scalar_subquery()
     )
-    return session.exec(query).all()
+    query = select(Client, last_run).where(Client.team_id == team_id, Client.coach_id == coach_id)
+    return [ClientRow(client, at) for client, at in session.exec(query).all()]
+
+
+class ScheduleRow(NamedTuple):
+    id: str
+    client_id: str
+    goal_id: str | None
+    paused: bool
+
+
+def schedules_of_coach(session: Session, *, team_id: str, coach_id: str) -> list[ScheduleRow]:
+    query = select(
+        CheckinSchedule.id, CheckinSchedule.client_id, CheckinSchedule.goal_id, CheckinSchedule.paused
+    ).where(CheckinSchedule.team_id == team_id, CheckinSchedule.coach_id == coach_id)
+    return [ScheduleRow(*row) for row in session.exec(query).all()]
 
 
 class CheckinRow(NamedTuple):
@@ -40,47 +70,36 @@ class CheckinRow(NamedTuple):
     status: DeliveryStatus
     rating: int | None
     run_id: str | None
+    # The answer the leader gave to one step of the check-in, as stored (JSON), None when not
+    # answered: left to the reader to decode, which most rows of a window never need.
+    answer: str | None
 
 
-def deliveries_since(session: Session, *, schedule_ids: Sequence[str], since: datetime) -> list[CheckinRow]:
-    """The check-ins of these schedules due since `since` (sent, answered, missed or still to
-    go), oldest first: only the columns the Home reads, as plain rows (no ORM objects to build)."""
-    if not schedule_ids:
-        return []
+def checkins_since(
+    session: Session, *, team_id: str, coach_id: str, since: datetime, step_id: str
+) -> list[CheckinRow]:
+    """The check-ins of the coach's schedules due since `since` (sent, answered, missed or still
+    to go), oldest first, each with its answer to `step_id`: one query, only the columns the
+    Home reads, as plain rows (no ORM objects to build)."""
     query = (
-        select(Delivery.schedule_id, Delivery.due_at, Delivery.status, Delivery.rating, Delivery.run_id)
-        .where(col(Delivery.schedule_id).in_(schedule_ids), Delivery.due_at >= since)
+        select(
+            Delivery.schedule_id,
+            Delivery.due_at,
+            Delivery.status,
+            Delivery.rating,
+            Delivery.run_id,
+            Answer.value,
+        )
+        .join(CheckinSchedule, col(CheckinSchedule.id) == col(Delivery.schedule_id))
+        .outerjoin(Answer, and_(col(Answer.run_id) == col(Delivery.run_id), col(Answer.step_id) == step_id))
+        .where(
+            CheckinSchedule.team_id == team_id,
+            CheckinSchedule.coach_id == coach_id,
+            Delivery.due_at >= since,
+        )
         .order_by(col(Delivery.due_at), col(Delivery.id))
     )
     return [CheckinRow(*row) for row in session.exec(query).all()]
-
-
-def step_answers(session: Session, *, run_ids: Sequence[str], step_id: str) -> dict[str, object]:
-    """One step's answer in each of several runs, read as plain columns in one query."""
-    if not run_ids:
-        return {}
-    query = select(Answer.run_id, Answer.value).where(
-        col(Answer.run_id).in_(run_ids), Answer.step_id == step_id
-    )
-    return {run_id: json.loads(value) for run_id, value in session.exec(query).all()}
-
-
-def latest_run_about(
-    session: Session, *, team_id: str, coach_id: str, protocol_ids: Sequence[str] | None = None
-) -> dict[str, datetime]:
-    """When the coach last started a run about each client (of these protocols, if given)."""
-    query = (
-        select(ProtocolRun.client_id, func.max(ProtocolRun.started_at))
-        .where(
-            ProtocolRun.team_id == team_id,
-            ProtocolRun.user_id == coach_id,
-            col(ProtocolRun.client_id).is_not(None),
-        )
-        .group_by(ProtocolRun.client_id)
-    )
-    if protocol_ids is not None:
-        query = query.where(col(ProtocolRun.protocol_id).in_(protocol_ids))
-    return {client_id: at for client_id, at in session.exec(query).all()}
 
 
 def unfinished_runs(session: Session, *, team_id: str, coach_id: str, limit: int) -> Sequence[ProtocolRun]:
@@ -97,22 +116,32 @@ def unfinished_runs(session: Session, *, team_id: str, coach_id: str, limit: int
     return session.exec(query).all()
 
 
-def goals_of_coach(session: Session, *, team_id: str, coach_id: str) -> Sequence[Goal]:
+class GoalRow(NamedTuple):
+    id: str
+    client_id: str
+    statement: str
+
+
+def goals_of_coach(session: Session, *, team_id: str, coach_id: str) -> list[GoalRow]:
     """The coach's goals about clients, oldest first (the last one per client is its current one)."""
     query = (
-        select(Goal)
+        select(Goal.id, Goal.client_id, Goal.statement)
         .where(Goal.team_id == team_id, Goal.coach_id == coach_id, col(Goal.client_id).is_not(None))
         .order_by(col(Goal.created_at), col(Goal.id))
     )
-    return session.exec(query).all()
+    return [GoalRow(*row) for row in session.exec(query).all()]
 
 
-def next_steps_chosen(
-    session: Session, *, team_id: str, presenter_id: str, since: datetime
-) -> Sequence[tuple[NextStep, FeedbackRound]]:
+class StepRow(NamedTuple):
+    text: str
+    goal_id: str | None
+    created_at: datetime
+
+
+def next_steps_chosen(session: Session, *, team_id: str, presenter_id: str, since: datetime) -> list[StepRow]:
     """Feedback the coach chose to act on in their rounds since `since`, oldest first."""
     query = (
-        select(NextStep, FeedbackRound)
+        select(NextStep.text, NextStep.goal_id, NextStep.created_at)
         .join(FeedbackRound, col(FeedbackRound.id) == NextStep.round_id)
         .where(
             FeedbackRound.team_id == team_id,
@@ -121,7 +150,7 @@ def next_steps_chosen(
         )
         .order_by(col(NextStep.created_at), col(NextStep.id))
     )
-    return session.exec(query).all()
+    return [StepRow(*row) for row in session.exec(query).all()]
 
 
 def open_rounds_of(session: Session, *, team_id: str, user_id: str) -> Sequence[FeedbackRound]:

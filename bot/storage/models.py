@@ -81,9 +81,14 @@ class ProtocolRun(SQLModel, table=True):
 
     __tablename__ = "protocol_run"
     __table_args__ = (
-        Index("ix_protocol_run_coach", "team_id", "user_id", "status"),
+        # A coach's runs of one status, most recently changed first (the Home's unfinished ones).
+        Index("ix_protocol_run_coach_status", "team_id", "user_id", "status", "updated_at"),
         # A coach's runs newest first (history, the Home), read without sorting them all.
         Index("ix_protocol_run_coach_recent", "team_id", "user_id", "updated_at"),
+        # When the coach last ran a protocol about each client, read from the index alone.
+        Index("ix_protocol_run_coach_client", "team_id", "user_id", "client_id", "started_at"),
+        # A coach's runs of a few protocols (the per-client checklists) among years of others.
+        Index("ix_protocol_run_coach_protocol", "team_id", "user_id", "protocol_id"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import Select, delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -18,6 +19,7 @@ from sqlmodel import Session, col, select
 from bot.storage.models import (
     Answer,
     AnswerRevision,
+    Client,
     Goal,
     ProtocolRun,
     ProtocolSnapshot,
@@ -78,14 +80,59 @@ def get_run(session: Session, *, run_id: str) -> ProtocolRun | None:
     return session.get(ProtocolRun, run_id)
 
 
-def list_runs(
-    session: Session, *, team_id: str, user_id: str, status: RunStatus | None = None, limit: int = 50
-) -> Sequence[ProtocolRun]:
-    query = select(ProtocolRun).where(ProtocolRun.team_id == team_id, ProtocolRun.user_id == user_id)
+class RunLine(NamedTuple):
+    """A run as a list shows it: how many steps it has answered and whom it is about, not what."""
+
+    id: str
+    protocol_id: str
+    protocol_version: int
+    status: RunStatus
+    started_at: datetime
+    completed_at: datetime | None
+    answered: int
+    client_name: str | None
+
+
+def _run_lines() -> Select:
+    """Runs with their answer count and client's name in one query: a list of twenty runs costs
+    one round trip, not one per run for its client and one more for the counts."""
+    answered = (
+        select(func.count())
+        .where(col(Answer.run_id) == col(ProtocolRun.id))
+        .correlate(ProtocolRun)
+        .scalar_subquery()
+    )
+    return select(
+        ProtocolRun.id,
+        ProtocolRun.protocol_id,
+        ProtocolRun.protocol_version,
+        ProtocolRun.status,
+        ProtocolRun.started_at,
+        ProtocolRun.completed_at,
+        answered,
+        Client.leader_name,
+    ).outerjoin(Client, col(Client.id) == col(ProtocolRun.client_id))
+
+
+def run_lines(
+    session: Session, *, team_id: str, user_id: str, status: RunStatus | None = None, limit: int
+) -> list[RunLine]:
+    """A user's runs, most recently changed first."""
+    query = _run_lines().where(ProtocolRun.team_id == team_id, ProtocolRun.user_id == user_id)
     if status is not None:
         query = query.where(ProtocolRun.status == status)
-    query = query.order_by(col(ProtocolRun.updated_at).desc()).limit(limit)
-    return session.exec(query).all()
+    query = query.order_by(col(ProtocolRun.updated_at).desc(), col(ProtocolRun.id)).limit(limit)
+    return [RunLine(*row) for row in session.exec(query).all()]
+
+
+def run_lines_about(session: Session, *, client_id: str) -> list[RunLine]:
+    """The runs about a client, most recently started first."""
+    query = (
+        _run_lines()
+        .where(ProtocolRun.client_id == client_id)
+        .order_by(col(ProtocolRun.started_at).desc(), col(ProtocolRun.id))
+    )
+    return [RunLine(*row) for row in session.exec(query).all()]
 
 
 def save_answers(
@@ -213,14 +260,6 @@ def answers_of_step(session: Session, *, run_ids: Sequence[str], step_id: str) -
         return {}
     query = select(Answer).where(col(Answer.run_id).in_(run_ids), Answer.step_id == step_id)
     return {answer.run_id: json.loads(answer.value) for answer in session.exec(query).all()}
-
-
-def answer_counts(session: Session, *, run_ids: Sequence[str]) -> dict[str, int]:
-    """How many steps each run has answered, in one query for a whole listing."""
-    if not run_ids:
-        return {}
-    query = select(Answer.run_id, func.count()).where(col(Answer.run_id).in_(run_ids)).group_by(Answer.run_id)
-    return dict(session.exec(query).all())
 
 
 def complete_run(session: Session, *, run_id: str, now: datetime) -> bool:

@@ -1,7 +1,7 @@
 """a run records the language it was started in, with its version
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 """
 
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0015"
-down_revision = "0012"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
