@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from bot import prompts
 from bot.blocks.charts import obstacles_blocks, ratings_blocks
+from bot.blocks.languages import language_select
 from bot.blocks.messages import Message
 from bot.blocks.text import context, option, plain, section, sections
 from bot.ids import ActionId, BlockId, CallbackId
@@ -45,6 +46,7 @@ def client_form(*, leader_id: str | None, existing: Client | None = None) -> dic
                 "element": organization,
             },
             {"type": "input", "block_id": BlockId.CLIENT_DOMAIN, "label": plain("Domain"), "element": domain},
+            language_select(existing.language if existing is not None else None),
         ],
     }
 
