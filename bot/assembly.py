@@ -149,8 +149,8 @@ def build_bot(
     round_schedules = RoundScheduleService(engine=engine, clock=clock)
     data_rights = DataRights(engine=engine, clock=clock, retention_days=settings.retention_days)
     home = HomeService(engine=engine, catalog=runs.catalog, clock=clock)
-    home_tab = HomeTab(home=home, gateway=gateway, protocols=runs.coach_protocols)
     languages = LanguageService(engine=engine, clock=clock)
+    home_tab = HomeTab(home=home, gateway=gateway, protocols=runs.coach_protocols, languages=languages)
     locales = LocaleReader(languages=languages, gateway=gateway)
     registry = kinds.kinds(runs, checkins, rounds, round_schedules, data_rights, home_tab.refresh, languages)
     dispatcher = Dispatcher(
