@@ -290,3 +290,18 @@ def test_mentions_and_links_in_user_text_are_never_injected_in_spanish(slack_htt
     for text in notices:
         assert "<!channel>" not in text and "<https://evil.example" not in text
         assert "&lt;!channel&gt; &lt;https://evil.example|Ana&gt;" in text
+
+
+def test_erasing_ones_data_takes_the_language_one_chose_with_it(slack_http, slack, bot):
+    command(slack_http, slack, "language es")
+    slack_http.send(sr.command("my data", trigger_id=slack.issue_trigger_id()))
+    opened = slack.calls_to("views.open")[-1].response["view"]
+    shown = [c for c in slack.calls_to("views.update") if c.args["view_id"] == opened["id"]]
+    view = shown[-1].response["view"]
+    click = sr.block_action(ActionId.ERASE_MY_DATA, "me", trigger_id=slack.issue_trigger_id(), view=view)
+    slack_http.send(click)
+    confirm = slack.calls_to("views.push")[-1].response["view"]
+    assert slack_http.send(sr.view_submission(confirm, {})).json()["response_action"] == "update"
+    with Session(bot.engine) as session:
+        assert session.exec(select(PersonLanguage)).all() == []
+    assert "I write to you in *English*." in command(slack_http, slack, "language")
