@@ -57,13 +57,16 @@ def resolve(*, chosen: str | None, client_language: str | None, slack_locale: st
 
 def _reading(
     session: Session, team_id: str, user_id: str, client_language: str | None
-) -> tuple[PersonLanguage | None, Reading]:
-    person = repo.get(session, team_id=team_id, user_id=user_id)
-    chosen = person.chosen if person else None
-    if chosen is None and client_language is None:
-        client_language = repo.client_language(session, team_id=team_id, leader_id=user_id)
-    locale = person.slack_locale if person else None
-    return person, resolve(chosen=chosen, client_language=client_language, slack_locale=locale)
+) -> tuple[bool, Reading]:
+    """Whether the person is known, and what they read; `client_language`, when given, is the
+    client record a message is about (else the one set on any of theirs counts)."""
+    found = repo.stored(session, team_id=team_id, user_id=user_id)
+    reading = resolve(
+        chosen=found.chosen,
+        client_language=client_language or found.client_language,
+        slack_locale=found.slack_locale,
+    )
+    return found.known, reading
 
 
 class LanguageService:
@@ -85,8 +88,8 @@ class LanguageService:
         """The language a request is answered in. Someone never seen is noted, for their Slack
         locale to be read off the request path (bot.scheduling.locales)."""
         with self._session() as session:
-            person, reading = _reading(session, actor.team_id, actor.user_id, None)
-            if person is None:
+            known, reading = _reading(session, actor.team_id, actor.user_id, None)
+            if not known:
                 repo.seen(session, team_id=actor.team_id, user_id=actor.user_id, now=self._clock())
         return reading.language
 

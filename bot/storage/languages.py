@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, update
@@ -12,8 +13,43 @@ from sqlmodel import Session, col, select
 from bot.storage.models import Client, PersonLanguage
 
 
-def get(session: Session, *, team_id: str, user_id: str) -> PersonLanguage | None:
-    return session.get(PersonLanguage, (team_id, user_id))
+@dataclass(frozen=True)
+class Stored:
+    """What decides a person's language, as stored."""
+
+    known: bool  # seen before (their locale is read, or being read)
+    chosen: str | None
+    slack_locale: str | None
+    client_language: str | None
+
+
+def stored(session: Session, *, team_id: str, user_id: str) -> Stored:
+    """In one round trip (it is read for every request): their row and the language a coach
+    chose for them as a client, the choice changed last with several coaches."""
+
+    def own(column: object) -> object:
+        return (
+            select(column)
+            .where(col(PersonLanguage.team_id) == team_id, col(PersonLanguage.user_id) == user_id)
+            .scalar_subquery()
+        )
+
+    as_client = (
+        select(Client.language)
+        .where(Client.team_id == team_id, Client.leader_id == user_id, col(Client.language).is_not(None))
+        .order_by(col(Client.updated_at).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    seen_at, chosen, locale, client_language = session.exec(
+        select(
+            own(PersonLanguage.seen_at),
+            own(PersonLanguage.chosen),
+            own(PersonLanguage.slack_locale),
+            as_client,
+        )
+    ).one()
+    return Stored(seen_at is not None, chosen, locale, client_language)
 
 
 def seen(session: Session, *, team_id: str, user_id: str, now: datetime) -> None:
@@ -59,15 +95,3 @@ def to_read(session: Session, *, read_before: datetime, limit: int) -> Sequence[
         .limit(limit)
     )
     return session.exec(query).all()
-
-
-def client_language(session: Session, *, team_id: str, leader_id: str) -> str | None:
-    """The language a coach chose for this leader on their client record; with several coaches,
-    the choice changed last."""
-    query = (
-        select(Client.language)
-        .where(Client.team_id == team_id, Client.leader_id == leader_id, col(Client.language).is_not(None))
-        .order_by(col(Client.updated_at).desc())
-        .limit(1)
-    )
-    return session.exec(query).first()

@@ -62,7 +62,11 @@ class Client(SQLModel, table=True):
     coach's record of them is their own."""
 
     __tablename__ = "client"
-    __table_args__ = (UniqueConstraint("team_id", "coach_id", "leader_id"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "coach_id", "leader_id"),
+        # A leader's records across coaches: the language chosen for them, read on their requests.
+        Index("ix_client_team_leader", "team_id", "leader_id"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     team_id: str = Field(max_length=32)

@@ -1,4 +1,5 @@
 """the language each person reads: their own choice and Slack's locale, and a client's language
+(with a leader's client records found by leader)
 
 Revision ID: 0013
 Revises: 0012
@@ -31,11 +32,13 @@ def upgrade() -> None:
             batch_op.f("ix_person_language_locale_read_at"), ["locale_read_at"], unique=False
         )
     op.add_column("client", sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True))
+    op.create_index("ix_client_team_leader", "client", ["team_id", "leader_id"], unique=False)
 
 
 def downgrade() -> None:
     # Not in batch mode: SQLite would copy the client table, which check-in schedules refer to;
     # it drops a plain column in place (3.35 and later), as PostgreSQL does.
+    op.drop_index("ix_client_team_leader", table_name="client")
     op.drop_column("client", "language")
     with op.batch_alter_table("person_language", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_person_language_locale_read_at"))
