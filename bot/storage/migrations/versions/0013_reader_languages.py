@@ -1,5 +1,7 @@
-"""the language each person reads: their own choice and Slack's locale, and a client's language
-(with a leader's client records found by leader)
+"""the language each person reads: their own choice, their Slack locale, a client's language
+
+A leader's client records are indexed by leader: the language a coach chose for them is read on
+their requests.
 
 Revision ID: 0013
 Revises: 0012
