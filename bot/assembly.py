@@ -17,6 +17,7 @@ from bot.blocks.messages import draft_not_saved_messages
 from bot.config import Settings, SetupError
 from bot.handlers import register_all
 from bot.handlers.deps import Deps
+from bot.handlers.language import CarryContext
 from bot.home_tab import HomeTab
 from bot.logs import slack_library_logger
 from bot.metrics import Metrics
@@ -24,6 +25,7 @@ from bot.protocols.catalog import Catalog
 from bot.request_log import ObservedApp
 from bot.scheduling import kinds
 from bot.scheduling.dispatch import PACE_PER_SECOND, Dispatcher
+from bot.scheduling.locales import LocaleReader
 from bot.scheduling.rounds import RoundKeeper
 from bot.scheduling.scheduler import IntervalJob, build_scheduler
 from bot.scheduling.sender import CLAIM_TIMEOUT, Sender
@@ -33,6 +35,7 @@ from bot.services.data_rights import DataRights
 from bot.services.drafts import DraftKeeper
 from bot.services.guards import Guards
 from bot.services.home import HomeService
+from bot.services.languages import LanguageService
 from bot.services.program import ProgramService
 from bot.services.round_schedules import RoundScheduleService
 from bot.services.rounds import RoundService
@@ -52,6 +55,7 @@ MATERIALIZE_SECONDS = 300
 DISPATCH_SECONDS = 5
 ROUNDS_SECONDS = 15
 DRAFTS_SECONDS = 15
+LOCALES_SECONDS = 10
 # Retention deletes what is older than a number of days: once a day is often enough.
 RETENTION_SECONDS = 24 * 60 * 60
 
@@ -84,6 +88,8 @@ class Bot:
     metrics: Metrics
     data_rights: DataRights
     home_tab: HomeTab
+    languages: LanguageService
+    locales: LocaleReader
 
 
 def build_bot(
@@ -129,8 +135,11 @@ def build_bot(
         client=client,
         signing_secret=secret,
         logger=slack_library_logger(),
-        listener_executor=listener_executor
-        or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
+        # Each listener runs in the request's context: it speaks the language the middleware set.
+        listener_executor=CarryContext(
+            listener_executor
+            or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
+        ),
     )
     metrics = Metrics(engine, clock)
     app.metrics = metrics
@@ -140,8 +149,10 @@ def build_bot(
     round_schedules = RoundScheduleService(engine=engine, clock=clock)
     data_rights = DataRights(engine=engine, clock=clock, retention_days=settings.retention_days)
     home = HomeService(engine=engine, catalog=runs.catalog, clock=clock)
-    home_tab = HomeTab(home=home, gateway=gateway, protocols=runs.coach_protocols)
-    registry = kinds.kinds(runs, checkins, rounds, round_schedules, data_rights, home_tab.refresh)
+    languages = LanguageService(engine=engine, clock=clock)
+    home_tab = HomeTab(home=home, gateway=gateway, protocols=runs.coach_protocols, languages=languages)
+    locales = LocaleReader(languages=languages, gateway=gateway)
+    registry = kinds.kinds(runs, checkins, rounds, round_schedules, data_rights, home_tab.refresh, languages)
     dispatcher = Dispatcher(
         engine=engine,
         kinds=registry,
@@ -173,10 +184,12 @@ def build_bot(
             ),
             home=home,
             home_tab=home_tab,
+            languages=languages,
         ),
     )
     jobs = [
         IntervalJob("materialize-checkins", checkins.materialize, materialize_seconds),
+        IntervalJob("read-locales", locales.run_once, LOCALES_SECONDS),
         IntervalJob("send-owed", dispatcher.run_once, dispatch_seconds),
         IntervalJob("keep-rounds", keeper.run_once, rounds_seconds),
         IntervalJob(
@@ -211,4 +224,6 @@ def build_bot(
         metrics=metrics,
         data_rights=data_rights,
         home_tab=home_tab,
+        languages=languages,
+        locales=locales,
     )

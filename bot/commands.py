@@ -81,6 +81,13 @@ class Round:
 
 
 @dataclass(frozen=True)
+class Language:
+    """`/coach language [code]`: which language the bot writes to whoever typed it in."""
+
+    code: str | None = None
+
+
+@dataclass(frozen=True)
 class Program:
     """The program's counts, for a program lead."""
 
@@ -100,6 +107,7 @@ Command = (
     | ScheduleRounds
     | Round
     | Program
+    | Language
 )
 
 
@@ -154,6 +162,10 @@ def parse(text: str, catalog: Catalog, rounds: Catalog | None = None) -> Command
             return Checkins(leader) if leader else unknown
         case "program", []:
             return Program()
+        case "language", []:
+            return Language()
+        case "language", [code]:
+            return Language(code.lower())
         case "collaborative", []:
             return Collaborative()
         case "collaborative", ["schedule"]:
@@ -166,7 +178,7 @@ def parse(text: str, catalog: Catalog, rounds: Catalog | None = None) -> Command
 # The words `/coach` knows first, for "did you mean": a typo of one is likelier than a new word.
 VERBS = (
     *("help", "start", "resume", "history", "clients", "client"),
-    *("export", "checkins", "collaborative", "round"),
+    *("export", "checkins", "collaborative", "round", "language"),
 )
 
 

@@ -3,7 +3,8 @@
 Called when the tab is opened and whenever something the Home shows changes for the coach (a
 run started or finished, a client added, a check-in schedule saved, an answer arriving), so the
 tab is current before the coach looks. Best effort: a failed publish is logged by the gateway,
-and the next change or opening publishes again.
+and the next change or opening publishes again. It is in the coach's language whoever's action
+changed it (a leader's answer refreshes their coach's Home from the leader's request).
 
 Each published Home carries a digest of itself in its private_metadata. Opening the tab, Slack
 sends the Home it shows (with that digest): when it is the one computed now, nothing changed
@@ -16,10 +17,12 @@ from __future__ import annotations
 import hashlib
 import json
 
+from bot import i18n
 from bot.actor import Actor
 from bot.blocks.home import home_view
 from bot.protocols.catalog import Catalog
 from bot.services.home import HomeService
+from bot.services.languages import LanguageService
 from bot.slack_gateway import SlackGateway
 
 
@@ -30,15 +33,19 @@ def digest(view: dict) -> str:
 
 
 class HomeTab:
-    def __init__(self, *, home: HomeService, gateway: SlackGateway, protocols: Catalog) -> None:
+    def __init__(
+        self, *, home: HomeService, gateway: SlackGateway, protocols: Catalog, languages: LanguageService
+    ) -> None:
         self._home = home
         self._gateway = gateway
         self._protocols = protocols
+        self._languages = languages
 
     def refresh(self, team_id: str, coach_id: str, *, shown: object = None) -> None:
         """`shown`: the Home view Slack says the coach has now, when it says (app_home_opened)."""
         coach = Actor(team_id=team_id, user_id=coach_id)
-        view = home_view(self._home.page(coach), self._protocols)
+        with i18n.speaking(self._languages.reading(team_id, coach_id).language):
+            view = home_view(self._home.page(coach), self._protocols)
         current = digest(view)
         if isinstance(shown, dict) and shown.get("private_metadata") == current:
             return

@@ -84,6 +84,7 @@ class BlockId(StrEnum):
     CLIENT_LEADER = "client_leader"
     CLIENT_ORGANIZATION = "client_organization"
     CLIENT_DOMAIN = "client_domain"
+    CLIENT_LANGUAGE = "client_language"
     SHARE_CHANNEL = "share_channel"
     PHASE = "phase"
     SCHEDULE_GOAL = "schedule_goal"

@@ -7,6 +7,7 @@ or anything a person typed: a command's text, a form's values and a message's te
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 
@@ -83,6 +84,10 @@ class ObservedApp(App):
     metrics: Metrics | None = None
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
+        # In a context of its own: what a request sets there (the reader's language) ends with it.
+        return contextvars.copy_context().run(self._observed_dispatch, req)
+
+    def _observed_dispatch(self, req: BoltRequest) -> BoltResponse:
         started = time.perf_counter()
         response = _as_acknowledged(req, super().dispatch(req))
         if self.metrics is not None:

@@ -277,7 +277,7 @@ class SlackGateway:
 
     def _user(self, user_id: str) -> dict:
         try:
-            return self._client.users_info(user=user_id)["user"]
+            return self._client.users_info(user=user_id, include_locale=True)["user"]
         except SlackApiError as error:
             log.warning("users.info failed: %s", _error_code(error))
             return {}
@@ -297,6 +297,25 @@ class SlackGateway:
     def user_tz(self, user_id: str) -> str | None:
         """The user's IANA time zone as Slack has it (not the offset, which is wrong across DST)."""
         return self._user(user_id).get("tz")
+
+    def user_tz_and_locale(self, user_id: str) -> tuple[str | None, str | None]:
+        """Both from one users.info: a check-in schedule needs the leader's zone and language."""
+        user = self._user(user_id)
+        return user.get("tz"), user.get("locale")
+
+    def read_locale(self, user_id: str) -> str | None:
+        """The user's Slack locale (`es-LA`), None when Slack gives none; a failure is raised, so
+        that the caller can try again later rather than record that there is none."""
+        try:
+            return self._client.users_info(user=user_id, include_locale=True)["user"].get("locale")
+        except SlackApiError as error:
+            code = _error_code(error)
+            log.warning("users.info failed: %s", code)
+            raise DeliveryFailed(
+                code, transient=code not in PERMANENT_ERRORS, retry_after=_retry_after(error)
+            ) from error
+        except (SlackClientError, OSError) as error:
+            raise DeliveryFailed(type(error).__name__, transient=True, unanswered=True) from error
 
     def send_file(
         self, *, user_id: str, filename: str, title: str, content: str | bytes, comment: str

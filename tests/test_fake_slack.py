@@ -327,6 +327,15 @@ def test_users_info(fake: FakeSlack, client: WebClient) -> None:
     assert slack_error(client.users_info, user="UNOPE").response["error"] == "user_not_found"
 
 
+def test_users_info_gives_the_locale_only_when_asked(fake: FakeSlack, client: WebClient) -> None:
+    fake.add_user("U8", locale="es-LA")
+    assert "locale" not in client.users_info(user="U8")["user"]
+    assert client.users_info(user="U8", include_locale=True)["user"]["locale"] == "es-LA"
+    fake.scopes = frozenset({"chat:write"})
+    refused = slack_error(client.users_info, user="U8", include_locale=True).response
+    assert refused["error"] == "missing_scope" and refused["needed"] == "users:read"
+
+
 # ---- views ---------------------------------------------------------------------------------------
 
 

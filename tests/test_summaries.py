@@ -153,6 +153,7 @@ def test_scheduler_starts_with_the_bot_and_stops_cleanly(bot):
     bot.scheduler.start()
     # The rounds' catch-up job runs once at start (and may be done already); these repeat.
     repeating = {job.id for job in bot.scheduler.get_jobs() if isinstance(job.trigger, IntervalTrigger)}
-    assert repeating == {"send-owed", "materialize-checkins", "keep-rounds", "write-kept-drafts"}
+    jobs = {"send-owed", "materialize-checkins", "keep-rounds", "write-kept-drafts", "read-locales"}
+    assert repeating == jobs
     bot.scheduler.shutdown(wait=True)
     assert not bot.scheduler.running

@@ -1,14 +1,16 @@
 """The check-in a leader receives: the goal in a line, a 1-5 rating to tap, and the way to
-answer fully, snooze, skip or pause."""
+answer fully, snooze, skip or pause; and what the coach hears of it. Each is rendered in the
+language of whoever reads it (the sender or the request says which: bot.i18n.speaking)."""
 
 from __future__ import annotations
 
 import json
 
-from bot import prompts
+from bot import mrkdwn, prompts
 from bot.blocks.messages import MESSAGE_BLOCKS_MAX, Message
 from bot.blocks.protocol_views import page_view
 from bot.blocks.text import context, plain, section, split_text
+from bot.i18n import _, dates, pgettext
 from bot.ids import ActionId, CallbackId, pair
 from bot.services.checkins import CheckinContext
 from bot.services.runs import PageToShow
@@ -37,7 +39,7 @@ def checkin_message(checkin: CheckinContext) -> Message:
         "elements": [
             {
                 "type": "button",
-                "text": plain("Answer"),
+                "text": plain(pgettext("check-in button", "Answer")),
                 "style": "primary",
                 "action_id": ActionId.CHECKIN_ANSWER,
                 "value": ids,
@@ -46,17 +48,17 @@ def checkin_message(checkin: CheckinContext) -> Message:
                 "type": "overflow",
                 "action_id": ActionId.CHECKIN_LATER,
                 "options": [
-                    {"text": plain("Remind me later today"), "value": pair(ids, "later")},
-                    {"text": plain("Remind me tomorrow"), "value": pair(ids, "tomorrow")},
-                    {"text": plain("Skip this one"), "value": pair(ids, "skip")},
-                    {"text": plain("Pause check-ins (away)"), "value": pair(ids, "pause")},
+                    {"text": plain(_("Remind me later today")), "value": pair(ids, "later")},
+                    {"text": plain(_("Remind me tomorrow")), "value": pair(ids, "tomorrow")},
+                    {"text": plain(_("Skip this one")), "value": pair(ids, "skip")},
+                    {"text": plain(_("Pause check-ins (away)")), "value": pair(ids, "pause")},
                 ],
             },
         ],
     }
     body = prompts.render("checkin", checkin=checkin)
     return Message(
-        text="Time for a quick goal check-in",
+        text=_("Time for a quick goal check-in"),
         blocks=[section(body), context(prompts.render("checkin_rate_hint")), rating, more],
     )
 
@@ -70,24 +72,32 @@ def checkin_done_message(checkin: CheckinContext, rating: int | None) -> Message
             "elements": [
                 {
                     "type": "button",
-                    "text": plain("Change my answer"),
+                    "text": plain(_("Change my answer")),
                     "action_id": ActionId.CHECKIN_ANSWER,
                     "value": checkin.delivery_id,
                 }
             ],
         }
     )
-    return Message(text="Thanks for checking in", blocks=blocks)
+    return Message(text=_("Thanks for checking in"), blocks=blocks)
+
+
+def _leader(checkin: CheckinContext) -> dict[str, str]:
+    """The leader's name for a notification's plain text: their own words, so escaped."""
+    return {"leader": mrkdwn.escape(checkin.leader_name)}
 
 
 def missed_message(checkin: CheckinContext, reason: str | None) -> Message:
-    body = prompts.render("checkin_missed", checkin=checkin, unsent=reason == "not_sent_in_time")
-    return Message(text=f"A check-in with {checkin.leader_name} was missed", blocks=[section(body)])
+    day = dates.day(checkin.occurrence)
+    body = prompts.render("checkin_missed", checkin=checkin, day=day, unsent=reason == "not_sent_in_time")
+    text = _("A check-in with %(leader)s was missed") % _leader(checkin)
+    return Message(text=text, blocks=[section(body)])
 
 
 def undeliverable_message(checkin: CheckinContext, error: str) -> Message:
     body = prompts.render("checkin_undeliverable", checkin=checkin, error=error)
-    return Message(text=f"Check-ins with {checkin.leader_name} are paused", blocks=[section(body)])
+    text = _("Check-ins with %(leader)s are paused") % _leader(checkin)
+    return Message(text=text, blocks=[section(body)])
 
 
 def notice_in_place(name: str, **context: object) -> Message:
@@ -102,19 +112,22 @@ def checkin_form(shown: PageToShow, delivery_id: str) -> dict:
     view = page_view(shown)
     view["callback_id"] = CallbackId.CHECKIN_FORM
     view["private_metadata"] = json.dumps({"d": delivery_id})
-    view["submit"] = plain("Send to my coach")
-    view["close"] = plain("Cancel")
+    view["submit"] = plain(_("Send to my coach"))
+    view["close"] = plain(_("Cancel"))
     view.pop("notify_on_close", None)
     return view
 
 
 def coach_answer_messages(checkin: CheckinContext, rating: int | None, summary: str | None) -> list[Message]:
-    header = prompts.render("checkin_answered", checkin=checkin, rating=rating)
-    text = f"{checkin.leader_name} checked in"
+    """The coach's notice of an answer, in the coach's language; the summary's answers are the
+    leader's own words, as written."""
+    day = dates.day(checkin.occurrence)
+    header = prompts.render("checkin_answered", checkin=checkin, rating=rating, day=day)
+    text = _("%(leader)s checked in") % _leader(checkin)
     pieces = [header, *(split_text(summary) if summary else [])]
     return [Message(text=text, blocks=[section(piece) for piece in pieces[:MESSAGE_BLOCKS_MAX]])]
 
 
 def reminder_message() -> Message:
     body = prompts.render("checkin_reminder")
-    return Message(text="A gentle reminder about your check-in", blocks=[section(body)])
+    return Message(text=_("A gentle reminder about your check-in"), blocks=[section(body)])

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from bot import prompts
 from bot.blocks.charts import obstacles_blocks, ratings_blocks
+from bot.blocks.languages import language_select
 from bot.blocks.messages import Message
 from bot.blocks.text import context, option, plain, section, sections
 from bot.i18n import _
@@ -60,6 +61,7 @@ def client_form(*, leader_id: str | None, existing: Client | None = None) -> dic
                 "label": plain(_("Domain")),
                 "element": domain,
             },
+            language_select(existing.language if existing is not None else None),
         ],
     }
 

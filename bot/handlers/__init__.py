@@ -12,6 +12,7 @@ from bot.handlers import (
     data_rights,
     errors,
     home,
+    language,
     program,
     protocol_modal,
     rounds,
@@ -22,6 +23,7 @@ from bot.handlers.deps import Deps
 
 def register_all(app: App, deps: Deps) -> None:
     for module in (
+        language,
         errors,
         commands,
         protocol_modal,

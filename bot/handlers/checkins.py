@@ -126,14 +126,15 @@ def register(app: App, deps: Deps) -> None:
             return
         try:
             client = deps.clients.get(coach, view.get("private_metadata") or "")
-            schedule = deps.checkins.save_schedule(
-                coach, client.id, form, tz=deps.gateway.user_tz(client.leader_id)
-            )
+            tz, locale = deps.gateway.user_tz_and_locale(client.leader_id)
+            schedule = deps.checkins.save_schedule(coach, client.id, form, tz=tz)
         except REFUSALS:
             release_submission(deps, view)
             ack(response_action="update", view=notice_view("not_found"))
             return
         ack(response_action="update", view=schedule_saved_view(client, deps.checkins.next_due(schedule)))
+        if locale is not None:  # the first check-in speaks the leader's language
+            deps.languages.record_locale(coach.team_id, client.leader_id, locale)
         deps.home_tab.refresh(coach.team_id, coach.user_id)
 
     @app.event("user_change")

@@ -6,6 +6,7 @@ import logging
 
 from slack_bolt import Ack, App
 
+from bot import i18n
 from bot.actor import Actor
 from bot.blocks.clients import client_form, client_saved_view, record_view
 from bot.blocks.messages import notice_view
@@ -15,6 +16,7 @@ from bot.handlers.modals import REFUSALS, open_or_push, open_view_for, update_ow
 from bot.i18n import _
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.protocols.schema import CyclePhase
+from bot.services.clients import LeaderRef
 from bot.services.export import client_markdown
 from bot.slack_gateway import DeliveryFailed
 from bot.storage.models import Domain
@@ -44,8 +46,21 @@ def read_client_form(view: dict) -> tuple[str | None, str, str | None]:
     return leader, organization.strip(), domain
 
 
+def read_client_language(view: dict) -> str | None:
+    """The language the coach chose for the leader's check-ins; None follows the leader's own
+    (the form's default, a form from before the choice existed, or a value the bot has no
+    catalog for)."""
+    values = ((view.get("state") or {}).get("values") or {}) if isinstance(view, dict) else {}
+    element = (values.get(BlockId.CLIENT_LANGUAGE) or {}).get(ActionId.FIELD) or {}
+    chosen = element.get("selected_option") if isinstance(element, dict) else None
+    value = chosen.get("value") if isinstance(chosen, dict) else None
+    return value if value in i18n.available() else None
+
+
 def open_client_form(deps: Deps, coach: Actor, trigger_id: str, leader_id: str | None) -> None:
-    open_view_for(deps, coach, trigger_id, client_form(leader_id=leader_id))
+    """A leader already registered comes with how they are (their check-ins' language too)."""
+    existing = deps.clients.resolve(coach, LeaderRef(leader_id, None)) if leader_id else None
+    open_view_for(deps, coach, trigger_id, client_form(leader_id=leader_id, existing=existing))
 
 
 def send_client_export(deps: Deps, coach: Actor, client_id: str) -> bool:
@@ -94,7 +109,12 @@ def register(app: App, deps: Deps) -> None:
             return
         name = deps.gateway.user_name(leader) or leader
         client = deps.clients.add(
-            coach, leader_id=leader, leader_name=name, organization=organization, domain=Domain(domain)
+            coach,
+            leader_id=leader,
+            leader_name=name,
+            organization=organization,
+            domain=Domain(domain),
+            language=read_client_language(body.get("view")),
         )
         ack(response_action="update", view=client_saved_view(client))
         deps.home_tab.refresh(coach.team_id, coach.user_id)

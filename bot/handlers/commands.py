@@ -10,6 +10,12 @@ from bot import commands, i18n, mrkdwn
 from bot.actor import Actor
 from bot.blocks import messages
 from bot.blocks.clients import roster_message
+from bot.blocks.languages import (
+    FOLLOW_THEIRS,
+    language_message,
+    language_set_message,
+    language_unknown_message,
+)
 from bot.blocks.protocol_views import page_view
 from bot.blocks.rounds import notice as round_notice
 from bot.blocks.rounds import schedule_form
@@ -123,6 +129,14 @@ def register(app: App, deps: Deps) -> None:
                 )
             case commands.Program():
                 ephemeral(ack, program_answer(deps, coach))
+            case commands.Language(None):
+                ephemeral(ack, language_message(deps.languages.reading(coach.team_id, coach.user_id)))
+            case commands.Language(code) if code == FOLLOW_THEIRS or code in i18n.available():
+                reading = deps.languages.choose(coach, None if code == FOLLOW_THEIRS else code)
+                with i18n.speaking(reading.language):  # the answer is in the language chosen
+                    ephemeral(ack, language_set_message(reading))
+            case commands.Language(code):
+                ephemeral(ack, language_unknown_message(code))
             case commands.Collaborative():
                 ack()
                 newly = register_channel(

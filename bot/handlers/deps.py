@@ -14,6 +14,7 @@ from bot.services.data_rights import DataRights
 from bot.services.drafts import DraftKeeper
 from bot.services.guards import Guards
 from bot.services.home import HomeService
+from bot.services.languages import LanguageService
 from bot.services.program import ProgramService
 from bot.services.round_schedules import RoundScheduleService
 from bot.services.rounds import RoundService
@@ -36,6 +37,7 @@ class Deps:
     program: ProgramService
     home: HomeService
     home_tab: HomeTab
+    languages: LanguageService
 
 
 def coach_from_body(body: dict) -> Actor:

@@ -9,7 +9,7 @@ import logging
 
 from slack_bolt import Ack, App
 
-from bot import prompts
+from bot import i18n, prompts
 from bot.actor import Actor
 from bot.blocks import messages
 from bot.blocks.messages import notice_message, notice_view
@@ -205,9 +205,10 @@ def register(app: App, deps: Deps) -> None:
                     deps, coach, run_id, _root_view_id(body), "already_shared", **_already(deps, earlier)
                 )
                 return
-            posted = deps.gateway.post(
-                channel=detail.client_leader_id, messages=messages.shared_messages(completed, coach.user_id)
-            )
+            # Posted to the leader: in the language they read, not the coach's.
+            with i18n.speaking(deps.languages.reading(coach.team_id, detail.client_leader_id).language):
+                shared = messages.shared_messages(completed, coach.user_id)
+            posted = deps.gateway.post(channel=detail.client_leader_id, messages=shared)
             deps.runs.record_share(
                 coach, run_id, audience=ShareAudience.CLIENT, channel_id=posted.channel, message_ts=posted.ts
             )

@@ -33,6 +33,15 @@ def speaking(language: str | None) -> Iterator[str]:
         _LANGUAGE.reset(token)
 
 
+def speak_from_here(language: str | None) -> str:
+    """Say everything that follows in this context in `language`, with nothing to undo: for a
+    request, whose whole handling runs in a context of its own (bot.request_log.ObservedApp), and
+    the listener threads it starts, which copy that context (bot.handlers.language)."""
+    chosen = language if language in available() else SOURCE
+    _LANGUAGE.set(chosen)
+    return chosen
+
+
 def gettext(message: str) -> str:
     return translations(current()).gettext(message)
 
@@ -66,5 +75,6 @@ __all__ = [
     "gettext",
     "ngettext",
     "pgettext",
+    "speak_from_here",
     "speaking",
 ]

@@ -9,7 +9,7 @@ write its three functions, register it in `kinds()`, and owe rows of it with an 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlmodel import Session
@@ -37,6 +37,7 @@ from bot.blocks.rounds import reminder_message as round_reminder_message
 from bot.mrkdwn import mention
 from bot.services.checkins import ANSWER_NOTICE, CheckinContext, CheckinService
 from bot.services.data_rights import LEADER_LEFT, DataRights
+from bot.services.languages import LanguageService
 from bot.services.round_schedules import InvitationDue, RoundScheduleService
 from bot.services.rounds import (
     ROUND_LISTEN,
@@ -95,6 +96,8 @@ class Kind:
     record: Callable[[Session, OwedMessage, datetime], None] | None = None
     # Reads what a batch of its rows will say in one query, before they are rendered one by one.
     prefetch: Callable[[Sequence[OwedMessage]], None] | None = None
+    # The language its reader reads (None: English); `kinds()` gives every kind one.
+    language: Callable[[OwedMessage], str | None] | None = None
 
 
 def _nothing_to_record(row: OwedMessage, posted: Posted) -> None:
@@ -161,11 +164,20 @@ def kinds(
     round_schedules: RoundScheduleService,
     data_rights: DataRights,
     refresh_home: Callable[[str, str], None],
+    languages: LanguageService,
 ) -> dict[str, Kind]:
     """The registry the sender works from. `refresh_home(team_id, user_id)` republishes someone's
     Home tab: what a coach is told by DM (a check-in missed, an answer, a pause, a leader who
     left) and a round that opens or moves on change what their Home shows, so it is current
-    before they look."""
+    before they look. Each message is rendered in its reader's language: a check-in and what
+    follows it in the leader's (`CheckinContext.leader_language`), a DM in its person's."""
+
+    def readers_language(row: OwedMessage) -> str | None:
+        """A message to one person's DM (the row's channel is their user id) is in their
+        language; one in a channel, read by many, stays in English."""
+        if row.channel[:1] not in "UW":
+            return None
+        return languages.reading(row.team_id, row.channel).language
 
     def coach_told(row: OwedMessage, posted: Posted) -> None:
         refresh_home(row.team_id, row.channel)
@@ -224,6 +236,15 @@ def kinds(
         prefetched.clear()
         prefetched.update(checkins.contexts([row.ref for row in rows]))
 
+    def leaders_language(row: OwedMessage) -> str | None:
+        """A check-in (and its reminder, in the DM's thread) is in its leader's language; read
+        before it is rendered, it keeps what it read for the render."""
+        checkin = prefetched.get(row.ref) or checkins.context(row.ref)
+        if checkin is None:
+            return None
+        prefetched[row.ref] = checkin
+        return checkin.leader_language
+
     def render_checkin(row: OwedMessage) -> list[Message] | None:
         checkin = prefetched.pop(row.ref, None) or checkins.context(row.ref)
         if checkin is None or checkin.status is not DeliveryStatus.PENDING:
@@ -246,7 +267,7 @@ def kinds(
         return [Owe(key, UNDELIVERABLE_NOTICE, row.team_id, checkin.coach_id, row.ref)]
 
     def render_checkin_reminder(row: OwedMessage) -> list[Message] | None:
-        checkin = checkins.context(row.ref)
+        checkin = prefetched.pop(row.ref, None) or checkins.context(row.ref)
         if checkin is None or checkin.status is not DeliveryStatus.SENT:
             return None  # answered (or closed) since it was owed
         return [checkin_reminder_message()]
@@ -320,6 +341,9 @@ def kinds(
     def presenter_of(row: OwedMessage) -> str:
         return rounds.get(row.ref.rpartition(":")[0]).round.presenter_id
 
+    def presenters_language(row: OwedMessage) -> str | None:
+        return languages.reading(row.team_id, presenter_of(row)).language
+
     def _closed(row: OwedMessage) -> RoundRecord | None:
         view = rounds.posted_view(row.ref)
         if view is None or view.round.status is not RoundStatus.CLOSED:
@@ -349,8 +373,15 @@ def kinds(
             checkin_failed,
             record=checkin_sent,
             prefetch=prefetch_checkins,
+            language=leaders_language,
         ),
-        Kind(CHECKIN_REMINDER, render_checkin_reminder, _nothing_to_record, _nobody_to_tell),
+        Kind(
+            CHECKIN_REMINDER,
+            render_checkin_reminder,
+            _nothing_to_record,
+            _nobody_to_tell,
+            language=leaders_language,
+        ),
         Kind(ANSWER_NOTICE, render_answer_notice, coach_told, _nobody_to_tell),
         Kind(MISSED_NOTICE, render_missed, coach_told, _nobody_to_tell),
         Kind(UNDELIVERABLE_NOTICE, render_undeliverable, coach_told, _nobody_to_tell),
@@ -360,8 +391,16 @@ def kinds(
         Kind(LEADER_LEFT, render_leader_left, coach_told, _nobody_to_tell),
         Kind(ROUND_POST, render_round_post, round_posted, round_post_failed),
         Kind(ROUND_PHASE, render_phase, phase_announced, _nobody_to_tell),
-        Kind(ROUND_LISTEN, render_listen, presenter_told, _nobody_to_tell, whisper_to=presenter_of),
+        Kind(
+            ROUND_LISTEN,
+            render_listen,
+            presenter_told,
+            _nobody_to_tell,
+            whisper_to=presenter_of,
+            language=presenters_language,
+        ),
         Kind(ROUND_SUMMARY, render_round_summary, _nothing_to_record, _nobody_to_tell),
         Kind(ROUND_RECORD, render_round_record, _nothing_to_record, _nobody_to_tell),
     ]
+    registered = [kind if kind.language else replace(kind, language=readers_language) for kind in registered]
     return {kind.name: kind for kind in registered}

@@ -29,6 +29,7 @@ from functools import partial
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot import i18n
 from bot.actor import Clock
 from bot.scheduling.kinds import Kind
 from bot.scheduling.turns import BATCH, Turns
@@ -184,7 +185,8 @@ class Sender:
         if not marked:
             return True  # another sender took it over: it is theirs
         try:
-            messages = kind.render(row)
+            with i18n.speaking(kind.language(row) if kind.language else None):
+                messages = kind.render(row)
         except Exception as error:
             # A row that cannot be rendered must not stop the rows behind it, pass after pass.
             # Its exception's text may quote what the message says: only its type is logged.

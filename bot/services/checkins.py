@@ -15,11 +15,12 @@ from sqlmodel import Session, col, select
 
 from bot.actor import Actor, Clock
 from bot.recurrence import Cadence, Rule, local_date, next_after, occurrences, zone_of
+from bot.services.languages import resolve
 from bot.services.runs import owned_client
 from bot.storage import checkins as checkin_repo
 from bot.storage import owed
 from bot.storage import runs as run_repo
-from bot.storage.models import CheckinSchedule, Client, Delivery, DeliveryStatus, Goal
+from bot.storage.models import CheckinSchedule, Client, Delivery, DeliveryStatus, Goal, PersonLanguage
 
 # The outbox kind of the coach's notice of an answer (bot.scheduling.kinds renders it).
 ANSWER_NOTICE = "answer_notice"
@@ -66,6 +67,8 @@ class CheckinContext:
     rating: int | None = None
     run_id: str | None = None
     reason: str | None = None
+    # What the leader reads it in (bot.services.languages), read in the check-in's own query.
+    leader_language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -164,10 +167,23 @@ class CheckinService:
     def contexts(self, delivery_ids: list[str]) -> dict[str, CheckinContext]:
         """One query for a dispatcher's whole batch: thousands are sent at a time."""
         query = (
-            select(Delivery, CheckinSchedule.coach_id, Goal.statement, Client.leader_name)
+            select(
+                Delivery,
+                CheckinSchedule.coach_id,
+                Goal.statement,
+                Client.leader_name,
+                Client.language,
+                PersonLanguage.chosen,
+                PersonLanguage.slack_locale,
+            )
             .join(CheckinSchedule, col(CheckinSchedule.id) == Delivery.schedule_id)
             .join(Client, col(Client.id) == CheckinSchedule.client_id)
             .outerjoin(Goal, col(Goal.id) == CheckinSchedule.goal_id)
+            .outerjoin(
+                PersonLanguage,
+                (col(PersonLanguage.team_id) == Delivery.team_id)
+                & (col(PersonLanguage.user_id) == Delivery.recipient),
+            )
             .where(col(Delivery.id).in_(delivery_ids))
         )
         with self._session() as session:
@@ -175,7 +191,16 @@ class CheckinService:
         return {row[0].id: self._context(*row) for row in found}
 
     @staticmethod
-    def _context(delivery: Delivery, coach_id: str, goal: str | None, leader_name: str) -> CheckinContext:
+    def _context(
+        delivery: Delivery,
+        coach_id: str,
+        goal: str | None,
+        leader_name: str,
+        client_language: str | None,
+        chosen: str | None,
+        slack_locale: str | None,
+    ) -> CheckinContext:
+        reads = resolve(chosen=chosen, client_language=client_language, slack_locale=slack_locale)
         return CheckinContext(
             delivery_id=delivery.id,
             recipient=delivery.recipient,
@@ -188,6 +213,7 @@ class CheckinService:
             rating=delivery.rating,
             run_id=delivery.run_id,
             reason=delivery.reason,
+            leader_language=reads.language,
         )
 
     def _addressed(self, session: Session, leader_id: str, delivery_id: str) -> Delivery:

@@ -106,8 +106,16 @@ class ClientService:
         return Session(self._engine, expire_on_commit=False)
 
     def add(
-        self, coach: Actor, *, leader_id: str, leader_name: str, organization: str, domain: Domain
+        self,
+        coach: Actor,
+        *,
+        leader_id: str,
+        leader_name: str,
+        organization: str,
+        domain: Domain,
+        language: str | None = None,
     ) -> Client:
+        """`language`: the one the leader's check-ins arrive in; None follows the leader's own."""
         with self._session() as session:
             return repo.upsert_client(
                 session,
@@ -117,6 +125,7 @@ class ClientService:
                 leader_name=leader_name,
                 organization=organization,
                 domain=domain,
+                language=language,
                 now=self._clock(),
             )
 

@@ -39,6 +39,7 @@ from bot.storage.models import (
     FeedbackRound,
     Goal,
     NextStep,
+    PersonLanguage,
     ProtocolRun,
     RoundReminder,
     RoundSchedule,
@@ -394,6 +395,12 @@ class DataRights:
             refs |= set(replies)
             erasure.delete_contributions(session, contribution_ids=replies)
             session.exec(delete(RoundReminder).where(col(RoundReminder.user_id) == user))
+            # The language they read (their choice, their Slack locale) goes with them.
+            session.exec(
+                delete(PersonLanguage).where(
+                    col(PersonLanguage.team_id) == team, col(PersonLanguage.user_id) == user
+                )
+            )
             erasure.drop_owed(session, refs=refs, channel=user)
             notices = self._leader_left(session, person)
             owed.owe(session, notices, now=self._clock(), commit=False)

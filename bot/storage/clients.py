@@ -23,6 +23,7 @@ def upsert_client(
     leader_name: str,
     organization: str,
     domain: Domain,
+    language: str | None,
     now: datetime,
 ) -> Client:
     """Register a leader as the coach's client, or update the record if they already are."""
@@ -35,14 +36,16 @@ def upsert_client(
             leader_name=leader_name,
             organization=organization,
             domain=domain,
+            language=language,
             created_at=now,
             updated_at=now,
         )
     else:
-        client.leader_name, client.organization, client.domain, client.updated_at = (
+        client.leader_name, client.organization, client.domain, client.language, client.updated_at = (
             leader_name,
             organization,
             domain,
+            language,
             now,
         )
     session.add(client)
@@ -58,6 +61,7 @@ def upsert_client(
             leader_name=leader_name,
             organization=organization,
             domain=domain,
+            language=language,
             now=now,
         )
     return client

@@ -62,7 +62,11 @@ class Client(SQLModel, table=True):
     coach's record of them is their own."""
 
     __tablename__ = "client"
-    __table_args__ = (UniqueConstraint("team_id", "coach_id", "leader_id"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "coach_id", "leader_id"),
+        # A leader's records across coaches: the language chosen for them, read on their requests.
+        Index("ix_client_team_leader", "team_id", "leader_id"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     team_id: str = Field(max_length=32)
@@ -72,8 +76,26 @@ class Client(SQLModel, table=True):
     organization: str = Field(sa_type=SealedText)
     domain: Domain = Field(sa_type=enum_column(Domain))
     phase: CyclePhase = Field(default=CyclePhase.OBSERVE_ASSESS, sa_type=enum_column(CyclePhase))
+    # The language the coach chose for this leader's check-ins; None follows the leader's own.
+    language: str | None = Field(default=None, max_length=16)
     created_at: datetime
     updated_at: datetime
+
+
+class PersonLanguage(SQLModel, table=True):
+    """What decides the language a person reads: the one they chose (`/coach language`), and
+    their Slack locale as last read, with when (it is read again once old). A row with neither
+    is someone seen on a request whose locale is still to be read (bot.services.languages)."""
+
+    __tablename__ = "person_language"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    chosen: str | None = Field(default=None, max_length=16)
+    chosen_at: datetime | None = None
+    slack_locale: str | None = Field(default=None, max_length=16)
+    locale_read_at: datetime | None = Field(default=None, index=True)
+    seen_at: datetime
 
 
 class ProtocolRun(SQLModel, table=True):

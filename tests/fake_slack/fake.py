@@ -209,8 +209,10 @@ class FakeSlack(ChatMethods, ConversationMethods, ViewMethods, FileMethods, Iden
         is_bot: bool = False,
         real_name: str | None = None,
         display_name: str = "",
+        locale: str = "en-US",
     ) -> None:
-        """A member; `name` is their handle, and like Slack, a display name left unset is ""."""
+        """A member; `name` is their handle, and like Slack, a display name left unset is "".
+        `locale` is their Slack language (`es-LA`), which users.info gives with include_locale."""
         ZoneInfo(tz)  # fail here, not inside a request, on a bad zone name
         with self._lock:
             self._users[user_id] = {
@@ -219,9 +221,15 @@ class FakeSlack(ChatMethods, ConversationMethods, ViewMethods, FileMethods, Iden
                 "real_name": real_name or name or user_id.lower(),
                 "display_name": display_name,
                 "tz": tz,
+                "locale": locale,
                 "deleted": deleted,
                 "is_bot": is_bot,
             }
+
+    def set_locale(self, user_id: str, locale: str) -> None:
+        """The person changes their Slack language."""
+        with self._lock:
+            self._users[user_id]["locale"] = locale
 
     def set_members(self, channel: str, members: Sequence[str]) -> None:
         """A channel and who is in it (include ``bot_user_id`` for a channel the bot was invited to)."""

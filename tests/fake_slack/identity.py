@@ -1,5 +1,5 @@
 """Who is who: api.test, auth.test (the bot's identity), apps.connections.open (Socket Mode's
-app-level token) and users.info (a person's name and time zone)."""
+app-level token) and users.info (a person's name, time zone and, asked for, locale)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from tests.fake_slack.wire import ApiError, Json
+from tests.fake_slack.wire import ApiError, Json, truthy
 from tests.fake_slack.workspace import BOT_ID, TEAM_DOMAIN, Workspace
 
 
@@ -36,8 +36,11 @@ class IdentityMethods(Workspace):
             raise ApiError("user_not_found")
         now = datetime.now(ZoneInfo(user["tz"]))
         offset = now.utcoffset()
+        # Slack gives the locale only to a caller who asks for it.
+        locale = {"locale": user["locale"]} if truthy(args.get("include_locale")) else {}
         return {
-            "user": {
+            "user": locale
+            | {
                 "id": user["id"],
                 "team_id": self.team_id,
                 "name": user["name"],

@@ -4,13 +4,13 @@ The coach's runs of one status are now also ordered by when they changed, so the
 (team_id, user_id, status) index, a prefix of the new one, goes.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 """
 
 from alembic import op
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,307 @@
+"""Who reads which language: a leader whose Slack is in Spanish gets every check-in word in
+Spanish while their coach reads about it in English; `/coach language` changes one's own; a
+coach's choice on the client record wins over the leader's Slack, not over the leader's own.
+All through signed requests, the outbox and the fake Slack (which checks every block)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.ids import ActionId, pair
+from bot.storage.models import CheckinSchedule, PersonLanguage
+from tests import slack_requests as sr
+from tests.flow import LEADER, LEADER_NAME
+
+pytestmark = pytest.mark.dates
+
+# The first check-in: Monday 09:00 in New York.
+FIRST_DUE = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+GOAL = "Every 9th grader reads a grade-level text each week"
+
+
+def add_client(slack_http, slack, *, language: str | None = None) -> None:
+    slack_http.send(sr.command(f"client add <@{LEADER}|{LEADER_NAME}>", trigger_id=slack.issue_trigger_id()))
+    form = slack.calls_to("views.open")[-1].response["view"]
+    answers = {
+        "client_leader": LEADER,
+        "client_organization": "Escuela Lincoln",
+        "client_domain": "school",
+        "client_language": language,
+    }
+    assert slack_http.send(sr.form_submission(form, answers)).json()["response_action"] == "update"
+
+
+def set_up_checkins(slack_http, slack, *, goal: str = GOAL) -> None:
+    """The coach's schedule form, as they fill it: weekly, with a reminder after a day."""
+    slack_http.send(sr.command(f"checkins <@{LEADER}>", trigger_id=slack.issue_trigger_id()))
+    form = slack.calls_to("views.update")[-1].response["view"]
+    answers = {
+        "schedule_new_goal": goal,
+        "schedule_cadence": "weekly",
+        "schedule_time": "09:00",
+        "schedule_first": "2026-11-23",
+        "schedule_reminder": "24",
+    }
+    assert slack_http.send(sr.form_submission(form, answers)).json()["response_action"] == "update"
+
+
+def leader_gets_a_checkin(
+    slack_http, slack, bot, clock, *, locale: str, language: str | None = None, display_name: str = ""
+) -> tuple[str, tuple[str, str]]:
+    """A leader with this Slack locale, a client of the coach (with `language` chosen on the
+    record), sent their first check-in; returns its id and where the message is."""
+    slack.add_user(LEADER, name=LEADER_NAME, tz="America/New_York", locale=locale, display_name=display_name)
+    add_client(slack_http, slack, language=language)
+    set_up_checkins(slack_http, slack)
+    return next_checkin(bot, slack, clock, FIRST_DUE + timedelta(minutes=1))
+
+
+def next_checkin(bot, slack, clock, at: datetime) -> tuple[str, tuple[str, str]]:
+    clock.now = at
+    assert bot.dispatcher.run_once().sent >= 1
+    call = dm_posts(slack)[-1]
+    blocks = call.args["blocks"]
+    delivery_id = blocks[2]["elements"][0]["value"]
+    return delivery_id, (call.response["channel"], call.response["ts"])
+
+
+def dm_posts(slack) -> list:
+    return [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == LEADER and c.ok]
+
+
+def to_coach(slack) -> list:
+    return [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == sr.COACH and c.ok]
+
+
+def said(call) -> str:
+    return json.dumps(call.args.get("blocks") or call.args.get("view"), ensure_ascii=False)
+
+
+def press(slack_http, slack, action_id: str, delivery_id: str, message, *, user: str = LEADER):
+    request = sr.block_action(
+        action_id, delivery_id, trigger_id=slack.issue_trigger_id(), user=user, message=message
+    )
+    return slack_http.send(request)
+
+
+def choose(slack_http, slack, delivery_id: str, message, choice: str) -> None:
+    slack_http.send(
+        sr.block_action(
+            ActionId.CHECKIN_LATER,
+            "",
+            trigger_id=slack.issue_trigger_id(),
+            user=LEADER,
+            message=message,
+            selected=pair(delivery_id, choice),
+            action_type="overflow",
+        )
+    )
+
+
+def command(slack_http, slack, text: str, *, user: str = sr.COACH) -> str:
+    body = slack_http.send(sr.command(text, trigger_id=slack.issue_trigger_id(), user=user)).json()
+    assert body["response_type"] == "ephemeral"
+    return json.dumps(body["blocks"], ensure_ascii=False)
+
+
+def test_a_leader_whose_slack_is_in_spanish_reads_the_check_in_in_spanish_and_the_coach_in_english(
+    slack_http, slack, bot, clock
+):
+    delivery_id, message = leader_gets_a_checkin(slack_http, slack, bot, clock, locale="es-LA")
+    (dm,) = dm_posts(slack)
+    assert dm.args["text"] == "Es hora de un breve seguimiento de su meta"
+    text = said(dm)
+    assert "*Seguimiento de meta* de su coach <@UCOACH1>" in text and GOAL in text
+    assert "Toque un número, o *Responder*" in text and "1 = poco avance todavía" in text
+    more = dm.args["blocks"][3]["elements"]
+    assert more[0]["text"]["text"] == "Responder"
+    assert [o["text"]["text"] for o in more[1]["options"]] == [
+        "Recordarme más tarde hoy",
+        "Recordarme mañana",
+        "Omitir este seguimiento",
+        "Pausar seguimientos (ausente)",
+    ]
+
+    clock.advance(timedelta(hours=24, minutes=1))
+    bot.dispatcher.run_once()
+    reminder = slack.calls_to("chat.postMessage")[-1]
+    assert reminder.ok and reminder.args.get("thread_ts") == message[1]
+    assert "su seguimiento de meta está esperando más arriba" in said(reminder)
+
+    press(slack_http, slack, f"{ActionId.CHECKIN_RATE}:4", delivery_id, message)
+    done = slack.calls_to("chat.update")[-1]
+    assert done.ok and "Gracias: su seguimiento (4 de 5) ya le llegó a <@UCOACH1>" in said(done)
+    assert done.args["blocks"][1]["elements"][0]["text"]["text"] == "Cambiar mi respuesta"
+    bot.dispatcher.run_once()
+    (told,) = to_coach(slack)
+    assert told.args["text"] == f"{LEADER_NAME} checked in"
+    assert f"*{LEADER_NAME}* checked in on _{GOAL}_: *4 of 5* (check-in of Nov 23, 2026)" in said(told)
+
+    # The answer form's own words are hers; what she writes reaches the coach as written.
+    press(slack_http, slack, ActionId.CHECKIN_ANSWER, delivery_id, message)
+    form = slack.calls_to("views.open")[-1].response["view"]
+    assert (form["submit"]["text"], form["close"]["text"]) == ("Enviar a mi coach", "Cancelar")
+    answers = {
+        "progress": "3",
+        "evidence": "Leímos juntos <!channel> en la biblioteca",
+        "goal_still_right": "yes",
+    }
+    assert slack_http.send(sr.view_submission(form, answers, user=LEADER)).json() == {
+        "response_action": "clear"
+    }
+    assert "(3 de 5)" in said(slack.calls_to("chat.update")[-1])
+    bot.dispatcher.run_once()
+    answered = said(to_coach(slack)[-1])
+    assert "checked in on" in answered and "*3 of 5*" in answered
+    assert "Leímos juntos &lt;!channel&gt; en la biblioteca" in answered and "<!channel>" not in answered
+
+
+def test_snooze_skip_and_pause_answer_her_in_spanish_and_tell_the_coach_in_english(
+    slack_http, slack, bot, clock
+):
+    delivery_id, message = leader_gets_a_checkin(slack_http, slack, bot, clock, locale="es-LA")
+    choose(slack_http, slack, delivery_id, message, "later")
+    assert "Entendido: le preguntaré de nuevo un poco más tarde." in said(slack.calls_to("chat.update")[-1])
+    clock.advance(timedelta(hours=3, minutes=1))
+    assert bot.dispatcher.run_once().sent == 1
+    assert dm_posts(slack)[-1].args["text"] == "Es hora de un breve seguimiento de su meta"  # asked again
+    choose(slack_http, slack, delivery_id, message, "skip")
+    assert "Omitido. Nos vemos en el próximo seguimiento." in said(slack.calls_to("chat.update")[-1])
+    choose(slack_http, slack, delivery_id, message, "pause")
+    assert "Los seguimientos están en pausa. Su coach ya lo sabe" in said(slack.calls_to("chat.update")[-1])
+    with Session(bot.engine) as session:
+        assert session.exec(select(CheckinSchedule)).one().paused
+    bot.sender.run_once()
+    assert f"*{LEADER_NAME}* paused their check-ins (away)" in said(to_coach(slack)[-1])
+
+
+def test_coach_language_turns_ones_replies_spanish_and_back(slack_http, slack, bot):
+    assert "I write to you in *English*." in command(slack_http, slack, "language")
+    chosen = command(slack_http, slack, "language es")
+    assert "Listo: de ahora en adelante le escribo en *Español*." in chosen
+    shown = command(slack_http, slack, "language")
+    assert "Le escribo en *Español*: usted lo eligió con `/coach language`." in shown
+    assert "`en` (English), `es` (Español)" in shown
+    assert "Done: from now on I write to you in *English*." in command(slack_http, slack, "language EN")
+    assert "you chose it with `/coach language`" in command(slack_http, slack, "language")
+
+
+def test_an_unknown_language_gets_the_list_with_what_was_typed_escaped(slack_http, slack, bot):
+    answer = command(slack_http, slack, "language <!here>")
+    assert "I can't write in `&lt;!here&gt;` yet" in answer and "<!here>" not in answer
+    assert "`en` (English), `es` (Español)" in answer
+    command(slack_http, slack, "language es")
+    answer = command(slack_http, slack, "language klingon")
+    assert (
+        "Todavía no puedo escribir en `klingon`. Puedo escribir en `en` (English), `es` (Español)" in answer
+    )
+
+
+def test_a_leader_who_types_coach_language_es_gets_her_replies_and_check_ins_in_spanish(
+    slack_http, slack, bot, clock
+):
+    delivery_id, message = leader_gets_a_checkin(slack_http, slack, bot, clock, locale="en-US")
+    assert dm_posts(slack)[-1].args["text"] == "Time for a quick goal check-in"
+    command(slack_http, slack, "language es", user=LEADER)
+    choose(slack_http, slack, delivery_id, message, "later")
+    assert "Entendido" in said(slack.calls_to("chat.update")[-1])
+    clock.advance(timedelta(hours=3, minutes=1))
+    bot.dispatcher.run_once()
+    assert dm_posts(slack)[-1].args["text"] == "Es hora de un breve seguimiento de su meta"
+    command(slack_http, slack, "language en", user=LEADER)
+    choose(slack_http, slack, delivery_id, message, "later")
+    assert "Got it: I'll ask again a little later." in said(slack.calls_to("chat.update")[-1])
+
+
+def test_the_coachs_choice_on_the_client_record_wins_over_her_slack_but_not_over_her_own(
+    slack_http, slack, bot, clock
+):
+    delivery_id, message = leader_gets_a_checkin(slack_http, slack, bot, clock, locale="en-US", language="es")
+    assert dm_posts(slack)[-1].args["text"] == "Es hora de un breve seguimiento de su meta"
+    shown = command(slack_http, slack, "language", user=LEADER)
+    assert "Le escribo en *Español*: su coach lo eligió para sus seguimientos." in shown
+    choose(slack_http, slack, delivery_id, message, "later")
+    assert "Entendido" in said(slack.calls_to("chat.update")[-1])  # her replies follow it too
+
+    command(slack_http, slack, "language en", user=LEADER)
+    clock.advance(timedelta(hours=3, minutes=1))
+    bot.dispatcher.run_once()
+    assert dm_posts(slack)[-1].args["text"] == "Time for a quick goal check-in"
+
+    # The coach's form shows the choice again, to change.
+    slack_http.send(sr.command(f"client add <@{LEADER}>", trigger_id=slack.issue_trigger_id()))
+    form = slack.calls_to("views.open")[-1].response["view"]
+    select_block = next(b for b in form["blocks"] if b.get("block_id") == "client_language")
+    assert select_block["element"]["initial_option"]["value"] == "es"
+
+
+def test_english_on_the_client_record_wins_over_a_spanish_slack(slack_http, slack, bot, clock):
+    leader_gets_a_checkin(slack_http, slack, bot, clock, locale="es-LA", language="en")
+    assert dm_posts(slack)[-1].args["text"] == "Time for a quick goal check-in"
+
+
+def test_a_locale_is_read_off_the_request_path_and_answers_in_it_after(slack_http, slack, bot):
+    slack.add_user(sr.COACH, locale="es-LA")
+    assert "I write to you in *English*." in command(slack_http, slack, "language")
+    assert slack.calls_to("users.info") == []  # nothing asked of Slack while the person waited
+    slack.fail_next("users.info", "internal_error", status=500)
+    assert bot.locales.run_once() == 0  # a passing fault: read on the next pass
+    assert bot.locales.run_once() == 1
+    (read,) = [c for c in slack.calls_to("users.info") if c.ok]
+    assert read.args["include_locale"] in (True, "true", "1", 1)
+    assert "Le escribo en *Español*, el idioma de su Slack (`es-LA`)." in command(
+        slack_http, slack, "language"
+    )
+    assert bot.locales.run_once() == 0  # known now: nothing to read until it is old
+    with Session(bot.engine) as session:
+        person = session.get(PersonLanguage, (sr.TEAM, sr.COACH))
+    assert person.slack_locale == "es-LA" and person.chosen is None
+
+
+def test_a_schedule_set_up_reads_the_leaders_locale_for_the_first_check_in(slack_http, slack, bot, clock):
+    leader_gets_a_checkin(slack_http, slack, bot, clock, locale="es-ES")
+    with Session(bot.engine) as session:
+        assert session.get(PersonLanguage, (sr.TEAM, LEADER)).slack_locale == "es-ES"
+    assert bot.locales.run_once() == 1  # the coach, first seen on their command
+    assert dm_posts(slack)[-1].args["text"] == "Es hora de un breve seguimiento de su meta"
+
+
+def test_mentions_and_links_in_user_text_are_never_injected_in_spanish(slack_http, slack, bot, clock):
+    hostile = "<!channel> <https://evil.example|Ana>"
+    slack.add_user(LEADER, name=LEADER_NAME, tz="America/New_York", locale="es-LA", display_name=hostile)
+    add_client(slack_http, slack)
+    set_up_checkins(slack_http, slack, goal="Leer <!everyone> & <@UOTHER>")
+    delivery_id, message = next_checkin(bot, slack, clock, FIRST_DUE + timedelta(minutes=1))
+    dm = said(dm_posts(slack)[-1])
+    assert "Leer &lt;!everyone&gt; &amp; &lt;@UOTHER&gt;" in dm and "<!everyone>" not in dm
+    assert "<@UOTHER>" not in dm
+    command(slack_http, slack, "language es")  # the coach reads Spanish too
+    clock.advance(timedelta(days=8))  # past the answer window: the coach hears it was missed
+    bot.dispatcher.run_once()
+    press(slack_http, slack, f"{ActionId.CHECKIN_RATE}:2", delivery_id, message)  # closed by now
+    assert "Este seguimiento ya cerró" in said(slack.calls_to("chat.update")[-1])
+    bot.dispatcher.run_once()
+    notices = [said(c) + c.args["text"] for c in to_coach(slack)]
+    assert any("no respondió el seguimiento" in text for text in notices)
+    for text in notices:
+        assert "<!channel>" not in text and "<https://evil.example" not in text
+        assert "&lt;!channel&gt; &lt;https://evil.example|Ana&gt;" in text
+
+
+def test_erasing_ones_data_takes_the_language_one_chose_with_it(slack_http, slack, bot):
+    command(slack_http, slack, "language es")
+    slack_http.send(sr.command("my data", trigger_id=slack.issue_trigger_id()))
+    opened = slack.calls_to("views.open")[-1].response["view"]
+    shown = [c for c in slack.calls_to("views.update") if c.args["view_id"] == opened["id"]]
+    view = shown[-1].response["view"]
+    click = sr.block_action(ActionId.ERASE_MY_DATA, "me", trigger_id=slack.issue_trigger_id(), view=view)
+    slack_http.send(click)
+    confirm = slack.calls_to("views.push")[-1].response["view"]
+    assert slack_http.send(sr.view_submission(confirm, {})).json()["response_action"] == "update"
+    with Session(bot.engine) as session:
+        assert session.exec(select(PersonLanguage)).all() == []
+    assert "I write to you in *English*." in command(slack_http, slack, "language")
