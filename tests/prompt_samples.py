@@ -149,10 +149,16 @@ def samples() -> dict[str, list[dict]]:
         "chart_ratings_text": [{"lines": history}],
         "chart_ratings_title": [{}],
         "checkin": [{"checkin": _checkin()}],
-        "checkin_answered": [{"checkin": _checkin(), "rating": 4}, {"checkin": _checkin(), "rating": None}],
+        "checkin_answered": [
+            {"checkin": _checkin(), "rating": 4, "day": "Nov 23, 2026"},
+            {"checkin": _checkin(), "rating": None, "day": "Nov 23, 2026"},
+        ],
         "checkin_closed": [{}],
         "checkin_done": [{"checkin": _checkin(), "rating": 4}, {"checkin": _checkin(), "rating": None}],
-        "checkin_missed": [{"checkin": _checkin(), "unsent": True}, {"checkin": _checkin(), "unsent": False}],
+        "checkin_missed": [
+            {"checkin": _checkin(), "unsent": True, "day": "Nov 23, 2026"},
+            {"checkin": _checkin(), "unsent": False, "day": "Nov 23, 2026"},
+        ],
         "checkin_paused": [{}],
         "checkin_paused_coach": [{"checkin": _checkin()}],
         "checkin_rate_hint": [{}],
@@ -232,6 +238,14 @@ def samples() -> dict[str, list[dict]]:
         ],
         "history": [{"runs": [1]}, {"runs": []}],
         "home_all_clients": [{"count": 12}],
+        **{
+            name: [
+                {"language": "Español", "source": source, "locale": "es-LA", "choices": "`en`, `es`"}
+                for source in ("chosen", "client", "slack", "default")
+            ]
+            for name in ("language_current", "language_set")
+        },
+        "language_unknown": [{"typed": HOSTILE, "choices": "`en`, `es`"}],
         "home_client": [
             {"line": line},
             {"line": Obj(client=client, goal=None, rating=None, trend=None, next_checkin=None)},
