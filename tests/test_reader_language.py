@@ -15,6 +15,7 @@ from bot.ids import ActionId, pair
 from bot.storage.models import CheckinSchedule, PersonLanguage
 from tests import slack_requests as sr
 from tests.flow import LEADER, LEADER_NAME
+from tests.test_data_rights import _export
 
 pytestmark = pytest.mark.dates
 
@@ -305,3 +306,28 @@ def test_erasing_ones_data_takes_the_language_one_chose_with_it(slack_http, slac
     with Session(bot.engine) as session:
         assert session.exec(select(PersonLanguage)).all() == []
     assert "I write to you in *English*." in command(slack_http, slack, "language")
+
+
+def test_the_answer_form_is_hers_and_the_exports_show_each_reader_their_own_words(
+    slack_http, slack, bot, clock
+):
+    """The leader's form and her own export are in Spanish; the coach's export of her record
+    shows her Spanish answer, as written, under the English prompt."""
+    delivery_id, message = leader_gets_a_checkin(slack_http, slack, bot, clock, locale="es-LA")
+    press(slack_http, slack, ActionId.CHECKIN_ANSWER, delivery_id, message)
+    form = slack.calls_to("views.open")[-1].response["view"]
+    shown = said(slack.calls_to("views.open")[-1])
+    assert form["title"]["text"] == "Seguimiento de su meta"
+    assert "¿Qué lo muestra?" in shown and "What shows it?" not in shown
+    answers = {"progress": "4", "evidence": "Leímos juntos en la biblioteca", "goal_still_right": "yes"}
+    assert slack_http.send(sr.view_submission(form, answers, user=LEADER)).json() == {
+        "response_action": "clear"
+    }
+
+    bot.dispatcher.run_once()
+    told = said(to_coach(slack)[-1])
+    assert "*What shows it:* Leímos juntos en la biblioteca" in told and "Qué lo muestra" not in told
+
+    mine = _export(slack_http, slack, LEADER)["my-data.md"]
+    assert "## Sus respuestas a seguimientos" in mine and "### 23 nov 2026: " + GOAL in mine
+    assert "evidence: Leímos juntos en la biblioteca" in mine
