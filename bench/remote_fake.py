@@ -41,6 +41,20 @@ class FakeSlackService:
         failures = Counter(str(c.response.get("error")) for c in calls if not c.ok)
         return sum(c.ok for c in calls), failures
 
+    def opened_views(self, after: int) -> list[dict]:
+        """The views the fake opened after its first `after` views.open calls: windows to submit."""
+        calls = self._fake.calls_to("views.open")[after:]
+        return [c.response["view"] for c in calls if c.ok]
+
+    def call_count(self) -> int:
+        """Every Web API call so far: the benchmark waits for it to stop growing."""
+        return len(self._fake.calls)
+
+    def failed_calls(self) -> Counter[str]:
+        """Refused Web API calls by method and error: a benchmark with any is not comparing like
+        with like."""
+        return Counter(f"{c.method}: {c.response.get('error')}" for c in list(self._fake.calls) if not c.ok)
+
     def stop(self) -> None:
         self._fake.stop()
 
