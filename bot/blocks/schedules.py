@@ -9,8 +9,8 @@ from bot import prompts
 from bot.blocks.charts import obstacles_blocks, ratings_blocks
 from bot.blocks.text import context, option, plain, section
 from bot.ids import ActionId, BlockId, CallbackId
-from bot.recurrence import Cadence
-from bot.services.checkins import HistoryLine
+from bot.recurrence import Cadence, zone_of
+from bot.services.checkins import DEFAULT_TIME, HistoryLine
 from bot.storage.models import CheckinSchedule, Client, Goal
 
 CADENCES = {
@@ -38,8 +38,10 @@ def _input(
 
 
 def schedule_form(
-    client: Client, goals: Sequence[Goal], current: CheckinSchedule | None, *, today: date
+    client: Client, goals: Sequence[Goal], current: CheckinSchedule | None, *, first_slot: date
 ) -> dict:
+    """The form for a client's schedule: the current one's values, or for a new one the next
+    slot still ahead (`first_slot`, at DEFAULT_TIME), so saving it as offered sends nothing at once."""
     blocks: list[dict] = [section(prompts.render("schedule_intro", client=client))]
     if goals:
         options = [
@@ -85,11 +87,14 @@ def schedule_form(
         _input(
             BlockId.SCHEDULE_TIME,
             "Time of day",
-            {"type": "timepicker", "initial_time": current.local_time if current else "09:00"},
+            {
+                "type": "timepicker",
+                "initial_time": current.local_time if current else DEFAULT_TIME.strftime("%H:%M"),
+            },
             hint=f"In {client.leader_name}'s own time zone, as set in Slack.",
         )
     )
-    first = current.first_date if current else today
+    first = current.first_date if current else first_slot
     blocks.append(
         _input(
             BlockId.SCHEDULE_FIRST,
@@ -156,6 +161,13 @@ def checkins_view(
     if schedule:
         blocks.append(context(prompts.render("checkins_zone", schedule=schedule)))
     return {"type": "modal", "title": plain("Check-ins"), "close": plain("Close"), "blocks": blocks}
+
+
+def schedule_sends_at_once(passed: datetime, tz: str | None) -> dict[str, str]:
+    """The form's answer when its first check-in's time has passed: said on the date field,
+    in the leader's own time, before anything is saved."""
+    when = passed.astimezone(zone_of(tz))
+    return {BlockId.SCHEDULE_FIRST: prompts.render("schedule_sends_at_once", when=when)}
 
 
 def schedule_saved_view(client: Client, next_due: datetime | None) -> dict:
