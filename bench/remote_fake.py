@@ -46,9 +46,8 @@ class FakeSlackService:
         calls = self._fake.calls_to("views.open")[after:]
         return [c.response["view"] for c in calls if c.ok]
 
-    def call_count(self) -> int:
-        """Every Web API call so far: the benchmark waits for it to stop growing."""
-        return len(self._fake.calls)
+    def count_of(self, method: str) -> int:
+        return len(self._fake.calls_to(method))
 
     def failed_calls(self) -> Counter[str]:
         """Refused Web API calls by method and error: a benchmark with any is not comparing like
