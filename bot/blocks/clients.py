@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from bot import prompts
 from bot.blocks.charts import obstacles_blocks, ratings_blocks
 from bot.blocks.messages import Message
+from bot.blocks.tables import attachment, table
 from bot.blocks.text import context, option, plain, section, sections
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.protocols.schema import CyclePhase
@@ -67,9 +68,34 @@ def _summary_line(summary: ClientSummary) -> str:
     )
 
 
+ROSTER_LINES_MAX = 48
+ROSTER_HEADER = ("Client", "Organization", "Domain", "Phase", "Protocol runs", "Goals")
+
+
+def roster_table(roster: Sequence[ClientSummary]) -> dict:
+    """The clients side by side, the same facts as their lines in words below."""
+    return table(
+        ROSTER_HEADER,
+        [
+            (
+                summary.client.leader_name,
+                summary.client.organization,
+                DOMAIN_LABELS[summary.client.domain],
+                summary.client.phase.label,
+                str(summary.runs),
+                str(summary.goals),
+            )
+            for summary in roster[:ROSTER_LINES_MAX]
+        ],
+        right=frozenset({4, 5}),
+    )
+
+
 def roster_message(roster: Sequence[ClientSummary]) -> Message:
+    """A line in words per client, each with its Open button, and (with any client) the same in
+    a table, which Slack shows beneath, from the message's attachments."""
     blocks = sections(prompts.render("clients", count=len(roster)))
-    for summary in roster[:48]:
+    for summary in roster[:ROSTER_LINES_MAX]:
         block = section(_summary_line(summary))
         block["accessory"] = {
             "type": "button",
@@ -78,7 +104,8 @@ def roster_message(roster: Sequence[ClientSummary]) -> Message:
             "value": summary.client.id,
         }
         blocks.append(block)
-    return Message(text="Your clients", blocks=blocks)
+    attachments = (attachment(roster_table(roster)),) if roster else ()
+    return Message(text="Your clients", blocks=blocks, attachments=attachments)
 
 
 def record_view(record: ClientRecord, history: Sequence[HistoryLine] = ()) -> dict:
