@@ -19,9 +19,10 @@ A second table says where the CPU went, per request: each server's own (its p99 
 follows it, as the server is then never idle), the fake Slack's while it answered the bot, and
 the load client's. All of them share this machine's CPUs, as a remote Slack would not.
 
-    python bench/ack_latency.py            # full run, about half a minute on 2 CPUs
-    python bench/ack_latency.py --quick    # smoke run, a few seconds
+    python bench/ack_latency.py            # full run, about 15 minutes on a busy 2-CPU machine
+    python bench/ack_latency.py --quick    # smoke run, under 2 minutes
     python bench/ack_latency.py --requests 3000   # that many per server at every level
+    python bench/ack_latency.py --kinds page,rating   # only those interactions
 
 Exits 0 whatever the numbers (a benchmark, not a test); 2 if a server does not come up, 1 if
 any request failed.
@@ -441,10 +442,10 @@ class Bench:
                 self.owed[method] = made
         time.sleep(0.05)  # the servers reading the last responses
 
-    def warm_up(self, requests: int) -> Samples:
+    def warm_up(self, requests: int, kinds: tuple[str, ...]) -> Samples:
         errors = Samples()
         for server in (self.bare, self.bot):
-            for kind in KINDS:
+            for kind in kinds:
                 errors.add(self.load(server, kind, WARMUP_CLIENTS, requests))
         return errors
 
@@ -621,7 +622,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run (few requests per level)")
     parser.add_argument("--requests", type=int, metavar="N", help="requests per server at every level")
+    parser.add_argument(
+        "--kinds",
+        type=lambda text: tuple(text.split(",")),
+        default=KINDS,
+        metavar="K,K",
+        help=f"only these interactions (of {','.join(KINDS)})",
+    )
     args = parser.parse_args(argv)
+    if not set(args.kinds) <= set(KINDS):
+        parser.error(f"--kinds takes {','.join(KINDS)}")
     if args.requests is not None and args.requests < 2:
         parser.error("--requests must be at least 2")
     return args
@@ -659,10 +669,10 @@ def run(args: argparse.Namespace) -> int:
         taps = {"bot": sent_checkins(database_url, web, ratings), "bare": bare_taps(web, ratings)}
         bench = Bench(fake, bot=bot, bare=bare, taps=taps)
         print(f"warming up: {warmup} requests of each kind per server")
-        warmup_samples = bench.warm_up(warmup)
+        warmup_samples = bench.warm_up(warmup, args.kinds)
         cells = []
         for clients in LEVELS:
-            for kind in KINDS:
+            for kind in args.kinds:
                 print(f"measuring {kind} at {clients} clients: {plan[clients]} requests per server")
                 cells.append(bench.cell(kind, clients, plan[clients]))
         failed = print_report(cells, bench, warmup_samples)
