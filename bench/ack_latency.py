@@ -1,17 +1,28 @@
-"""Ack latency of `coachbot serve` (HTTP mode) next to a bare bolt app that only acks.
+"""Ack latency of `coachbot serve` (HTTP mode) next to a bare bolt app doing the same Slack work.
 
-Signed `/coach help` and `/coach start <protocol>` requests go at 1, 10 and 50 concurrent clients
-to both servers in the same run, and the table compares their p50/p99. Both servers run the same
-server code (`bot.server`), so the ratio is the cost of the bot's own work. Goals: p99 at 50
-clients no more than 1.5 times the bare app's, and no bot request over one second.
+Four interactions, signed as Slack signs them, go at 1, 10 and 50 concurrent clients to both
+servers in the same run, and the table compares their p50/p99:
+- `help`: `/coach help`, answered with a message;
+- `start`: `/coach start <protocol>`, acked, then the first page opened with `views.open`;
+- `page submitted`: that page submitted with its answers, answered with the next page;
+- `rating tapped`: a rating button on a check-in message, acked, then the message updated.
+The bare app (bench/bare_app.py) answers each as a plain bolt app would, with views and messages
+as big as the bot's and slack_sdk's default client. Both servers run the same server code
+(`bot.server`), so the ratio is the cost of the bot's own work (the database, ownership checks,
+rendering, the Home republished after a change). Goals: p99 at 50 clients no more than 1.2 times
+the bare app's, and no bot request over one second.
+
+The windows to submit are opened by each server itself beforehand (untimed), and every rating
+taps a check-in of its own, sent to the leader and open for an answer.
 
 A second table says where the CPU went, per request: each server's own (its p99 at 50 clients
 follows it, as the server is then never idle), the fake Slack's while it answered the bot, and
 the load client's. All of them share this machine's CPUs, as a remote Slack would not.
 
-    python bench/ack_latency.py            # full run, about half a minute on 2 CPUs
-    python bench/ack_latency.py --quick    # smoke run, a few seconds
+    python bench/ack_latency.py            # full run, about 15 minutes on a busy 2-CPU machine
+    python bench/ack_latency.py --quick    # smoke run, under 2 minutes
     python bench/ack_latency.py --requests 3000   # that many per server at every level
+    python bench/ack_latency.py --kinds page,rating   # only those interactions
 
 Exits 0 whatever the numbers (a benchmark, not a test); 2 if a server does not come up, 1 if
 any request failed.
@@ -42,25 +53,35 @@ from pathlib import Path
 if not __package__:  # run as a script: `tests` (the fake Slack, request signing) lives in the checkout
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from slack_sdk import WebClient
+
+from bench.ack_seed import LEADER, Tap, bare_taps, sent_checkins
 from bench.remote_fake import FakeSlackService, start_remote_fake
 from tests import slack_requests as sr
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BOT_TOKEN = "xoxb-bench-token"
 PROTOCOL = "five-lenses"  # any protocol in protocols/; `start` opens its first page
-KINDS = ("help", "start")
+KINDS = ("help", "start", "page", "rating")
+LABELS = {"help": "help", "start": "start", "page": "page submitted", "rating": "rating tapped"}
+# The first page of PROTOCOL, answered: its submission begins a run and shows the next page.
+# Coaches the windows are opened for, a few windows each, as each coach has a few runs going
+# (one coach with thousands of unfinished runs would time their Home, not a page).
+COACHES = tuple(f"UBENCH{i:03d}" for i in range(100))
+PAGE_ONE = {"situation_name": "The budget meeting", "situation": "What happened, at some length. " * 8}
 LEVELS = (1, 10, 50)
 FULL_REQUESTS = {1: 200, 10: 1000, 50: 1000}
 QUICK_REQUESTS = {1: 20, 10: 100, 50: 100}
 WARMUP_REQUESTS = 50
 WARMUP_CLIENTS = 10
-RATIO_GOAL = 1.5
+RATIO_GOAL = 1.2
 SLOWEST_GOAL_S = 1.0
 START_TIMEOUT_S = 60.0
 DRAIN_TIMEOUT_S = 30.0
 # A client fetches trigger ids a few at a time and never uses one older than this (the fake,
 # like Slack, refuses them after 3 s).
 TRIGGER_BATCH = 16
+WINDOWS_PER_COACH = 5
 TRIGGER_FRESH_S = 1.0
 
 
@@ -200,11 +221,8 @@ class Triggers:
         return self._ids.pop()
 
 
-def encoded_command(kind: str, trigger_id: str, port: int) -> bytes:
-    """A fresh signature (timestamp now) and a fresh trigger id, as Slack sends each command.
-    The bare app gets trigger ids too, so the client does the same work for both servers."""
-    text = "help" if kind == "help" else f"start {PROTOCOL}"
-    request = sr.command(text, trigger_id=trigger_id)
+def encoded(request: sr.SlackRequest, port: int) -> bytes:
+    """A fresh signature (timestamp now), as Slack signs each request."""
     body = request.body.encode()
     headers = request.headers() | {"Host": f"127.0.0.1:{port}", "Content-Length": str(len(body))}
     head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
@@ -239,17 +257,56 @@ async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, p
     return headers.get("connection", "").lower() != "close"
 
 
+class Requests:
+    """Where one client's requests come from. Commands carry a fresh trigger id each (the bare
+    app gets them too, so the client does the same work for both servers); a page submission
+    takes one of the windows the server opened, a rating one of the check-ins, never twice."""
+
+    def __init__(
+        self,
+        kind: str,
+        fake: FakeSlackService,
+        views: list[tuple[str, dict]],
+        taps: list[Tap],
+        coach: str = sr.COACH,
+    ) -> None:
+        self._kind = kind
+        self._coach = coach
+        self._triggers = Triggers(fake)
+        self._views = views
+        self._taps = taps
+
+    async def next(self) -> sr.SlackRequest:
+        match self._kind:
+            case "help":
+                return sr.command("help", trigger_id=await self._triggers.next())
+            case "start":
+                trigger_id = await self._triggers.next()
+                return sr.command(f"start {PROTOCOL}", trigger_id=trigger_id, user=self._coach)
+            case "page":
+                coach, view = self._views.pop()
+                return sr.view_submission(view, PAGE_ONE, user=coach)
+            case _:
+                tap = self._taps.pop()
+                return sr.block_action(
+                    "checkin_rate:4",
+                    tap.delivery_id,
+                    trigger_id="bench.trigger",
+                    user=LEADER,
+                    message=(tap.channel, tap.ts),
+                )
+
+
 async def one_client(
-    port: int, kind: str, count: int, fake: FakeSlackService, ready: asyncio.Barrier, samples: Samples
+    port: int, count: int, requests: Requests, ready: asyncio.Barrier, samples: Samples
 ) -> None:
     """Opens its connection first, waits for every other client, then sends `count` requests
     back to back, timing each from send to the last byte of the response."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    triggers = Triggers(fake)
     await ready.wait()
     try:
         for _ in range(count):
-            payload = encoded_command(kind, await triggers.next(), port)
+            payload = encoded(await requests.next(), port)
             started = time.perf_counter()
             try:
                 keep_open = await exchange(reader, writer, payload)
@@ -268,11 +325,22 @@ async def one_client(
         writer.close()
 
 
-async def run_load(port: int, kind: str, clients: int, total: int, fake: FakeSlackService) -> Samples:
+async def run_load(
+    port: int,
+    kind: str,
+    clients: int,
+    total: int,
+    fake: FakeSlackService,
+    views: list[tuple[str, dict]],
+    taps: list[Tap],
+    coach: str = sr.COACH,
+) -> Samples:
     samples = Samples()
     shares = [total // clients + (1 if i < total % clients else 0) for i in range(min(clients, total))]
     ready = asyncio.Barrier(len(shares))
-    await asyncio.gather(*(one_client(port, kind, n, fake, ready, samples) for n in shares))
+    await asyncio.gather(
+        *(one_client(port, n, Requests(kind, fake, views, taps, coach), ready, samples) for n in shares)
+    )
     return samples
 
 
@@ -301,29 +369,58 @@ class Cell:
 
 
 class Bench:
-    """Sends the load and keeps count of the `start` commands the bot acked, so it can wait for
-    the bot's work after each ack (views.open, then a database write) to finish before the bare
-    app is measured, and check afterwards that every modal opened."""
+    """Sends the load, and keeps count of the Web API calls each server owes after its acks
+    (views.open after `start`, chat.update after a rating, the bot's Home after its first page
+    saved), so it can wait for that work to finish before the next load is measured, and check
+    afterwards that Slack took all of it."""
 
-    def __init__(self, fake: FakeSlackService, bot: Server, bare: Server) -> None:
+    def __init__(self, fake: FakeSlackService, bot: Server, bare: Server, taps: dict[str, list[Tap]]) -> None:
         self.fake = fake
         self.fake_pid = fake.pid()
         self.bot = bot
         self.bare = bare
-        self.bot_starts = 0
+        self.taps = taps
+        self.owed: Counter[str] = Counter()
+        self.missing: Counter[str] = Counter()
+        self.coach_turn = 0
 
     def load(self, server: Server, kind: str, clients: int, total: int) -> Samples:
-        """The CPU counted is the load's and, for the bot's `start`, that of the modals it opens
-        after acking: work the bot owes for those requests, done on the same CPUs."""
+        """The CPU counted is the load's and that of the Web API calls the server makes after
+        acking: work it owes for those requests, done on the same CPUs. The windows a page
+        submission needs are opened before, untimed."""
+        views = self.windows(server, total) if kind == "page" else []
+        taps = self.taps[server.name] if kind == "rating" else []
         before = self.cpu_now(server)
         with quiet_collector():
-            samples = asyncio.run(run_load(server.port, kind, clients, total, self.fake))
-        if server is self.bot and kind == "start":
-            self.bot_starts += len(samples.latencies)
-            self.drain()
+            samples = asyncio.run(run_load(server.port, kind, clients, total, self.fake, views, taps))
+        self.owe(server, kind, len(samples.latencies))
+        self.drain()
         after = self.cpu_now(server)
         samples.cpu.update({name: after[name] - before[name] for name in before if name in after})
         return samples
+
+    def windows(self, server: Server, count: int) -> list[tuple[str, dict]]:
+        """`count` first pages the server opened itself, as coaches' `/coach start` does, each
+        with the coach it is for (a window Slack did not open is asked for again)."""
+        views: list[tuple[str, dict]] = []
+        while len(views) < count:
+            coach = COACHES[self.coach_turn % len(COACHES)]
+            self.coach_turn += 1
+            wanted = min(WINDOWS_PER_COACH, count - len(views))
+            ok, refused = self.fake.views_opened()
+            acked = asyncio.run(run_load(server.port, "start", wanted, wanted, self.fake, [], [], coach))
+            self.owe(server, "start", len(acked.latencies))
+            self.drain()
+            views += [(coach, view) for view in self.fake.opened_views(ok + sum(refused.values()))]
+        return views[:count]
+
+    def owe(self, server: Server, kind: str, acked: int) -> None:
+        if kind == "start":
+            self.owed["views.open"] += acked
+        elif kind == "rating":
+            self.owed["chat.update"] += acked
+        elif kind == "page" and server is self.bot:
+            self.owed["views.publish"] += acked
 
     def cpu_now(self, server: Server) -> dict[str, float]:
         readings = {
@@ -334,16 +431,21 @@ class Bench:
         return {name: seconds for name, seconds in readings.items() if seconds is not None}
 
     def drain(self) -> None:
-        try:
-            self.fake.wait_for("views.open", count=self.bot_starts, timeout=DRAIN_TIMEOUT_S)
-        except AssertionError:
-            print(f"  (the bot had not opened every modal after {DRAIN_TIMEOUT_S:.0f} s)", file=sys.stderr)
-        time.sleep(0.05)  # the bot reading the last views.open responses
+        """Waits for the calls owed; any never made are counted (and reported), and no longer
+        waited for."""
+        for method, count in self.owed.items():
+            try:
+                self.fake.wait_for(method, count=count, timeout=DRAIN_TIMEOUT_S)
+            except AssertionError:
+                made = self.fake.count_of(method)
+                self.missing[method] += count - made
+                self.owed[method] = made
+        time.sleep(0.05)  # the servers reading the last responses
 
-    def warm_up(self, requests: int) -> Samples:
+    def warm_up(self, requests: int, kinds: tuple[str, ...]) -> Samples:
         errors = Samples()
         for server in (self.bare, self.bot):
-            for kind in KINDS:
+            for kind in kinds:
                 errors.add(self.load(server, kind, WARMUP_CLIENTS, requests))
         return errors
 
@@ -378,7 +480,7 @@ def ms(seconds: float) -> str:
 
 
 COLUMNS = (
-    ("kind", 6),
+    ("kind", 14),
     ("clients", 8),
     ("requests", 9),
     ("bare p50", 9),
@@ -408,7 +510,7 @@ def cpu_ms(samples: Samples, process: str) -> str:
 
 
 CPU_COLUMNS = (
-    ("kind", 6),
+    ("kind", 14),
     ("clients", 8),
     ("bare", 6),
     ("bot", 6),
@@ -434,7 +536,7 @@ def print_cpu(cells: list[Cell]) -> None:
         print(
             row(
                 [
-                    cell.kind,
+                    LABELS[cell.kind],
                     str(cell.clients),
                     cpu_ms(cell.bare, "server"),
                     cpu_ms(cell.bot, "server"),
@@ -453,13 +555,13 @@ def print_report(cells: list[Cell], bench: Bench, warmup: Samples) -> int:
     print(row([name for name, _ in COLUMNS]))
     for cell in cells:
         if not cell.bot.latencies or not cell.bare.latencies:
-            print(row([cell.kind, str(cell.clients), "0", *["-"] * 7]))
+            print(row([LABELS[cell.kind], str(cell.clients), "0", *["-"] * 7]))
             continue
         bare, bot = cell.bare.latencies, cell.bot.latencies
         print(
             row(
                 [
-                    cell.kind,
+                    LABELS[cell.kind],
                     str(cell.clients),
                     str(len(bot)),
                     ms(percentile(bare, 50)),
@@ -480,16 +582,19 @@ def print_report(cells: list[Cell], bench: Bench, warmup: Samples) -> int:
         if cell.clients == max(LEVELS) and cell.bot.latencies and cell.bare.latencies:
             verdict = "met" if ratio(cell) <= RATIO_GOAL else "MISSED"
             print(
-                f"p99 ratio at {cell.clients} clients, {cell.kind}: {ratio(cell):.2f} "
+                f"p99 ratio at {cell.clients} clients, {LABELS[cell.kind]}: {ratio(cell):.2f} "
                 f"(goal <= {RATIO_GOAL}) {verdict}"
             )
     slowest = max((latency for cell in cells for latency in cell.bot.latencies), default=math.nan)
     verdict = "met" if slowest < SLOWEST_GOAL_S else "MISSED"
     print(f"slowest bot request: {slowest * 1000:.0f} ms (goal < {SLOWEST_GOAL_S * 1000:.0f} ms) {verdict}")
 
-    opened, failures = bench.views_opened()
-    detail = f"; failed: {dict(failures)}" if failures else ""
-    print(f"views.open after bot's start acks: {opened} ok of {bench.bot_starts} (warm-up included){detail}")
+    opened, _ = bench.views_opened()
+    print(f"views.open by both servers: {opened} ok of {bench.owed['views.open']} acked (warm-up included)")
+    if bench.missing:
+        print(f"Web API calls owed after an ack and never made: {dict(bench.missing)}")
+    refused = bench.fake.failed_calls()
+    print(f"Web API calls refused: {sum(refused.values())}" + (f" {dict(refused)}" if refused else ""))
 
     errors: Counter[str] = Counter(warmup.errors)
     for cell in cells:
@@ -517,7 +622,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run (few requests per level)")
     parser.add_argument("--requests", type=int, metavar="N", help="requests per server at every level")
+    parser.add_argument(
+        "--kinds",
+        type=lambda text: tuple(text.split(",")),
+        default=KINDS,
+        metavar="K,K",
+        help=f"only these interactions (of {','.join(KINDS)})",
+    )
     args = parser.parse_args(argv)
+    if not set(args.kinds) <= set(KINDS):
+        parser.error(f"--kinds takes {','.join(KINDS)}")
     if args.requests is not None and args.requests < 2:
         parser.error("--requests must be at least 2")
     return args
@@ -536,7 +650,8 @@ def run(args: argparse.Namespace) -> int:
         cleanup.callback(manager.shutdown)
         cleanup.callback(fake.stop)
         workdir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="coachbot-bench-")))
-        env = server_env(fake, f"sqlite:///{workdir / 'coachbot.db'}")
+        database_url = f"sqlite:///{workdir / 'coachbot.db'}"
+        env = server_env(fake, database_url)
         bot = start_server("bot", [sys.executable, "-m", "bot", "serve"], env, workdir)
         cleanup.callback(stop_server, bot)
         bare = start_server("bare", [sys.executable, str(REPO_ROOT / "bench" / "bare_app.py")], env, workdir)
@@ -548,12 +663,16 @@ def run(args: argparse.Namespace) -> int:
             print(failed, file=sys.stderr)
             return 2
 
-        bench = Bench(fake, bot=bot, bare=bare)
+        ratings = warmup + sum(plan.values())
+        web = WebClient(token=BOT_TOKEN, base_url=fake.url())
+        print(f"sending {ratings} check-ins to rate for each server")
+        taps = {"bot": sent_checkins(database_url, web, ratings), "bare": bare_taps(web, ratings)}
+        bench = Bench(fake, bot=bot, bare=bare, taps=taps)
         print(f"warming up: {warmup} requests of each kind per server")
-        warmup_samples = bench.warm_up(warmup)
+        warmup_samples = bench.warm_up(warmup, args.kinds)
         cells = []
         for clients in LEVELS:
-            for kind in KINDS:
+            for kind in args.kinds:
                 print(f"measuring {kind} at {clients} clients: {plan[clients]} requests per server")
                 cells.append(bench.cell(kind, clients, plan[clients]))
         failed = print_report(cells, bench, warmup_samples)

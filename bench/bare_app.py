@@ -1,8 +1,18 @@
-"""A bolt app that only acks `/coach`: the floor that `bench/ack_latency.py` measures the bot against.
+"""A plain bolt app doing what the bot does for each benchmarked interaction, with nothing of the
+bot's own work: the floor that `bench/ack_latency.py` measures the bot against.
+
+- `/coach start …`: ack, then `views.open` of a page as big as the bot's first protocol page;
+- `/coach help`: ack with a message as big as the bot's help;
+- a protocol page submitted: ack with `response_action: update` and a page as big as the next;
+- a check-in rating tapped: ack, then `chat.update` of the tapped message with the "done" message.
+
+Its views and messages are the bot's own, built once at start (so the same blocks and bytes go
+over the wire), as a plain app would keep them in dict literals. The bare app reads no database
+and checks no ownership: that, and the Home republished after a change, is the bot's own work.
 
 It is served by the bot's own server code (`create_asgi` + `run_http`), so whatever latency the
-bot adds over this app is the bot's own work (parsing, rendering, the database, the Web API calls
-after the ack), not uvicorn, Starlette or bolt.
+bot adds over this app is the bot's own work, not uvicorn, Starlette or bolt. Its Web API client
+is slack_sdk's default WebClient, as a plain app's would be.
 
 Reads SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL and PORT from the environment.
 Run as `python bench/bare_app.py` or `python -m bench.bare_app`.
@@ -11,7 +21,10 @@ Run as `python bench/bare_app.py` or `python -m bench.bare_app`.
 from __future__ import annotations
 
 import os
+import re
 import sys
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 if not __package__:  # run as a script: make `bot` importable from a checkout, installed or not
@@ -20,7 +33,48 @@ if not __package__:  # run as a script: make `bot` importable from a checkout, i
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.blocks.checkins import checkin_done_message
+from bot.blocks.messages import Message, help_message
+from bot.blocks.protocol_views import page_view
+from bot.ids import COMMAND, ActionId, CallbackId
+from bot.protocols.catalog import Catalog
 from bot.server import bind_port, create_asgi, run_http
+from bot.services.checkins import CheckinContext
+from bot.services.runs import PageToShow
+from bot.storage.models import DeliveryStatus
+
+PROTOCOL = "five-lenses"  # the protocol bench/ack_latency.py starts
+RATE = re.compile(rf"^{ActionId.CHECKIN_RATE}:([1-5])$")
+
+
+@dataclass(frozen=True)
+class Replies:
+    """What the bare app sends, each the same size as the bot's own for the same interaction."""
+
+    first_page: dict
+    second_page: dict
+    help: Message
+    done: Message
+
+
+def comparable_replies() -> Replies:
+    catalog = Catalog.installed(None)
+    protocol = catalog.get(PROTOCOL)
+    checkin = CheckinContext(
+        delivery_id="D0",
+        recipient="UL0000",
+        coach_id="UCOACH1",
+        goal="Every 9th grader reads a grade-level text each week",
+        occurrence=date(2026, 11, 23),
+        status=DeliveryStatus.ANSWERED,
+        leader_name="leader",
+    )
+    return Replies(
+        first_page=page_view(PageToShow(protocol, protocol.pages[0], {})),
+        second_page=page_view(PageToShow(protocol, protocol.pages[1], {}, run_id="R0")),
+        help=help_message(catalog.for_audience("coach")),
+        done=checkin_done_message(checkin, 4),
+    )
 
 
 def build_app(*, token: str, signing_secret: str, api_url: str) -> App:
@@ -29,10 +83,30 @@ def build_app(*, token: str, signing_secret: str, api_url: str) -> App:
     bolt calls auth.test on the Web API at construction, so `api_url` must answer (the fake does).
     """
     app = App(client=WebClient(token=token, base_url=api_url), signing_secret=signing_secret)
+    replies = comparable_replies()
 
-    @app.command("/coach")
-    def only_ack(ack: Ack) -> None:
+    @app.command(COMMAND)
+    def on_coach(ack: Ack, command: dict, client: WebClient) -> None:
+        if (command.get("text") or "").startswith("start"):
+            ack()
+            client.views_open(trigger_id=command["trigger_id"], view=replies.first_page)
+        else:
+            ack(response_type="ephemeral", text=replies.help.text, blocks=replies.help.blocks)
+
+    @app.view_submission(CallbackId.PROTOCOL_PAGE)
+    def on_page(ack: Ack) -> None:
+        ack(response_action="update", view=replies.second_page)
+
+    @app.action(RATE)
+    def on_rating(ack: Ack, body: dict, client: WebClient) -> None:
         ack()
+        container = body["container"]
+        client.chat_update(
+            channel=container["channel_id"],
+            ts=container["message_ts"],
+            text=replies.done.text,
+            blocks=replies.done.blocks,
+        )
 
     return app
 

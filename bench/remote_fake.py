@@ -41,6 +41,19 @@ class FakeSlackService:
         failures = Counter(str(c.response.get("error")) for c in calls if not c.ok)
         return sum(c.ok for c in calls), failures
 
+    def opened_views(self, after: int) -> list[dict]:
+        """The views the fake opened after its first `after` views.open calls: windows to submit."""
+        calls = self._fake.calls_to("views.open")[after:]
+        return [c.response["view"] for c in calls if c.ok]
+
+    def count_of(self, method: str) -> int:
+        return len(self._fake.calls_to(method))
+
+    def failed_calls(self) -> Counter[str]:
+        """Refused Web API calls by method and error: a benchmark with any is not comparing like
+        with like."""
+        return Counter(f"{c.method}: {c.response.get('error')}" for c in list(self._fake.calls) if not c.ok)
+
     def stop(self) -> None:
         self._fake.stop()
 

@@ -297,12 +297,21 @@ def retention(dry_run: bool) -> None:
 
 
 @main.command("try")
-@click.argument("protocol_id")
-def try_protocol(protocol_id: str) -> None:
+@click.argument("protocol_id", required=False)
+@click.option(
+    "--resume",
+    metavar="RUN",
+    is_flag=False,
+    flag_value="latest",
+    default=None,
+    help="Continue your latest unfinished run (of PROTOCOL_ID, if given), or the one whose id "
+    "starts with RUN.",
+)
+def try_protocol(protocol_id: str | None, resume: str | None) -> None:
     """Run a protocol in the terminal, with the same engine and database as Slack."""
     from bot.terminal import run_in_terminal
 
-    run_in_terminal(load_settings(), protocol_id)
+    run_in_terminal(load_settings(), protocol_id, resume=resume)
 
 
 @main.group()

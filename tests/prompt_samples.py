@@ -409,6 +409,13 @@ def samples() -> dict[str, list[dict]]:
             {"run": _run(client_name=None, completed_at=None)},
         ],
         "schedule_intro": [{"client": client}],
+        "schedule_sends_at_once": [{"when": "Nov 22, 2026, 9:00 AM"}],
+        "try_stopped": [
+            {"run": "0123456789abcdef", "saved": 1, "pages": 3},
+            {"run": "0123456789abcdef", "saved": 0, "pages": 3},
+            {"run": None, "saved": 0, "pages": 3},
+        ],
+        "try_nothing_to_resume": [{"wanted": "latest"}, {"wanted": HOSTILE}],
         "schedule_saved": [{"client": client, "next_due": WHEN}, {"client": client, "next_due": None}],
         "share_failed": [{}],
         "share_form_intro": [{}],

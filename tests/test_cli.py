@@ -73,43 +73,115 @@ def test_list_and_show():
     assert "Warm and cool feedback (15 min / 24 h, presenter listens, tags: warm, cool, hard)" in tuning
 
 
+def typed(steps, text: str = "answer") -> list[str]:
+    """What a coach types for each step: a number for a choice, a line (and the empty line
+    that ends it) for a long answer."""
+    lines = []
+    for step in steps:
+        match step.input.value:
+            case "long_text":
+                lines += [f"{text} for {step.id}", "second line", ""]
+            case "single_choice" | "multi_choice" | "checklist":
+                lines += ["1"]
+            case _:
+                lines += [f"{text} {step.id}"]
+    return lines
+
+
+def stored(url: str) -> tuple[list[ProtocolRun], set[str]]:
+    engine = make_engine(url)
+    with Session(engine) as session:
+        runs = list(session.exec(select(ProtocolRun)).all())
+        answered = {a.step_id for a in session.exec(select(Answer)).all()}
+    engine.dispose()
+    return runs, answered
+
+
 def test_try_runs_a_protocol_in_the_terminal_and_stores_it(tmp_path: Path):
     url = f"sqlite:///{tmp_path}/try.db"
     spec = protocol("five-lenses")
-    lines = []
-    for step in spec.steps:
-        match step.input.value:
-            case "long_text":
-                lines += [f"Long answer for {step.id}", "second line", ""]
-            case "single_choice":
-                lines += ["1"]
-            case _:
-                lines += [f"short {step.id}"]
-    result = run_cli("try", "five-lenses", env={"DATABASE_URL": url}, input="\n".join(lines) + "\n")
+    result = run_cli(
+        "try", "five-lenses", env={"DATABASE_URL": url}, input="\n".join(typed(spec.steps)) + "\n"
+    )
     assert result.exit_code == 0, result.output
     assert "== Summary ==" in result.output
-    engine = make_engine(url)
-    with Session(engine) as session:
-        run = session.exec(select(ProtocolRun)).one()
-        assert run.status == RunStatus.COMPLETED and run.team_id == "terminal"
-        assert len(session.exec(select(Answer)).all()) == len(spec.steps)
-    engine.dispose()
+    runs, answered = stored(url)
+    assert [(r.status, r.team_id) for r in runs] == [(RunStatus.COMPLETED, "terminal")]
+    assert answered == {s.id for s in spec.steps}
 
 
-def test_try_asks_again_when_a_required_answer_is_missing(tmp_path: Path):
+def test_try_asks_a_required_answer_again_at_once_and_a_stop_says_what_is_saved(tmp_path: Path):
     url = f"sqlite:///{tmp_path}/try.db"
     first = protocol("five-lenses").pages[0]
-    # Page one: leave the first step empty, then answer it when asked again; stop after that.
-    lines = ["", "two\n", "", "now answered"]
-    result = CliRunner().invoke(
-        main, ["try", "five-lenses"], env={"DATABASE_URL": url}, input="\n".join(lines)
+    name, situation = first.steps
+    # The name left empty, then given; the situation ended at once, then written; then the
+    # input ends on page two.
+    lines = ["", "The budget meeting", "", "What happened", ""]
+    result = run_cli("try", "five-lenses", env={"DATABASE_URL": url}, input="\n".join(lines) + "\n")
+    out = result.output
+    # Asked again before the next step, with the reason, each time.
+    assert out.count("Please answer this one.") == 2
+    assert out.index("Please answer this one.") < out.index(
+        situation.prompt.split()[0], out.index(name.prompt)
     )
-    assert "Please answer this one." in result.output
-    engine = make_engine(url)
-    with Session(engine) as session:
-        stored = {a.step_id for a in session.exec(select(Answer)).all()}
-    engine.dispose()
-    assert {s.id for s in first.steps} <= stored
+    pages = len(protocol("five-lenses").pages)
+    runs, answered = stored(url)
+    assert answered == {name.id, situation.id} and len(runs) == 1
+    assert f"Saved through page 1 of {pages}. To go on: coachbot try --resume {runs[0].id[:8]}" in out
+    assert result.exit_code == 130
+
+
+def test_a_stop_before_the_first_page_is_saved_keeps_nothing(tmp_path: Path):
+    url = f"sqlite:///{tmp_path}/try.db"
+    result = run_cli("try", "five-lenses", env={"DATABASE_URL": url}, input="The budget meeting\n")
+    assert "nothing was kept" in result.output
+    assert stored(url) == ([], set())
+
+
+def test_try_resume_continues_the_latest_unfinished_run_or_a_named_one(tmp_path: Path):
+    url = f"sqlite:///{tmp_path}/try.db"
+    env = {"DATABASE_URL": url}
+    spec = protocol("five-lenses")
+    page_one, page_two = spec.pages[0].steps, spec.pages[1].steps
+    run_cli("try", "five-lenses", env=env, input="\n".join(typed(page_one, "older")) + "\n")
+    run_cli("try", "five-lenses", env=env, input="\n".join(typed(page_one, "newer") + typed(page_two)) + "\n")
+    (older, newer), _ = stored(url)
+    older, newer = sorted((older, newer), key=lambda r: r.started_at)
+
+    later = [s for page in spec.pages[2:] for s in page.steps]
+    resumed = run_cli("try", "--resume", env=env, input="\n".join(typed(later)) + "\n")
+    assert resumed.exit_code == 0, resumed.output
+    assert f"== Page 3 of {len(spec.pages)}" in resumed.output and "== Page 1 " not in resumed.output
+    assert "== Summary ==" in resumed.output and "newer situation_name" in resumed.output
+
+    named = run_cli("try", "--resume", older.id[:8], env=env, input="\n")
+    assert f"== Page 2 of {len(spec.pages)}" in named.output
+    assert "Saved through page 1 of" in named.output  # Enter ends the input before page two is done
+    runs, _ = stored(url)
+    assert {r.id: r.status for r in runs} == {older.id: RunStatus.IN_PROGRESS, newer.id: RunStatus.COMPLETED}
+
+    nothing = run_cli("try", "--resume", "ffffffff", env=env)
+    assert nothing.exit_code == 1 and 'no unfinished run of yours starting with "ffffffff"' in nothing.output
+
+
+def test_try_prints_plain_text_not_slack_markup(tmp_path: Path):
+    url = f"sqlite:///{tmp_path}/try.db"
+    spec = protocol("five-lenses")
+    lines = typed(spec.steps, "R&D <team>")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "try", "five-lenses"],
+        input="\n".join(lines) + "\n",
+        env=os.environ | {"DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    summary = result.stdout.split("== Summary ==", 1)[1]
+    assert f"{spec.title}: R&D <team> situation_name\n" in summary
+    assert "Through the lenses" in summary and "*Through the lenses*" not in summary
+    for mark in ("&amp;", "&lt;", "&gt;", "<@", "<http", "<!date"):
+        assert mark not in result.stdout
 
 
 def serve_with(tmp_path: Path, **slack: str) -> subprocess.CompletedProcess:

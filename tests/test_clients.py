@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from bot.ids import ActionId
 from bot.storage.models import Client, Goal, ProtocolRun
 from tests import slack_requests as sr
+from tests.fake_slack.content import check_message
 from tests.flow import (
     LEADER,
     LEADER_NAME,
@@ -163,3 +164,32 @@ def test_another_coach_cannot_use_my_client(slack_http, slack, bot):
     )
     shown = slack.calls_to("views.update")[-1].args["view"]
     assert "belongs to someone else" in json.dumps(shown) and "Lincoln" not in json.dumps(shown)
+
+
+def test_the_roster_shows_the_clients_in_a_table_with_the_same_in_words(slack_http, slack, bot):
+    slack.add_user(LEADER, name=LEADER_NAME)
+    add_client(slack_http, slack)
+    roster = slack_http.send(sr.command("clients", trigger_id=slack.issue_trigger_id())).json()
+    check_message(roster)  # Slack's rules for a message, the table's among them (fake_slack/tables.py)
+    (attachment,) = roster["attachments"]
+    (table,) = attachment["blocks"]
+    rows = [[cell["text"] for cell in row] for row in table["rows"]]
+    assert rows == [
+        ["Client", "Organization", "Domain", "Phase", "Protocol runs", "Goals"],
+        [LEADER_NAME, "Lincoln Middle School", "School", "Observe and assess", "0", "0"],
+    ]
+    words = json.dumps(roster["blocks"])
+    for fact in (
+        LEADER_NAME,
+        "Lincoln Middle School",
+        "School",
+        "Observe and assess",
+        "0 protocol runs",
+        "0 goals",
+    ):
+        assert fact in words
+
+
+def test_no_clients_means_no_table(slack_http, slack, bot):
+    roster = slack_http.send(sr.command("clients", trigger_id=slack.issue_trigger_id())).json()
+    assert "attachments" not in roster and "no clients yet" in json.dumps(roster["blocks"])

@@ -823,3 +823,105 @@ def test_a_surface_holds_at_most_two_charts(client: WebClient) -> None:
     assert error.response["response_metadata"]["messages"] == [
         "[ERROR] no more than 2 data_visualization blocks allowed [json-pointer:/blocks/2]"
     ]
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables: the table block, sent in a message's attachments (slack_sdk has no model for it yet)
+# --------------------------------------------------------------------------------------------------
+
+
+def table_block(**changes: Any) -> dict:
+    """A valid table: a header and one row, the second column right-aligned."""
+    rows = [
+        [{"type": "raw_text", "text": "Client"}, {"type": "raw_text", "text": "Runs"}],
+        [{"type": "raw_text", "text": "Ana"}, {"type": "raw_text", "text": "3"}],
+    ]
+    return {"type": "table", "rows": rows, "column_settings": [None, {"align": "right"}]} | changes
+
+
+def table_errors(client: WebClient, block: dict) -> list[str]:
+    error = slack_error(client.chat_postMessage, channel="C1", text="x", attachments=[{"blocks": [block]}])
+    assert error.response["error"] == "invalid_attachments"
+    return error.response["response_metadata"]["messages"]
+
+
+def test_a_well_formed_table_is_taken_in_attachments(client: WebClient) -> None:
+    rich = {"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": []}]}
+    wrapped = table_block(column_settings=[{"is_wrapped": True, "align": "center"}])
+    wrapped["rows"][1][0] = rich
+    for block in (table_block(), wrapped):
+        assert client.chat_postMessage(channel="C1", text="x", attachments=[{"blocks": [block]}])["ok"]
+
+
+def test_a_table_outside_attachments_is_rejected(client: WebClient) -> None:
+    error = slack_error(client.chat_postMessage, channel="C1", text="x", blocks=[table_block()])
+    assert (
+        "[ERROR] unsupported type: table [json-pointer:/blocks/0/type]"
+        in error.response["response_metadata"]["messages"]
+    )
+    error = slack_error(client.views_publish, user_id="U1", view={"type": "home", "blocks": [table_block()]})
+    assert error.response["error"] == "invalid_arguments"
+
+
+def test_a_table_needs_text_or_blocks_beside_it(client: WebClient) -> None:
+    error = slack_error(client.chat_postMessage, channel="C1", attachments=[{"blocks": [table_block()]}])
+    assert error.response["error"] == "no_text"
+
+
+def test_a_table_without_rows_is_rejected(client: WebClient) -> None:
+    block = table_block()
+    del block["rows"]
+    assert "[ERROR] missing required field: rows [json-pointer:/attachments/0/blocks/0]" in table_errors(
+        client, block
+    )
+
+
+def test_a_table_of_more_than_100_rows_is_rejected(client: WebClient) -> None:
+    row = table_block()["rows"][1]
+    assert client.chat_postMessage(
+        channel="C1", text="x", attachments=[{"blocks": [table_block(rows=[row] * 100)]}]
+    )["ok"]
+    assert (
+        "[ERROR] no more than 100 items allowed [json-pointer:/attachments/0/blocks/0/rows]"
+        in table_errors(client, table_block(rows=[row] * 101))
+    )
+
+
+def test_a_row_of_more_than_20_cells_is_rejected(client: WebClient) -> None:
+    cell = {"type": "raw_text", "text": "a"}
+    assert (
+        "[ERROR] no more than 20 items allowed [json-pointer:/attachments/0/blocks/0/rows/0]"
+        in table_errors(client, table_block(rows=[[cell] * 21]))
+    )
+
+
+def test_a_cell_must_be_raw_text_with_its_text_or_rich_text(client: WebClient) -> None:
+    bad_type = table_block(rows=[[{"type": "mrkdwn", "text": "*a*"}]])
+    assert (
+        "[ERROR] must be one of: raw_text, rich_text [json-pointer:/attachments/0/blocks/0/rows/0/0/type]"
+        in table_errors(client, bad_type)
+    )
+    no_text = table_block(rows=[[{"type": "raw_text"}]])
+    assert "[ERROR] missing required field: text [json-pointer:/attachments/0/blocks/0/rows/0/0]" in (
+        table_errors(client, no_text)
+    )
+    number = table_block(rows=[[{"type": "raw_text", "text": 3}]])
+    assert "[ERROR] must provide a string [json-pointer:/attachments/0/blocks/0/rows/0/0/text]" in (
+        table_errors(client, number)
+    )
+
+
+def test_column_settings_are_at_most_20_each_aligned_left_center_or_right(client: WebClient) -> None:
+    assert (
+        "[ERROR] no more than 20 items allowed [json-pointer:/attachments/0/blocks/0/column_settings]"
+        in table_errors(client, table_block(column_settings=[None] * 21))
+    )
+    assert (
+        "[ERROR] must be one of: left, center, right "
+        "[json-pointer:/attachments/0/blocks/0/column_settings/0/align]"
+        in table_errors(client, table_block(column_settings=[{"align": "justify"}]))
+    )
+    assert (
+        "[ERROR] must provide a boolean [json-pointer:/attachments/0/blocks/0/column_settings/0/is_wrapped]"
+        in table_errors(client, table_block(column_settings=[{"is_wrapped": "yes"}]))
+    )

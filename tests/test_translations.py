@@ -204,7 +204,7 @@ def test_the_main_views_in_spanish_are_taken_by_slack(slack_http, slack, bot) ->
         views = [
             record_view(bot.clients.record(COACH, client.id), history),
             checkins_view(client, schedule, checkins.next_due(schedule), history),
-            schedule_form(client, checkins.goals_of(COACH, client.id), schedule, today=START.date()),
+            schedule_form(client, checkins.goals_of(COACH, client.id), schedule, first_slot=START.date()),
             client_form(leader_id=LEADER, existing=client),
             my_data_view(bot.data_rights.holding(COACH).counts()),
             erase_confirm_view(bot.data_rights.holding(COACH).counts()),

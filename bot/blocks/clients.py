@@ -8,6 +8,7 @@ from bot import prompts
 from bot.blocks.charts import obstacles_blocks, ratings_blocks
 from bot.blocks.languages import language_select
 from bot.blocks.messages import Message
+from bot.blocks.tables import attachment, table
 from bot.blocks.text import context, option, plain, section, sections
 from bot.i18n import _
 from bot.ids import ActionId, BlockId, CallbackId
@@ -84,9 +85,37 @@ def _summary_line(summary: ClientSummary) -> str:
     )
 
 
+ROSTER_LINES_MAX = 48
+
+
+def roster_header() -> tuple[str, ...]:
+    return (_("Client"), _("Organization"), _("Domain"), _("Phase"), _("Protocol runs"), _("Goals"))
+
+
+def roster_table(roster: Sequence[ClientSummary]) -> dict:
+    """The clients side by side, the same facts as their lines in words below."""
+    return table(
+        roster_header(),
+        [
+            (
+                summary.client.leader_name,
+                summary.client.organization,
+                domain_labels()[summary.client.domain],
+                summary.client.phase.label,
+                str(summary.runs),
+                str(summary.goals),
+            )
+            for summary in roster[:ROSTER_LINES_MAX]
+        ],
+        right=frozenset({4, 5}),
+    )
+
+
 def roster_message(roster: Sequence[ClientSummary]) -> Message:
+    """A line in words per client, each with its Open button, and (with any client) the same in
+    a table, which Slack shows beneath, from the message's attachments."""
     blocks = sections(prompts.render("clients", count=len(roster)))
-    for summary in roster[:48]:
+    for summary in roster[:ROSTER_LINES_MAX]:
         block = section(_summary_line(summary))
         block["accessory"] = {
             "type": "button",
@@ -95,7 +124,8 @@ def roster_message(roster: Sequence[ClientSummary]) -> Message:
             "value": summary.client.id,
         }
         blocks.append(block)
-    return Message(text=_("Your clients"), blocks=blocks)
+    attachments = (attachment(roster_table(roster)),) if roster else ()
+    return Message(text=_("Your clients"), blocks=blocks, attachments=attachments)
 
 
 def record_view(record: ClientRecord, history: Sequence[HistoryLine] = ()) -> dict:

@@ -20,10 +20,12 @@ MESSAGE_BLOCK_CHARS = 11_000
 
 @dataclass(frozen=True)
 class Message:
-    """One chat message: `text` is the notification line, so it never carries coaching content."""
+    """One chat message: `text` is the notification line, so it never carries coaching content.
+    `attachments` carry what Slack takes only there (a table, bot.blocks.tables)."""
 
     text: str
     blocks: list[dict]
+    attachments: tuple[dict, ...] = ()
 
 
 def help_message(

@@ -10,8 +10,8 @@ from bot.blocks.charts import obstacles_blocks, ratings_blocks
 from bot.blocks.text import context, option, plain, section
 from bot.i18n import _, dates
 from bot.ids import ActionId, BlockId, CallbackId
-from bot.recurrence import Cadence
-from bot.services.checkins import HistoryLine
+from bot.recurrence import Cadence, zone_of
+from bot.services.checkins import DEFAULT_TIME, HistoryLine
 from bot.storage.models import CheckinSchedule, Client, Goal
 
 
@@ -47,8 +47,10 @@ def _input(
 
 
 def schedule_form(
-    client: Client, goals: Sequence[Goal], current: CheckinSchedule | None, *, today: date
+    client: Client, goals: Sequence[Goal], current: CheckinSchedule | None, *, first_slot: date
 ) -> dict:
+    """The form for a client's schedule: the current one's values, or for a new one the next
+    slot still ahead (`first_slot`, at DEFAULT_TIME), so saving it as offered sends nothing at once."""
     blocks: list[dict] = [section(prompts.render("schedule_intro", client=client))]
     if goals:
         options = [
@@ -94,11 +96,14 @@ def schedule_form(
         _input(
             BlockId.SCHEDULE_TIME,
             _("Time of day"),
-            {"type": "timepicker", "initial_time": current.local_time if current else "09:00"},
+            {
+                "type": "timepicker",
+                "initial_time": current.local_time if current else DEFAULT_TIME.strftime("%H:%M"),
+            },
             hint=_("In %(name)s's own time zone, as set in Slack.") % {"name": client.leader_name},
         )
     )
-    first = current.first_date if current else today
+    first = current.first_date if current else first_slot
     blocks.append(
         _input(
             BlockId.SCHEDULE_FIRST,
@@ -165,6 +170,13 @@ def checkins_view(
     if schedule:
         blocks.append(context(prompts.render("checkins_zone", schedule=schedule)))
     return {"type": "modal", "title": plain(_("Check-ins")), "close": plain(_("Close")), "blocks": blocks}
+
+
+def schedule_sends_at_once(passed: datetime, tz: str | None) -> dict[str, str]:
+    """The form's answer when its first check-in's time has passed: said on the date field,
+    in the leader's own time, before anything is saved."""
+    when = dates.moment(passed, zone_of(tz))
+    return {BlockId.SCHEDULE_FIRST: prompts.render("schedule_sends_at_once", when=when)}
 
 
 def schedule_saved_view(client: Client, next_due: datetime | None) -> dict:

@@ -14,7 +14,12 @@ from bot.actor import Actor
 from bot.blocks.checkins import checkin_done_message, checkin_form, notice_in_place
 from bot.blocks.messages import Message, notice_view
 from bot.blocks.protocol_views import MalformedPayload, read_state, step_errors
-from bot.blocks.schedules import checkins_view, schedule_form, schedule_saved_view
+from bot.blocks.schedules import (
+    checkins_view,
+    schedule_form,
+    schedule_saved_view,
+    schedule_sends_at_once,
+)
 from bot.handlers.deps import Deps, coach_from_body
 from bot.handlers.forms import chosen, field, form_values
 from bot.handlers.modals import REFUSALS, release_submission, show, submitted_before
@@ -54,8 +59,8 @@ def checkins_or_form(deps: Deps, coach: Actor, client_id: str) -> dict:
     client = deps.clients.get(coach, client_id)
     schedule = deps.checkins.schedule_of(coach, client_id)
     if schedule is None:
-        today = deps.checkins.today(deps.gateway.user_tz(client.leader_id))
-        return schedule_form(client, deps.checkins.goals_of(coach, client_id), None, today=today)
+        first_slot = deps.checkins.next_slot(deps.gateway.user_tz(client.leader_id))
+        return schedule_form(client, deps.checkins.goals_of(coach, client_id), None, first_slot=first_slot)
     history = deps.checkins.history(coach, client_id)
     return checkins_view(client, schedule, deps.checkins.next_due(schedule), history)
 
@@ -107,8 +112,10 @@ def register(app: App, deps: Deps) -> None:
         try:
             client = deps.clients.get(coach, client_id if isinstance(client_id, str) else "")
             current = deps.checkins.schedule_of(coach, client.id)
-            today = deps.checkins.today(deps.gateway.user_tz(client.leader_id))
-            view = schedule_form(client, deps.checkins.goals_of(coach, client.id), current, today=today)
+            first_slot = deps.checkins.next_slot(deps.gateway.user_tz(client.leader_id))
+            view = schedule_form(
+                client, deps.checkins.goals_of(coach, client.id), current, first_slot=first_slot
+            )
         except REFUSALS:
             view = notice_view("not_found")
         show(deps, body, view)
@@ -121,12 +128,21 @@ def register(app: App, deps: Deps) -> None:
         if errors:
             ack(response_action="errors", errors=errors)
             return
+        try:
+            client = deps.clients.get(coach, view.get("private_metadata") or "")
+            tz, locale = deps.gateway.user_tz_and_locale(client.leader_id)
+            # Said before anything is saved: a check-in whose time has passed would go out now.
+            passed = deps.checkins.sends_at_once(coach, client.id, form, tz=tz)
+        except REFUSALS:
+            ack(response_action="update", view=notice_view("not_found"))
+            return
+        if passed is not None:
+            ack(response_action="errors", errors=schedule_sends_at_once(passed, tz))
+            return
         if submitted_before(deps, coach, view):
             ack(response_action="update", view=notice_view("already_saved"))
             return
         try:
-            client = deps.clients.get(coach, view.get("private_metadata") or "")
-            tz, locale = deps.gateway.user_tz_and_locale(client.leader_id)
             schedule = deps.checkins.save_schedule(coach, client.id, form, tz=tz)
         except REFUSALS:
             release_submission(deps, view)

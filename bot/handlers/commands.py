@@ -38,6 +38,16 @@ log = logging.getLogger(__name__)
 
 
 def ephemeral(ack: Ack, message: messages.Message) -> None:
+    if message.attachments:  # bolt's ack keeps attachments or blocks, not both: the whole body
+        ack(
+            {
+                "response_type": "ephemeral",
+                "text": message.text,
+                "blocks": message.blocks,
+                "attachments": list(message.attachments),
+            }
+        )
+        return
     ack(response_type="ephemeral", text=message.text, blocks=message.blocks)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from bot.actor import Actor, Clock
-from bot.recurrence import Cadence, Rule, local_date, next_after, occurrences, zone_of
+from bot.recurrence import Cadence, Rule, due_at, local_date, next_after, occurrences, zone_of
 from bot.services.languages import resolve
 from bot.services.runs import owned_client
 from bot.storage import checkins as checkin_repo
@@ -33,6 +33,8 @@ HORIZON = timedelta(days=3)
 LOOKBACK = timedelta(days=2)
 # With no next occurrence (an end date), answers are taken for this long.
 LAST_WINDOW = timedelta(days=7)
+# The time of day a new schedule's form offers, in the leader's zone.
+DEFAULT_TIME = time(9, 0)
 
 
 class NotYourCheckin(LookupError):
@@ -94,9 +96,30 @@ class CheckinService:
     def _session(self) -> Session:
         return Session(self._engine, expire_on_commit=False)
 
-    def today(self, zone: str | None) -> date:
-        """Today for someone in `zone`, by the service's clock (a schedule form's first date)."""
-        return local_date(self._clock(), zone)
+    def next_slot(self, zone: str | None, at: time = DEFAULT_TIME) -> date:
+        """The first date whose check-in at `at` (the leader's time) is still ahead: today if
+        that time has not come yet in `zone`, else tomorrow (every cadence starts on its first
+        date). A new schedule's form starts there, so its default never sends at once."""
+        now = self._clock()
+        today = local_date(now, zone)
+        return today if due_at(today, at, zone_of(zone)) > now else today + timedelta(days=1)
+
+    def sends_at_once(
+        self, coach: Actor, client_id: str, form: ScheduleForm, *, tz: str | None
+    ) -> datetime | None:
+        """When the first check-in this form would send as soon as it is saved was due: a slot
+        already passed, yet recent enough for a late start to send it (LOOKBACK). None when
+        the first one waits for its time. A check-in of this schedule already sent or answered
+        is not sent again, so it does not count."""
+        now = self._clock()
+        rule = Rule(form.cadence, form.local_time, form.first_date, form.end_date, form.weekdays)
+        late = occurrences(rule, zone_of(tz), now - LOOKBACK, now + timedelta(microseconds=1))
+        if not late:
+            return None
+        with self._session() as session:
+            client = owned_client(session, coach, client_id)
+            settled = checkin_repo.settled_occurrences(session, client_id=client.id)
+        return next((due for day, due in late if day not in settled), None)
 
     def save_schedule(
         self, coach: Actor, client_id: str, form: ScheduleForm, *, tz: str | None

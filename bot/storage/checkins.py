@@ -207,6 +207,17 @@ def coaches_of(session: Session, schedule_ids: Sequence[str]) -> dict[str, str]:
     return dict(session.exec(query).all())
 
 
+def settled_occurrences(session: Session, *, client_id: str) -> set[date]:
+    """The local dates of a client's check-ins already sent or ended (not pending): a changed
+    schedule makes none of them again."""
+    query = (
+        select(Delivery.occurrence)
+        .join(CheckinSchedule, col(CheckinSchedule.id) == col(Delivery.schedule_id))
+        .where(CheckinSchedule.client_id == client_id, Delivery.status != DeliveryStatus.PENDING)
+    )
+    return set(session.exec(query).all())
+
+
 def get_delivery(session: Session, *, delivery_id: str) -> Delivery | None:
     return session.get(Delivery, delivery_id)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from tests.fake_slack.charts import ChartChecker
 from tests.fake_slack.elements import ACCESSORY_TYPES, ACTIONS_TYPES, INPUT_TYPES, ElementChecker
+from tests.fake_slack.tables import TableChecker
 from tests.fake_slack.wire import Json
 
 MAX_VIEW_BLOCKS = 100
@@ -20,7 +21,10 @@ _BLOCK_KEYS: dict[str, frozenset[str]] = {
     "image": frozenset({"image_url", "alt_text", "title", "slack_file"}),
     "rich_text": frozenset({"elements"}),
     "data_visualization": frozenset({"title", "chart"}),
+    "table": frozenset({"rows", "column_settings"}),
 }
+# Blocks Slack takes only inside a message's attachments.
+_ATTACHMENT_ONLY = frozenset({"table"})
 
 _MODAL_KEYS = frozenset(
     {
@@ -39,12 +43,26 @@ _MODAL_KEYS = frozenset(
 _HOME_KEYS = frozenset({"type", "blocks", "private_metadata", "callback_id", "external_id"})
 
 
-class BlockKitChecker(ElementChecker, ChartChecker):
+class BlockKitChecker(ElementChecker, ChartChecker, TableChecker):
     """Checks block lists and views; each block type's own rules are in ``_block_<type>``."""
 
     # ---- blocks ----------------------------------------------------------------------------------
 
-    def blocks(self, value: Any, ptr: str, *, max_blocks: int) -> list[Json]:
+    def attachments(self, value: Any, ptr: str) -> list[Json]:
+        """A message's attachments: the blocks of each are checked (a table among them), the
+        legacy fields are left alone. Returns every block they carry."""
+        carried: list[Json] = []
+        for i, attachment in enumerate(self.array(value, ptr) or []):
+            if self.is_object(attachment, f"{ptr}/{i}") and "blocks" in attachment:
+                carried += self.blocks(
+                    attachment["blocks"],
+                    f"{ptr}/{i}/blocks",
+                    max_blocks=None,  # the reference gives no count for an attachment's blocks
+                    attachment=True,
+                )
+        return carried
+
+    def blocks(self, value: Any, ptr: str, *, max_blocks: int | None, attachment: bool = False) -> list[Json]:
         """Checks a block list; returns the blocks that are objects, for surface-level rules."""
         items = self.array(value, ptr, max_items=max_blocks)
         block_ids: set[str] = set()
@@ -58,7 +76,7 @@ class BlockKitChecker(ElementChecker, ChartChecker):
             if kind is None:
                 self.error(bptr, "missing required field: type")
                 continue
-            if kind not in _BLOCK_KEYS:
+            if kind not in _BLOCK_KEYS or (kind in _ATTACHMENT_ONLY and not attachment):
                 self.error(f"{bptr}/type", f"unsupported type: {kind}")
                 continue
             self.keys(block, _BLOCK_KEYS[kind] | {"type", "block_id"}, bptr)

@@ -31,7 +31,8 @@ def _block_text_chars(node: Any) -> int:
 
 
 def check_message(args: Json) -> None:
-    """Shared chat.* checks: no_text, msg_too_long, invalid_blocks, msg_blocks_too_long."""
+    """Shared chat.* checks: no_text, msg_too_long, invalid_blocks, msg_blocks_too_long,
+    invalid_attachments (a table's rules, tables.py)."""
     text = args.get("text")
     blocks = args.get("blocks")
     if isinstance(blocks, str):
@@ -55,6 +56,13 @@ def check_message(args: Json) -> None:
             raise ApiError("invalid_blocks", checker.errors)
         if _block_text_chars(blocks) > MAX_MESSAGE_BLOCK_TEXT:
             raise ApiError("msg_blocks_too_long")
+    if args.get("attachments") is not None:
+        checker = BlockKitChecker()
+        carried = checker.attachments(args["attachments"], "/attachments")
+        if checker.errors:
+            raise ApiError("invalid_attachments", checker.errors)
+        if not text and not blocks and any(block.get("type") == "table" for block in carried):
+            raise ApiError("no_text")  # a table needs top-level text or blocks beside it
 
 
 def checked_view(args: Json, allowed_types: tuple[str, ...]) -> Json:
