@@ -139,11 +139,15 @@ def _run(
     )
 
 
-def seed(bot: Bot, *, history: bool) -> dict[str, str]:
-    """The coach's world; with `history`, three years of it. Returns the ids interactions use."""
+def seed(bot: Bot, *, history: bool, baseline_clients: int = 1) -> dict[str, str]:
+    """The coach's world; with `history`, three years of it. Returns the ids interactions use.
+    Without, `baseline_clients` clients and nothing done with them: 1 is the issue's empty
+    database; 25 keeps the three years' roster and takes away only the history, to tell what
+    the years cost from what the number of clients does (the Home shows up to ten of them)."""
     versions = {p.id: p.version for p in bot.runs.catalog}
     rng = random.Random(14)
-    sizes = YEARS if history else {"clients": 1, "runs": 0, "checkins": 0, "rounds": 0, "replies": 0}
+    empty = {"clients": baseline_clients, "runs": 0, "checkins": 0, "rounds": 0, "replies": 0}
+    sizes = YEARS if history else empty
     start = NOW - timedelta(days=3 * 365)
     with Session(bot.engine, expire_on_commit=False) as session:
         clients = [
@@ -441,7 +445,7 @@ def measure(worlds: dict[str, World], samples: int, only: Sequence[str]) -> dict
 
 
 def world_for(
-    slack: FakeSlack, workdir: Path, name: str, *, history: bool, samples: int
+    slack: FakeSlack, workdir: Path, name: str, *, history: bool, samples: int, baseline_clients: int = 1
 ) -> tuple[Bot, World]:
     url = f"sqlite:///{workdir / name}.db"
     upgrade(open_database(url))
@@ -454,7 +458,7 @@ def world_for(
         database_url=url,
     )
     bot = build_bot(settings, clock=clock, migrate=False, listener_executor=Inline(), pace_per_second=None)
-    ids = seed(bot, history=history)
+    ids = seed(bot, history=history, baseline_clients=baseline_clients)
     ratings = sent_checkins(bot, slack, ids["schedule"], samples + WARMUPS)
     http = TestClient(bot_asgi(bot, run_scheduler=False))
     return bot, World(http, slack, ids, ratings)
@@ -485,6 +489,14 @@ def main() -> int:
     parser.add_argument(
         "--only", action="append", default=[], metavar="INTERACTION", help="time only this one (repeatable)"
     )
+    parser.add_argument(
+        "--baseline-clients",
+        type=int,
+        default=1,
+        metavar="N",
+        help="clients in the baseline database (default 1, the issue's empty database; "
+        f"{YEARS['clients']} keeps the roster and removes only the history)",
+    )
     args = parser.parse_args()
     unknown = set(args.only) - set(INTERACTIONS)
     if unknown:
@@ -497,7 +509,12 @@ def main() -> int:
                 built = time.perf_counter()
                 slacks.append(fake_slack())
                 bot, world = world_for(
-                    slacks[-1], Path(tmp), name.replace(" ", "_"), history=history, samples=args.samples
+                    slacks[-1],
+                    Path(tmp),
+                    name.replace(" ", "_"),
+                    history=history,
+                    samples=args.samples,
+                    baseline_clients=args.baseline_clients,
                 )
                 print(f"{name}: seeded in {time.perf_counter() - built:.1f} s", file=sys.stderr)
                 bots.append(bot)
@@ -510,7 +527,8 @@ def main() -> int:
     finally:
         for slack in slacks:
             slack.stop()
-    print(f"\n{args.samples} samples per interaction and database, server time in ms (SQLite)\n")
+    print(f"\n{args.samples} samples per interaction and database, server time in ms (SQLite)")
+    print(f"the baseline (\"empty\"): {args.baseline_clients} client(s) with no history\n")
     columns = ("interaction", "empty p50", "p99", "3 years p50", "p99", "p50", "p99", "CPU")
     header = "{:<22} {:>9} {:>7} {:>11} {:>7}  {:>6} {:>6} {:>6}  {}".format(*columns, "goal")
     print(" " * 63 + "ratio 3 years / empty")

@@ -39,8 +39,8 @@ from tests.flow import sample_answer
 CATALOG = Catalog.load(REPO_ROOT / "protocols")
 ROUNDS = [p for p in CATALOG if p.round is not None]
 LANGUAGES = ["en", "es"]
-# The protocols whose Spanish this branch writes; the other six get theirs alongside.
-SPANISH = ("goal-checkin", "consultancy", "tuning")
+# Every shipped protocol has its Spanish.
+SPANISH = tuple(p.id for p in CATALOG)
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 HOSTILE = "<!channel> <@U0BOSS> *loud* <https://evil.example|click> & more"
 
@@ -87,6 +87,35 @@ def test_every_page_and_summary_passes_slacks_checks_in_each_language(protocol: 
         assert summary.splitlines()[0].startswith(f"*{spoken.title}")
         assert "<!channel>" not in summary and "&lt;!channel&gt;" in summary
         assert "<@U0BOSS>" not in summary and "<https://evil" not in summary
+
+
+def _every_choice(protocol: Protocol, value_at: int) -> dict:
+    """Every step answered, each choice step with its option number `value_at` (or the last)."""
+    answers = {}
+    for step in protocol.steps:
+        if step.options:
+            option = step.options[min(value_at, len(step.options) - 1)].value
+            answers[step.id] = (
+                [option] if step.input in (InputType.MULTI_CHOICE, InputType.CHECKLIST) else option
+            )
+        else:
+            answers[step.id] = sample_answer(step)
+    return answers
+
+
+@pytest.mark.parametrize("value_at", [0, 1])
+@pytest.mark.parametrize("protocol", list(CATALOG), ids=lambda p: p.id)
+def test_a_summary_says_as_much_in_spanish_as_in_english(protocol: Protocol, value_at: int):
+    """A summary's guards read answers as their readers' labels: a Spanish template comparing an
+    English label would drop a line only its Spanish readers miss."""
+    answers = _every_choice(protocol, value_at)
+    lines = {}
+    for language in LANGUAGES:
+        with i18n.speaking(language):
+            spoken = protocol.in_language(language)
+            summary = render_summary(spoken, readable(spoken, answers), started_at=NOW, completed_at=NOW)
+        lines[language] = [line for line in summary.splitlines() if line.strip()]
+    assert len(lines["es"]) == len(lines["en"]), "\n".join(lines["es"])
 
 
 def test_a_partial_language_falls_back_to_english_field_by_field():
