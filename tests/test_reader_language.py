@@ -15,6 +15,7 @@ from bot.ids import ActionId, pair
 from bot.storage.models import CheckinSchedule, PersonLanguage
 from tests import slack_requests as sr
 from tests.flow import LEADER, LEADER_NAME
+from tests.round_flow import CHANNEL, buttons, click, frame, register, set_up_channel, text_of, thread, tick
 from tests.test_data_rights import _export
 
 pytestmark = pytest.mark.dates
@@ -331,3 +332,22 @@ def test_the_answer_form_is_hers_and_the_exports_show_each_reader_their_own_word
     mine = _export(slack_http, slack, LEADER)["my-data.md"]
     assert "## Sus respuestas a seguimientos" in mine and "### 23 nov 2026: " + GOAL in mine
     assert "evidence: Leímos juntos en la biblioteca" in mine
+
+
+def test_a_round_speaks_in_its_channel_the_language_it_was_framed_in(slack_http, slack, bot, clock):
+    """Its post, its phases and its thread's summary: the whole channel reads them, in the
+    presenter's language when they framed it, whichever process sends them."""
+    set_up_channel(slack)
+    register(slack_http, slack)
+    command(slack_http, slack, "language es")
+    frame(slack_http, slack, "consultancy")
+    tick(bot)
+    parent, replies = thread(slack)
+    (post,) = [m for m in slack.messages[CHANNEL] if m["ts"] == parent]
+    assert "Consultoría" in json.dumps(post["blocks"], ensure_ascii=False)
+    assert "*Fase 1 de " in text_of(replies[-1]), text_of(replies[-1])
+
+    command(slack_http, slack, "language en")  # the round keeps its language
+    click(slack_http, slack, "round_next", buttons(replies[-1])["round_next"])
+    tick(bot)
+    assert "*Fase 2 de " in text_of(thread(slack)[1][-1])

@@ -174,7 +174,7 @@ def kinds(
 
     def readers_language(row: OwedMessage) -> str | None:
         """A message to one person's DM (the row's channel is their user id) is in their
-        language; one in a channel, read by many, stays in English."""
+        language; any other in a channel, read by many, is in English."""
         if row.channel[:1] not in "UW":
             return None
         return languages.reading(row.team_id, row.channel).language
@@ -341,6 +341,11 @@ def kinds(
     def presenter_of(row: OwedMessage) -> str:
         return rounds.get(row.ref.rpartition(":")[0]).round.presenter_id
 
+    def rounds_language(row: OwedMessage) -> str | None:
+        """A round's post, announcements and thread summary, read by the whole channel, are in
+        the language the round was framed in (its ref starts with the round's id)."""
+        return rounds.language(row.ref.partition(":")[0])
+
     def presenters_language(row: OwedMessage) -> str | None:
         return languages.reading(row.team_id, presenter_of(row)).language
 
@@ -389,8 +394,8 @@ def kinds(
         Kind(ROUND_INVITATION, render_invitation, _nothing_to_record, _nobody_to_tell),
         Kind(ROUND_NOT_POSTED, render_not_posted, _nothing_to_record, _nobody_to_tell),
         Kind(LEADER_LEFT, render_leader_left, coach_told, _nobody_to_tell),
-        Kind(ROUND_POST, render_round_post, round_posted, round_post_failed),
-        Kind(ROUND_PHASE, render_phase, phase_announced, _nobody_to_tell),
+        Kind(ROUND_POST, render_round_post, round_posted, round_post_failed, language=rounds_language),
+        Kind(ROUND_PHASE, render_phase, phase_announced, _nobody_to_tell, language=rounds_language),
         Kind(
             ROUND_LISTEN,
             render_listen,
@@ -399,7 +404,9 @@ def kinds(
             whisper_to=presenter_of,
             language=presenters_language,
         ),
-        Kind(ROUND_SUMMARY, render_round_summary, _nothing_to_record, _nobody_to_tell),
+        Kind(
+            ROUND_SUMMARY, render_round_summary, _nothing_to_record, _nobody_to_tell, language=rounds_language
+        ),
         Kind(ROUND_RECORD, render_round_record, _nothing_to_record, _nobody_to_tell),
     ]
     registered = [kind if kind.language else replace(kind, language=readers_language) for kind in registered]

@@ -32,6 +32,7 @@ from bot.services.runs import PageToShow, RunNotFound, RunService
 from bot.storage import clients as client_repo
 from bot.storage import erasure, owed
 from bot.storage import rounds as repo
+from bot.storage import runs as run_repo
 from bot.storage.models import (
     Contribution,
     FeedbackRound,
@@ -305,6 +306,14 @@ class RoundService:
 
     def _view(self, round_: FeedbackRound) -> RoundView:
         return RoundView(round_, self._runs.protocol_at(round_.protocol_id, round_.protocol_version))
+
+    def language(self, round_id: str) -> str | None:
+        """The language a round speaks in its channel: the one its presenter framed it in (the
+        framing quoted in the post is in it too), whoever's request or job sends the message."""
+        with self._session() as session:
+            round_ = repo.get_round(session, round_id=round_id)
+            framing = run_repo.get_run(session, run_id=round_.framing_run_id) if round_ else None
+            return framing.language if framing else None
 
     def get(self, round_id: str) -> RoundView:
         with self._session() as session:
