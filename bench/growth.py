@@ -528,7 +528,7 @@ def main() -> int:
         for slack in slacks:
             slack.stop()
     print(f"\n{args.samples} samples per interaction and database, server time in ms (SQLite)")
-    print(f"the baseline (\"empty\"): {args.baseline_clients} client(s) with no history\n")
+    print(f'the baseline ("empty"): {args.baseline_clients} client(s) with no history\n')
     columns = ("interaction", "empty p50", "p99", "3 years p50", "p99", "p50", "p99", "CPU")
     header = "{:<22} {:>9} {:>7} {:>11} {:>7}  {:>6} {:>6} {:>6}  {}".format(*columns, "goal")
     print(" " * 63 + "ratio 3 years / empty")
