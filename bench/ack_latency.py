@@ -7,10 +7,12 @@ servers in the same run, and the table compares their p50/p99:
 - `page submitted`: that page submitted with its answers, answered with the next page;
 - `rating tapped`: a rating button on a check-in message, acked, then the message updated.
 The bare app (bench/bare_app.py) answers each as a plain bolt app would, with views and messages
-as big as the bot's and slack_sdk's default client. Both servers run the same server code
-(`bot.server`), so the ratio is the cost of the bot's own work (the database, ownership checks,
-rendering, the Home republished after a change). Goals: p99 at 50 clients no more than 1.2 times
-the bare app's, and no bot request over one second.
+as big as the bot's and slack_sdk's default client, and stores a submitted page or a rating with
+one sqlite3 INSERT and commit. Both servers run the same server code (`bot.server`), so the ratio
+is the cost of the bot's own work (ownership checks, the ORM, rendering, the Home republished
+after a change). Goals: for `help` and `start`, p99 at 50 clients no more than 1.2 times the
+bare app's (issue 14); for every kind, every request answered (Slack gives up after 3 s) and no
+bot request over one second.
 
 The windows to submit are opened by each server itself beforehand (untimed), and every rating
 taps a check-in of its own, sent to the leader and open for an answer.
@@ -54,9 +56,14 @@ if not __package__:  # run as a script: `tests` (the fake Slack, request signing
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from slack_sdk import WebClient
+from sqlalchemy import func, select
+from sqlmodel import col
 
 from bench.ack_seed import LEADER, Tap, bare_taps, sent_checkins
 from bench.remote_fake import FakeSlackService, start_remote_fake
+from bot.storage.db import open_database
+from bot.storage.models import OwedMessage, utcnow
+from bot.storage.owed import OPEN
 from tests import slack_requests as sr
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -75,9 +82,12 @@ QUICK_REQUESTS = {1: 20, 10: 100, 50: 100}
 WARMUP_REQUESTS = 50
 WARMUP_CLIENTS = 10
 RATIO_GOAL = 1.2
+RATIO_GOAL_KINDS = ("help", "start")  # the issue's figure; page and rating have none there
 SLOWEST_GOAL_S = 1.0
 START_TIMEOUT_S = 60.0
 DRAIN_TIMEOUT_S = 30.0
+# The bot's outbox sends at its pace (bot.scheduling.dispatch): 1,000 ratings' notices take minutes.
+OUTBOX_TIMEOUT_S = 600.0
 # A client fetches trigger ids a few at a time and never uses one older than this (the fake,
 # like Slack, refuses them after 3 s).
 TRIGGER_BATCH = 16
@@ -374,8 +384,11 @@ class Bench:
     saved), so it can wait for that work to finish before the next load is measured, and check
     afterwards that Slack took all of it."""
 
-    def __init__(self, fake: FakeSlackService, bot: Server, bare: Server, taps: dict[str, list[Tap]]) -> None:
+    def __init__(
+        self, fake: FakeSlackService, bot: Server, bare: Server, taps: dict[str, list[Tap]], database_url: str
+    ) -> None:
         self.fake = fake
+        self.outbox = open_database(database_url)
         self.fake_pid = fake.pid()
         self.bot = bot
         self.bare = bare
@@ -393,7 +406,7 @@ class Bench:
         before = self.cpu_now(server)
         with quiet_collector():
             samples = asyncio.run(run_load(server.port, kind, clients, total, self.fake, views, taps))
-        self.owe(server, kind, len(samples.latencies))
+        self.owe(server, kind, len(samples.latencies), coaches=len({coach for coach, _ in views}))
         self.drain()
         after = self.cpu_now(server)
         samples.cpu.update({name: after[name] - before[name] for name in before if name in after})
@@ -414,13 +427,15 @@ class Bench:
             views += [(coach, view) for view in self.fake.opened_views(ok + sum(refused.values()))]
         return views[:count]
 
-    def owe(self, server: Server, kind: str, acked: int) -> None:
+    def owe(self, server: Server, kind: str, acked: int, *, coaches: int = 0) -> None:
+        """The bot republishes a coach's Home once for a burst of their changes: at least one
+        views.publish per coach whose pages were submitted."""
         if kind == "start":
             self.owed["views.open"] += acked
         elif kind == "rating":
             self.owed["chat.update"] += acked
         elif kind == "page" and server is self.bot:
-            self.owed["views.publish"] += acked
+            self.owed["views.publish"] += min(acked, coaches)
 
     def cpu_now(self, server: Server) -> dict[str, float]:
         readings = {
@@ -440,7 +455,25 @@ class Bench:
                 made = self.fake.count_of(method)
                 self.missing[method] += count - made
                 self.owed[method] = made
+        self.wait_outbox_sent()
         time.sleep(0.05)  # the servers reading the last responses
+
+    def wait_outbox_sent(self) -> None:
+        """What the bot owes after a request, due now, and sends from its outbox at its pace (a
+        coach told of each rating) is that request's work: it is done, and its CPU counted, before the next
+        cell, so it does not weigh on that one."""
+        deadline = time.monotonic() + OUTBOX_TIMEOUT_S
+        while time.monotonic() < deadline:
+            with self.outbox.connect() as connection:
+                open_ = connection.execute(
+                    select(func.count()).where(
+                        col(OwedMessage.status).in_(OPEN), col(OwedMessage.due_at) <= utcnow()
+                    )
+                ).scalar_one()
+            if not open_:
+                return
+            time.sleep(0.2)
+        self.missing["outbox messages"] += open_
 
     def warm_up(self, requests: int, kinds: tuple[str, ...]) -> Samples:
         errors = Samples()
@@ -580,11 +613,12 @@ def print_report(cells: list[Cell], bench: Bench, warmup: Samples) -> int:
     print()
     for cell in cells:
         if cell.clients == max(LEVELS) and cell.bot.latencies and cell.bare.latencies:
-            verdict = "met" if ratio(cell) <= RATIO_GOAL else "MISSED"
-            print(
-                f"p99 ratio at {cell.clients} clients, {LABELS[cell.kind]}: {ratio(cell):.2f} "
-                f"(goal <= {RATIO_GOAL}) {verdict}"
-            )
+            if cell.kind in RATIO_GOAL_KINDS:
+                verdict = "met" if ratio(cell) <= RATIO_GOAL else "MISSED"
+                goal = f"(goal <= {RATIO_GOAL}) {verdict}"
+            else:
+                goal = "(no figure set; the bot also reads, checks and renders)"
+            print(f"p99 ratio at {cell.clients} clients, {LABELS[cell.kind]}: {ratio(cell):.2f} {goal}")
     slowest = max((latency for cell in cells for latency in cell.bot.latencies), default=math.nan)
     verdict = "met" if slowest < SLOWEST_GOAL_S else "MISSED"
     print(f"slowest bot request: {slowest * 1000:.0f} ms (goal < {SLOWEST_GOAL_S * 1000:.0f} ms) {verdict}")
@@ -654,7 +688,9 @@ def run(args: argparse.Namespace) -> int:
         env = server_env(fake, database_url)
         bot = start_server("bot", [sys.executable, "-m", "bot", "serve"], env, workdir)
         cleanup.callback(stop_server, bot)
-        bare = start_server("bare", [sys.executable, str(REPO_ROOT / "bench" / "bare_app.py")], env, workdir)
+        bare_env = env | {"BARE_DATABASE": str(workdir / "bare.db")}
+        bare_argv = [sys.executable, str(REPO_ROOT / "bench" / "bare_app.py")]
+        bare = start_server("bare", bare_argv, bare_env, workdir)
         cleanup.callback(stop_server, bare)
         try:
             wait_healthy(bot)
@@ -667,7 +703,8 @@ def run(args: argparse.Namespace) -> int:
         web = WebClient(token=BOT_TOKEN, base_url=fake.url())
         print(f"sending {ratings} check-ins to rate for each server")
         taps = {"bot": sent_checkins(database_url, web, ratings), "bare": bare_taps(web, ratings)}
-        bench = Bench(fake, bot=bot, bare=bare, taps=taps)
+        bench = Bench(fake, bot=bot, bare=bare, taps=taps, database_url=database_url)
+        cleanup.callback(bench.outbox.dispose)
         print(f"warming up: {warmup} requests of each kind per server")
         warmup_samples = bench.warm_up(warmup, args.kinds)
         cells = []

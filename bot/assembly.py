@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 # Listener threads do the work after ack (open a modal, write answers, send a DM). Slack waits
 # 3 s for an ack; bolt's default of 5 threads queues acks behind slow work under load.
 LISTENER_THREADS = 64
+# A coach's Home is republished this long after a change, so that changes coming together (a
+# leader's rating, then their answers; several leaders at nine) are published as one.
+HOME_SETTLE_SECONDS = 0.5
 MATERIALIZE_SECONDS = 300
 DISPATCH_SECONDS = 5
 ROUNDS_SECONDS = 15
@@ -98,6 +101,8 @@ def build_bot(
     clock: Clock = utcnow,
     migrate: bool = True,
     listener_executor: Executor | None = None,
+    home_executor: Executor | None = None,
+    home_settle_seconds: float = HOME_SETTLE_SECONDS,
     claim_timeout: timedelta = CLAIM_TIMEOUT,
     pace_per_second: float | None = PACE_PER_SECOND,
     materialize_seconds: float = MATERIALIZE_SECONDS,
@@ -107,7 +112,8 @@ def build_bot(
     """Everything one process runs, once every part of its setup has been checked (settings,
     protocols, database, tokens): a mistake is a SetupError before anything has started. The job
     intervals are parameters so that a test moving an injected clock through days can have the
-    jobs keep up in seconds."""
+    jobs keep up in seconds. Tests give their own executors (to wait for the work after a
+    request) and no settling time."""
     settings.require_serving()
     catalog = Catalog.installed(settings.protocols_dir)
     engine = open_database(settings.database_url, settings.keyring())
@@ -150,9 +156,18 @@ def build_bot(
     data_rights = DataRights(engine=engine, clock=clock, retention_days=settings.retention_days)
     home = HomeService(engine=engine, catalog=runs.catalog, clock=clock)
     languages = LanguageService(engine=engine, clock=clock)
-    home_tab = HomeTab(home=home, gateway=gateway, protocols=runs.coach_protocols, languages=languages)
+    home_tab = HomeTab(
+        home=home,
+        gateway=gateway,
+        protocols=runs.coach_protocols,
+        languages=languages,
+        # One thread: republishing Homes never takes more than one thread's share of the CPU
+        # from the requests Slack is waiting on.
+        executor=home_executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="home"),
+        settle_seconds=home_settle_seconds,
+    )
     locales = LocaleReader(languages=languages, gateway=gateway)
-    registry = kinds.kinds(runs, checkins, rounds, round_schedules, data_rights, home_tab.refresh, languages)
+    registry = kinds.kinds(runs, checkins, rounds, round_schedules, data_rights, home_tab.changed, languages)
     dispatcher = Dispatcher(
         engine=engine,
         kinds=registry,

@@ -1,8 +1,11 @@
 """Publishing a coach's Home tab: what the coach sees computed afresh and sent with views.publish.
 
-Called when the tab is opened and whenever something the Home shows changes for the coach (a
-run started or finished, a client added, a check-in schedule saved, an answer arriving), so the
-tab is current before the coach looks. Best effort: a failed publish is logged by the gateway,
+Published when the tab is opened (at once: the coach is looking), and soon after something the
+Home shows changes for the coach (a run started or finished, a client added, a check-in
+schedule saved, an answer arriving), so the tab is current before the coach looks. A change is
+republished off the request that made it, once per coach however many changes come together
+(bot.coalesce): the request's ack never waits on it, and twenty leaders answering at nine cost
+their coach one republish, not twenty. Best effort: a failed publish is logged by the gateway,
 and the next change or opening publishes again. It is in the coach's language whoever's action
 changed it (a leader's answer refreshes their coach's Home from the leader's request).
 
@@ -16,10 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import Executor
 
 from bot import i18n
 from bot.actor import Actor
 from bot.blocks.home import home_view
+from bot.coalesce import Coalescer
 from bot.protocols.catalog import Catalog
 from bot.services.home import HomeService
 from bot.services.languages import LanguageService
@@ -34,12 +39,26 @@ def digest(view: dict) -> str:
 
 class HomeTab:
     def __init__(
-        self, *, home: HomeService, gateway: SlackGateway, protocols: Catalog, languages: LanguageService
+        self,
+        *,
+        home: HomeService,
+        gateway: SlackGateway,
+        protocols: Catalog,
+        languages: LanguageService,
+        executor: Executor,
+        settle_seconds: float = 0.0,
     ) -> None:
         self._home = home
         self._gateway = gateway
         self._protocols = protocols
         self._languages = languages
+        self._changes: Coalescer[tuple[str, str]] = Coalescer(
+            lambda key: self.refresh(*key), executor, settle_seconds=settle_seconds
+        )
+
+    def changed(self, team_id: str, coach_id: str) -> None:
+        """Something the coach's Home shows has changed: it is republished soon, not now."""
+        self._changes.ask((team_id, coach_id))
 
     def refresh(self, team_id: str, coach_id: str, *, shown: object = None) -> None:
         """`shown`: the Home view Slack says the coach has now, when it says (app_home_opened)."""

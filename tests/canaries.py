@@ -125,6 +125,8 @@ def bot_with(database_url, slack, clock, **settings) -> Iterator:
         clock=clock,
         migrate=False,
         listener_executor=executor,
+        home_executor=executor,
+        home_settle_seconds=0,
         pace_per_second=None,
     )
     bot.idle = executor.wait_idle

@@ -199,7 +199,15 @@ def bot(database_url: str, slack: FakeSlack, clock: FakeClock) -> Iterator[Bot]:
     executor = TrackingExecutor()
     settings = make_settings(database_url, slack)
     # No pacing: tests count messages, they do not time them (bench/dispatch.py does).
-    bot = build_bot(settings, clock=clock, migrate=False, listener_executor=executor, pace_per_second=None)
+    bot = build_bot(
+        settings,
+        clock=clock,
+        migrate=False,
+        listener_executor=executor,
+        home_executor=executor,
+        home_settle_seconds=0,
+        pace_per_second=None,
+    )
     bot.idle = executor.wait_idle
     yield bot
     executor.wait_idle()

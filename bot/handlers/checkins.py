@@ -51,7 +51,7 @@ def _mark_done(deps: Deps, leader: Actor, delivery_id: str, rating: int | None) 
     context = deps.checkins.context(delivery_id)
     _replace_checkin(deps, leader.user_id, delivery_id, checkin_done_message(context, rating))
     if context is not None:
-        deps.home_tab.refresh(leader.team_id, context.coach_id)
+        deps.home_tab.changed(leader.team_id, context.coach_id)
 
 
 def checkins_or_form(deps: Deps, coach: Actor, client_id: str) -> dict:
@@ -151,7 +151,7 @@ def register(app: App, deps: Deps) -> None:
         ack(response_action="update", view=schedule_saved_view(client, deps.checkins.next_due(schedule)))
         if locale is not None:  # the first check-in speaks the leader's language
             deps.languages.record_locale(coach.team_id, client.leader_id, locale)
-        deps.home_tab.refresh(coach.team_id, coach.user_id)
+        deps.home_tab.changed(coach.team_id, coach.user_id)
 
     @app.event("user_change")
     def on_user_change(event: dict) -> None:
@@ -254,7 +254,7 @@ def register(app: App, deps: Deps) -> None:
                 context = deps.checkins.context(delivery_id)
                 deps.sender.owe(pause_notice_owed(leader.team_id, context))
                 if context is not None:
-                    deps.home_tab.refresh(leader.team_id, context.coach_id)
+                    deps.home_tab.changed(leader.team_id, context.coach_id)
             else:
                 raise MalformedPayload("unknown choice")
         except NotYourCheckin:

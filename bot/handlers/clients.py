@@ -117,7 +117,7 @@ def register(app: App, deps: Deps) -> None:
             language=read_client_language(body.get("view")),
         )
         ack(response_action="update", view=client_saved_view(client))
-        deps.home_tab.refresh(coach.team_id, coach.user_id)
+        deps.home_tab.changed(coach.team_id, coach.user_id)
 
     @app.action(ActionId.OPEN_CLIENT)
     def on_open_client(ack: Ack, body: dict, action: dict) -> None:

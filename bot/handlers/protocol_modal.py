@@ -73,13 +73,13 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="update", view=summary_view(outcome))
             if outcome.newly:  # the coach waits on it: owed, and sent at once
                 deps.sender.send_now(summary_owed(coach, outcome.run_id))
-                deps.home_tab.refresh(coach.team_id, coach.user_id)  # no longer unfinished
+                deps.home_tab.changed(coach.team_id, coach.user_id)  # no longer unfinished
         elif outcome.errors:
             ack(response_action="errors", errors=step_errors(outcome.errors))
         else:
             ack(response_action="update", view=page_view(outcome))
             if given.run_id is None:  # the first page saved began the run: it is unfinished now
-                deps.home_tab.refresh(coach.team_id, coach.user_id)
+                deps.home_tab.changed(coach.team_id, coach.user_id)
 
     @app.view_closed(CallbackId.PROTOCOL_PAGE)
     def on_page_closed(ack: Ack, body: dict) -> None:

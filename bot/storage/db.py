@@ -28,6 +28,11 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # An unreachable PostgreSQL host fails the start in this many seconds instead of hanging it.
 CONNECT_TIMEOUT_SECONDS = 10
+# SQLite connections are file handles: one for every thread that may want one (the request and
+# listener threads, the jobs), so that no request waits for another's connection to come back.
+# Writers still take turns, at SQLite's lock, within the busy timeout.
+SQLITE_POOL_SIZE = 20
+SQLITE_MAX_OVERFLOW = 200
 # Leaves a listener time to answer within Slack's 3 seconds after a lock wait gives up.
 REQUEST_WAIT_MS = 1200
 _waits = threading.local()
@@ -70,7 +75,12 @@ def make_engine(url: str) -> Engine:
         return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False})
+    engine = create_engine(
+        url,
+        pool_size=SQLITE_POOL_SIZE,
+        max_overflow=SQLITE_MAX_OVERFLOW,
+        connect_args={"check_same_thread": False},
+    )
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record) -> None:
