@@ -31,14 +31,18 @@ class SharedPace:
         if within is not None and within < 0:
             return None
         with Session(self._engine) as session:
-            first = pace_repo.reserve_slots(
-                session, team_id=team_id, count=count, interval=self._interval, within=within
+            start = pace_repo.reserve_slots(
+                session,
+                team_id=team_id,
+                count=count,
+                interval=self._interval,
+                within=within,
+                clock=time.monotonic,
             )
-        if first is None:
+        if start is None:
             return None
-        # The offset is from the database's now, taken a round trip ago: slots land a little
-        # late rather than early.
-        start = time.monotonic() + first
+        # Mapped from the database's now, read half a round trip before the process's own: slots
+        # land a little late rather than early.
         return [start + i * self._interval for i in range(count)]
 
     def hold(self, *, team_id: str, seconds: float) -> None:

@@ -6,11 +6,13 @@ row lock (PostgreSQL) or the single writer (SQLite) orders them. A 429's Retry-A
 same slot, so every process waits it out, not just the one Slack answered.
 
 Times are seconds since the Unix epoch read from the database's clock inside the statement,
-so replicas on hosts whose clocks disagree still pace against one clock. Callers get offsets
-from that clock's now, never the absolute times.
+so replicas on hosts whose clocks disagree still pace against one clock. Callers get the
+slots on their own clock, never the database's absolute times.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sqlalchemy import ColumnElement, Float, case, cast, func, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -46,13 +48,22 @@ def _add_row(session: Session, *, team_id: str) -> None:
 
 
 def reserve_slots(
-    session: Session, *, team_id: str, count: int, interval: float, within: float | None
+    session: Session,
+    *,
+    team_id: str,
+    count: int,
+    interval: float,
+    within: float | None,
+    clock: Callable[[], float],
 ) -> float | None:
     """Take `count` send slots `interval` seconds apart, from the team's next free one on.
 
-    Returns how many seconds from now the first slot is. With `within`, the slots are taken only
-    if the last one is at most that many seconds away, else nothing is taken and None returned
-    (a caller holding claimed rows must not wait longer than its claims stay its own)."""
+    Returns the first slot on the caller's `clock`, read the moment the row comes back and
+    before the commit: a commit waits for the disk (tens of milliseconds on a busy one), and a
+    reading taken after it would put this process's slots that much later than another's.
+    With `within`, the slots are taken only if the last one is at most that many seconds away,
+    else nothing is taken and None returned (a caller holding claimed rows must not wait longer
+    than its claims stay its own)."""
     now = _database_now(session)
     end = _later(DispatchPace.next_slot, now) + count * interval
     statement = update(DispatchPace).where(DispatchPace.team_id == team_id).values(next_slot=end)
@@ -63,11 +74,12 @@ def reserve_slots(
     if found is None:  # the team's first send, or slots too far off for the caller
         _add_row(session, team_id=team_id)
         found = session.exec(statement).first()
+    read_at = clock()
     session.commit()
     if found is None:
         return None
     next_slot, database_now = found
-    return next_slot - count * interval - database_now
+    return read_at + next_slot - count * interval - database_now
 
 
 def hold_sends(session: Session, *, team_id: str, seconds: float) -> None:
