@@ -94,8 +94,8 @@ def test_a_slot_further_off_than_the_caller_can_wait_is_not_taken(engines):
 
 def test_two_dispatchers_together_keep_one_pace(bot, slack, clock, dispatcher):
     schedule = schedule_for(bot, "ULEAD01")
-    # One claims two seconds' worth (40), the other the rest: both send at once.
-    ids = due_rows(bot, schedule, 50, due=clock.now - timedelta(minutes=1))
+    # Each claims two seconds' worth (40): both send at once.
+    ids = due_rows(bot, schedule, 80, due=clock.now - timedelta(minutes=1))
     threads = [threading.Thread(target=dispatcher().run_once) for _ in range(2)]
     for thread in threads:
         thread.start()
@@ -103,11 +103,13 @@ def test_two_dispatchers_together_keep_one_pace(bot, slack, clock, dispatcher):
         thread.join(timeout=30)
     assert sorted(sent_delivery_ids(bot, slack)) == sorted(ids)
     posted = sorted(float(c.response["ts"]) for c in slack.calls_to("chat.postMessage") if c.ok)
-    # Any twenty posts in a row span nineteen intervals, less a little: a send that comes late
-    # (a first connection to the database) is followed by the next ones at once, back to their
-    # slots. Two dispatchers pacing alone would send twice as fast while both are sending.
-    spans = [later - earlier for earlier, later in zip(posted, posted[19:], strict=False)]
-    assert min(spans) >= 19 * INTERVAL - 0.1
+    # Two dispatchers pacing alone would send twice as fast: 40 posts in a second, the 80 in
+    # two. Together the 80 take the pace's four seconds, and no second holds more than the pace
+    # and a quarter: a process the machine stalls posts its turn late, next to the other's
+    # (measured on two cores kept busy: at most 24 in a second).
+    assert posted[-1] - posted[0] >= (len(posted) - 1) * INTERVAL - 0.2
+    busiest = max(sum(1 for other in posted if start <= other < start + 1) for start in posted)
+    assert busiest <= 1.25 * PER_SECOND
 
 
 def test_a_429_one_dispatcher_gets_holds_the_other_too(bot, slack, clock, dispatcher):

@@ -126,7 +126,9 @@ class Sender:
         if not claimed:
             return False
         late = self._turns.send(
-            claimed, send=lambda row: self._send(row, report), deadline=time.monotonic() + NOW_WAIT_S
+            claimed,
+            send=lambda row, turn: self._send(row, turn, report),
+            deadline=time.monotonic() + NOW_WAIT_S,
         )
         if late:
             with self._session() as session:
@@ -169,8 +171,11 @@ class Sender:
             if kind is not None and kind.prefetch is not None:
                 kind.prefetch(of_kind)
 
-    def _send(self, row: OwedMessage, report: SendReport, batch: _Batch | None = None) -> bool:
-        """Send one claimed row; False when Slack said to wait and the team is held."""
+    def _send(
+        self, row: OwedMessage, turn: Callable[[], None], report: SendReport, batch: _Batch | None = None
+    ) -> bool:
+        """Send one claimed row when `turn()` says it is its turn; False when Slack said to wait
+        and the team is held."""
         kind = self._kinds.get(row.kind)
         if kind is None:  # written by another version of the bot: never sent by this one
             self._settle(row, OwedStatus.FAILED, report, reason="unknown_kind")
@@ -197,6 +202,7 @@ class Sender:
         if messages is None:
             self._settle(row, OwedStatus.DROPPED, report)
             return True
+        turn()
         if kind.whisper_to is not None:
             # Only one person sees it: best effort (the gateway logs a refusal), nothing to find.
             self._gateway.whisper(

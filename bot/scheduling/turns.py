@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Protocol, TypeVar
 
 from sqlalchemy import Engine
@@ -53,19 +54,33 @@ class Turns:
         self,
         items: list[Item],
         *,
-        send: Callable[[Item], bool],
+        send: Callable[[Item, Callable[[], None]], bool],
         deadline: float | None = None,
         idle: Callable[[], None] | None = None,
     ) -> list[Item]:
-        """Send each item at a slot of its team's shared pace (all at once when unpaced). `send`
+        """Send each item at a slot of its team's shared pace (all at once when unpaced).
+
+        `send(item, turn)` calls `turn()` just before it calls Slack: `turn` waits for the item's
+        slot, so what the sender does first (marking the row, rendering it, a commit that waits
+        for the disk) does not push one post late and the next one close behind it. `send`
         returns False when Slack answered 429 and the team is held; `idle` is called before each
-        wait for a slot (a sender records what it sent meanwhile). Returns the items left
-        without a slot before `deadline` (`time.monotonic()`), unsent."""
+        wait (a sender records what it sent meanwhile). Returns the items left without a slot
+        before `deadline` (`time.monotonic()`), unsent."""
         queue, late = list(items), []
         # A sender that fell behind its slots (a stalled CPU, a slow database) does not catch up
         # in a burst: its own sends to a team stay an interval apart, as Slack's bucket needs.
         interval = 1.0 / self.pace.per_second if self.pace is not None else 0.0
         previous: dict[str, float] = {}
+
+        def turn(moment: float, team_id: str) -> None:
+            at = max(moment, previous.get(team_id, -math.inf) + interval)
+            if idle is not None and at > time.monotonic():
+                idle()
+            waited = wait_until(at)
+            if self._on_wait is not None:
+                self._on_wait(waited)
+            previous[team_id] = time.monotonic()
+
         while queue:
             batch, queue = queue[: self.batch], queue[self.batch :]
             turns, unslotted = self._turns(batch, deadline=deadline)
@@ -76,14 +91,7 @@ class Turns:
                 if item.team_id in held:
                     again.append(item)
                     continue
-                at = max(moment, previous.get(item.team_id, -math.inf) + interval)
-                if idle is not None and at > time.monotonic():
-                    idle()
-                waited = wait_until(at)
-                if self._on_wait is not None:
-                    self._on_wait(waited)
-                previous[item.team_id] = time.monotonic()
-                if not send(item):
+                if not send(item, partial(turn, moment, item.team_id)):
                     held.add(item.team_id)
                     again.append(item)
             queue = again + queue
