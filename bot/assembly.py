@@ -135,7 +135,10 @@ def build_bot(
     client = make_client(token=token, base_url=settings.slack_api_url)
     runs = RunService(engine=engine, catalog=catalog, clock=clock)
     runs.record_catalog()
-    clients = ClientService(engine=engine, catalog=runs.catalog, runs=runs, clock=clock)
+    languages = LanguageService(engine=engine, clock=clock)
+    clients = ClientService(
+        engine=engine, catalog=runs.catalog, runs=runs, clock=clock, reader_changed=languages.forget
+    )
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app = ObservedApp(
         client=client,
@@ -153,9 +156,13 @@ def build_bot(
     checkins = CheckinService(engine=engine, clock=clock)
     rounds = RoundService(engine=engine, runs=runs, clock=clock)
     round_schedules = RoundScheduleService(engine=engine, clock=clock)
-    data_rights = DataRights(engine=engine, clock=clock, retention_days=settings.retention_days)
+    data_rights = DataRights(
+        engine=engine,
+        clock=clock,
+        retention_days=settings.retention_days,
+        reader_changed=languages.forget,
+    )
     home = HomeService(engine=engine, catalog=runs.catalog, clock=clock)
-    languages = LanguageService(engine=engine, clock=clock)
     home_tab = HomeTab(
         home=home,
         gateway=gateway,

@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.ids import ActionId, pair
+from bot.services import languages
 from bot.storage.models import CheckinSchedule, PersonLanguage
 from tests import slack_requests as sr
 from tests.flow import LEADER, LEADER_NAME
@@ -351,3 +352,33 @@ def test_a_round_speaks_in_its_channel_the_language_it_was_framed_in(slack_http,
     click(slack_http, slack, "round_next", buttons(replies[-1])["round_next"])
     tick(bot)
     assert "*Fase 2 de " in text_of(thread(slack)[1][-1])
+
+
+def test_a_leader_answered_in_english_reads_spanish_once_her_coach_chooses_it_and_english_once_removed(
+    slack_http, slack, bot
+):
+    # Her language is remembered between her requests: what her coach changes shows at once.
+    slack.add_user(LEADER, name=LEADER_NAME, locale="en-US")
+    assert "I write to you in *English*." in command(slack_http, slack, "language", user=LEADER)
+    add_client(slack_http, slack, language="es")
+    assert "su coach lo eligió" in command(slack_http, slack, "language", user=LEADER)
+    slack_http.send(sr.command(f"client remove <@{LEADER}>", trigger_id=slack.issue_trigger_id()))
+    confirm = slack.calls_to("views.update")[-1].response["view"]
+    slack_http.send(sr.view_submission(confirm, {}))
+    assert "I write to you in *English*." in command(slack_http, slack, "language", user=LEADER)
+
+
+def test_a_choice_another_process_wrote_shows_once_the_remembered_language_is_old(
+    slack_http, slack, bot, monkeypatch
+):
+    assert "I write to you in *English*." in command(slack_http, slack, "language")
+    with Session(bot.engine) as session:  # as another replica of the bot writes it
+        person = session.get(PersonLanguage, (sr.TEAM, sr.COACH))
+        person.chosen = "es"
+        session.add(person)
+        session.commit()
+    # Within the time this process remembers her language, its replies keep the one it read ...
+    assert "I write to you in *Español*: you chose it" in command(slack_http, slack, "language")
+    monkeypatch.setattr(languages, "REMEMBERED_S", 0.0)
+    # ... and once that is past, they are in the one she chose.
+    assert "Le escribo en *Español*: usted lo eligió" in command(slack_http, slack, "language")

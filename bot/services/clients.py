@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -70,11 +70,21 @@ class _Checklists:
 
 
 class ClientService:
-    def __init__(self, *, engine: Engine, catalog: Catalog, runs: RunService, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        catalog: Catalog,
+        runs: RunService,
+        clock: Clock,
+        reader_changed: Callable[[str, str], None] | None = None,
+    ) -> None:
         self._engine = engine
         self._runs = runs
         self._clock = clock
         self._catalog = catalog
+        # Told (team, leader) when a client record, whose language is the leader's, is written.
+        self._reader_changed = reader_changed
         # The catalog never changes under a running process: which steps of which per-client
         # checklists are status items, each one's options by value, and the items of a checklist
         # not begun are worked out once per language rather than for every client of every roster.
@@ -117,7 +127,7 @@ class ClientService:
     ) -> Client:
         """`language`: the one the leader's check-ins arrive in; None follows the leader's own."""
         with self._session() as session:
-            return repo.upsert_client(
+            client = repo.upsert_client(
                 session,
                 team_id=coach.team_id,
                 coach_id=coach.user_id,
@@ -128,6 +138,9 @@ class ClientService:
                 language=language,
                 now=self._clock(),
             )
+        if self._reader_changed is not None:
+            self._reader_changed(coach.team_id, leader_id)
+        return client
 
     def resolve(self, coach: Actor, leader: LeaderRef) -> Client | None:
         """The coach's client a mention points at: by Slack id, or by the name they were added with."""

@@ -16,6 +16,7 @@ import io
 import json
 import logging
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -145,10 +146,24 @@ def _plain(value: Any) -> Any:
 
 
 class DataRights:
-    def __init__(self, *, engine: Engine, clock: Clock, retention_days: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        clock: Clock,
+        retention_days: int | None = None,
+        reader_changed: Callable[[str, str], None] | None = None,
+    ) -> None:
         self._engine = engine
         self._clock = clock
         self._retention_days = retention_days
+        # Told (team, person) when what decides someone's language goes: their own row, or a
+        # client record of theirs.
+        self._reader_changed = reader_changed
+
+    def _tell_reader_changed(self, team_id: str, user_id: str | None) -> None:
+        if self._reader_changed is not None and user_id:
+            self._reader_changed(team_id, user_id)
 
     def _session(self) -> Session:
         return Session(self._engine, expire_on_commit=False)
@@ -405,6 +420,7 @@ class DataRights:
             notices = self._leader_left(session, person)
             owed.owe(session, notices, now=self._clock(), commit=False)
             session.commit()
+        self._tell_reader_changed(team, user)
         log.info("a person's data was erased")
         return Erased(counts=counts, notices=notices)
 
@@ -511,6 +527,7 @@ class DataRights:
             refs = {client.id, *runs, *goals, *schedules, *deliveries, *answered}
             erasure.drop_owed(session, refs=refs)
             session.commit()
+        self._tell_reader_changed(coach.team_id, client.leader_id)
         log.info("a client was removed")
         return counted
 

@@ -10,6 +10,8 @@ workspace default nobody chose. English is what every word is written in first.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +27,12 @@ from bot.storage.models import PersonLanguage
 
 # A locale read longer ago than this is read again (off the request path): people change it.
 LOCALE_MAX_AGE = timedelta(days=7)
+# What decides a person's language is read for every request they make. A coach working through
+# a protocol sends one every few seconds, so this process keeps it this long: a change made here
+# is seen at once (the writers call `forget`), one made by another process within this time.
+REMEMBERED_S = 60.0
+# People remembered at once, at most: the oldest are forgotten first.
+REMEMBERED_PEOPLE = 10_000
 
 
 class Source(StrEnum):
@@ -69,13 +77,46 @@ def _reading(
     return found.known, reading
 
 
+class _Remembered:
+    """What decides each person's language as read lately, each kept `REMEMBERED_S` seconds (on
+    `time.monotonic()`: how long ago, never what day it is). Shared by the listener threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._found: dict[tuple[str, str], tuple[float, repo.Stored]] = {}
+
+    def get(self, key: tuple[str, str]) -> repo.Stored | None:
+        with self._lock:
+            kept = self._found.get(key)
+        if kept is None or time.monotonic() - kept[0] > REMEMBERED_S:
+            return None
+        return kept[1]
+
+    def put(self, key: tuple[str, str], found: repo.Stored) -> None:
+        with self._lock:
+            self._found.pop(key, None)
+            self._found[key] = (time.monotonic(), found)
+            while len(self._found) > REMEMBERED_PEOPLE:
+                del self._found[next(iter(self._found))]
+
+    def forget(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._found.pop(key, None)
+
+
 class LanguageService:
     def __init__(self, *, engine: Engine, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
+        self._remembered = _Remembered()
 
     def _session(self) -> Session:
         return Session(self._engine, expire_on_commit=False)
+
+    def forget(self, team_id: str, user_id: str) -> None:
+        """Something that decides the person's language changed (their choice, their Slack
+        locale, a client record of theirs): their next request reads it again."""
+        self._remembered.forget((team_id, user_id))
 
     def reading(self, team_id: str, user_id: str, *, client_language: str | None = None) -> Reading:
         """What `user_id` reads, from what is stored alone (no Slack call: this runs for every
@@ -85,13 +126,20 @@ class LanguageService:
             return _reading(session, team_id, user_id, client_language)[1]
 
     def for_request(self, actor: Actor) -> str:
-        """The language a request is answered in. Someone never seen is noted, for their Slack
-        locale to be read off the request path (bot.scheduling.locales)."""
-        with self._session() as session:
-            known, reading = _reading(session, actor.team_id, actor.user_id, None)
-            if not known:
-                repo.seen(session, team_id=actor.team_id, user_id=actor.user_id, now=self._clock())
-        return reading.language
+        """The language a request is answered in, read once a minute or so for someone making
+        requests (see REMEMBERED_S). Someone never seen is noted, for their Slack locale to be
+        read off the request path (bot.scheduling.locales)."""
+        key = (actor.team_id, actor.user_id)
+        found = self._remembered.get(key)
+        if found is None:
+            with self._session() as session:
+                found = repo.stored(session, team_id=actor.team_id, user_id=actor.user_id)
+                if not found.known:
+                    repo.seen(session, team_id=actor.team_id, user_id=actor.user_id, now=self._clock())
+            self._remembered.put(key, found)
+        return resolve(
+            chosen=found.chosen, client_language=found.client_language, slack_locale=found.slack_locale
+        ).language
 
     def choose(self, actor: Actor, language: str | None) -> Reading:
         """`/coach language es|en` (None: follow Slack again); returns what they now read."""
@@ -99,11 +147,13 @@ class LanguageService:
             repo.choose(
                 session, team_id=actor.team_id, user_id=actor.user_id, language=language, now=self._clock()
             )
+        self.forget(actor.team_id, actor.user_id)
         return self.reading(actor.team_id, actor.user_id)
 
     def record_locale(self, team_id: str, user_id: str, locale: str | None) -> None:
         with self._session() as session:
             repo.record_locale(session, team_id=team_id, user_id=user_id, locale=locale, now=self._clock())
+        self.forget(team_id, user_id)
 
     def to_read(self, limit: int) -> Sequence[PersonLanguage]:
         """People whose Slack locale is still to be read, or is old."""
