@@ -10,13 +10,14 @@ with where it was done, instead of doing it twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.actor import Actor, Clock
+from bot.storage import views as views_repo
 from bot.storage.models import ActionDone, OpenedView
 
 # Long enough to cover a double click, a Slack retry and an impatient second try; short enough
@@ -24,6 +25,9 @@ from bot.storage.models import ActionDone, OpenedView
 REPEAT_WINDOW = timedelta(minutes=10)
 # A modal is not kept open for longer than this; the records of older ones are dropped.
 VIEW_LIFETIME = timedelta(days=7)
+# How often a process drops those records: on a view opened this long after its last sweep, not
+# on every one (a burst of /coach start would scan for old rows fifty times a second).
+SWEEP_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class Guards:
         self._engine = engine
         self._clock = clock
         self._window = window
+        self._swept_at: datetime | None = None
 
     def _session(self) -> Session:
         return Session(self._engine, expire_on_commit=False)
@@ -47,12 +52,13 @@ class Guards:
     # Views
 
     def opened(self, coach: Actor, view_id: str) -> None:
+        now = self._clock()
         with self._session() as session:
-            session.exec(delete(OpenedView).where(OpenedView.opened_at < self._clock() - VIEW_LIFETIME))
-            session.merge(
-                OpenedView(
-                    view_id=view_id, team_id=coach.team_id, user_id=coach.user_id, opened_at=self._clock()
-                )
+            if self._swept_at is None or now - self._swept_at >= SWEEP_EVERY:
+                self._swept_at = now
+                views_repo.drop_opened_before(session, cutoff=now - VIEW_LIFETIME)
+            views_repo.record_opened(
+                session, view_id=view_id, team_id=coach.team_id, user_id=coach.user_id, now=now
             )
             session.commit()
 
