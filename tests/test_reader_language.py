@@ -382,3 +382,19 @@ def test_a_choice_another_process_wrote_shows_once_the_remembered_language_is_ol
     monkeypatch.setattr(languages, "REMEMBERED_S", 0.0)
     # ... and once that is past, they are in the one she chose.
     assert "Le escribo en *Español*: usted lo eligió" in command(slack_http, slack, "language")
+
+
+def test_a_read_that_a_change_overtook_is_not_remembered():
+    # A request reads her old language; her coach's change is written and forgotten before the
+    # read is kept: keeping it would answer her in the old language for a minute.
+    remembered = languages._Remembered()
+    key = (sr.TEAM, LEADER)
+    changes_before = remembered.changes
+    read_before_the_change = languages.repo.Stored(
+        known=True, chosen=None, client_language=None, slack_locale="en-US"
+    )
+    remembered.forget(key)
+    remembered.put(key, read_before_the_change, changes_before=changes_before)
+    assert remembered.get(key) is None
+    remembered.put(key, read_before_the_change, changes_before=remembered.changes)
+    assert remembered.get(key) == read_before_the_change

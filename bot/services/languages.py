@@ -84,6 +84,8 @@ class _Remembered:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._found: dict[tuple[str, str], tuple[float, repo.Stored]] = {}
+        # Counts every `forget`: a read that a change overtook is not kept (see `put`).
+        self.changes = 0
 
     def get(self, key: tuple[str, str]) -> repo.Stored | None:
         with self._lock:
@@ -92,8 +94,12 @@ class _Remembered:
             return None
         return kept[1]
 
-    def put(self, key: tuple[str, str], found: repo.Stored) -> None:
+    def put(self, key: tuple[str, str], found: repo.Stored, *, changes_before: int) -> None:
+        """Keep what was read, unless something was forgotten since the read began: it may have
+        been this person's change, written while the read saw the old value."""
         with self._lock:
+            if self.changes != changes_before:
+                return
             self._found.pop(key, None)
             self._found[key] = (time.monotonic(), found)
             while len(self._found) > REMEMBERED_PEOPLE:
@@ -101,6 +107,7 @@ class _Remembered:
 
     def forget(self, key: tuple[str, str]) -> None:
         with self._lock:
+            self.changes += 1
             self._found.pop(key, None)
 
 
@@ -132,11 +139,12 @@ class LanguageService:
         key = (actor.team_id, actor.user_id)
         found = self._remembered.get(key)
         if found is None:
+            changes_before = self._remembered.changes
             with self._session() as session:
                 found = repo.stored(session, team_id=actor.team_id, user_id=actor.user_id)
                 if not found.known:
                     repo.seen(session, team_id=actor.team_id, user_id=actor.user_id, now=self._clock())
-            self._remembered.put(key, found)
+            self._remembered.put(key, found, changes_before=changes_before)
         return resolve(
             chosen=found.chosen, client_language=found.client_language, slack_locale=found.slack_locale
         ).language
