@@ -193,6 +193,17 @@ def test_coach_language_turns_ones_replies_spanish_and_back(slack_http, slack, b
     assert "you chose it with `/coach language`" in command(slack_http, slack, "language")
 
 
+def test_help_speaks_each_coachs_language_and_follows_a_change(slack_http, slack, bot):
+    """Help is built once per language: one coach's English is never another's Spanish."""
+    assert '"Start a protocol"' in command(slack_http, slack, "help")
+    command(slack_http, slack, "language es", user=sr.OTHER_COACH)
+    spanish = command(slack_http, slack, "help", user=sr.OTHER_COACH)
+    assert '"Iniciar un protocolo"' in spanish and '"Historial"' in spanish
+    assert '"Start a protocol"' in command(slack_http, slack, "help")
+    command(slack_http, slack, "language es")
+    assert '"Iniciar un protocolo"' in command(slack_http, slack, "help")
+
+
 def test_an_unknown_language_gets_the_list_with_what_was_typed_escaped(slack_http, slack, bot):
     answer = command(slack_http, slack, "language <!here>")
     assert "I can't write in `&lt;!here&gt;` yet" in answer and "<!here>" not in answer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from slack_bolt import Ack, App
 
@@ -170,7 +171,10 @@ def register(app: App, deps: Deps) -> None:
             case commands.Help(unknown):
                 protocols = deps.runs.coach_protocols
                 suggestion = commands.suggest(unknown, protocols) if unknown else None
-                ephemeral(ack, messages.help_message(protocols, unknown=unknown, suggestion=suggestion))
+                if not unknown:
+                    ephemeral(ack, _plain_help(protocols))
+                else:
+                    ephemeral(ack, messages.help_message(protocols, unknown=unknown, suggestion=suggestion))
 
 
 # A protocol's first page, empty, is the same for every coach reading one language: built once
@@ -185,6 +189,21 @@ def _opening_view(protocol: Protocol) -> dict:
     if view is None:
         view = _OPENING_VIEWS[key] = page_view(PageToShow(protocol, protocol.pages[0], {}))
     return view
+
+
+# `/coach help` says the same to every coach reading one language, for the protocols installed:
+# built once per language and catalog, as `help` is the command a new coach types most. Never
+# changed (bolt's ack serializes the blocks it is given as they are).
+_HELP: dict[tuple[str, tuple[tuple[str, int], ...]], messages.Message] = {}
+
+
+def _plain_help(protocols: Iterable[Protocol]) -> messages.Message:
+    protocols = tuple(protocols)
+    key = (i18n.current(), tuple(protocol.key for protocol in protocols))
+    message = _HELP.get(key)
+    if message is None:
+        message = _HELP[key] = messages.help_message(protocols)
+    return message
 
 
 def open_protocol(
