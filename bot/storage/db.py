@@ -1,7 +1,8 @@
 """Engine creation, the first connection, and schema upgrades.
 
 SQLite is tuned for a single bot process that also runs the scheduler: WAL lets readers go on
-while a writer commits, and the busy timeout makes a second writer wait instead of failing.
+while a writer commits, and the busy timeout makes a second writer wait instead of failing;
+writers in this process take turns first (bot.storage.write_turns).
 
 A request Slack waits on (3 seconds) cannot wait that long for a lock: inside `short_waits()`
 a connection waits at most REQUEST_WAIT_MS for a lock (SQLite's busy timeout, PostgreSQL's
@@ -22,6 +23,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.config import SetupError
+from bot.storage import write_turns
 from bot.storage.crypto import Keyring, seal_with
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -97,6 +99,7 @@ def make_engine(url: str) -> Engine:
             dbapi_connection.execute(f"PRAGMA busy_timeout={int(wanted)}")
             record.info["busy_timeout"] = wanted
 
+    write_turns.install(engine, lambda: _wanted_wait(SQLITE_BUSY_TIMEOUT_MS))
     return engine
 
 
