@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,21 @@ def _fail(where: str, what: str) -> None:
 def text(value: Any, where: str) -> None:
     if not isinstance(value, str):
         _fail(where, "is not text")
+
+
+def link(value: Any, where: str) -> None:
+    """Where the bot answers a request later (a response_url): empty, or a web address. Slack's
+    are https; the fake Slack in tests serves http on loopback."""
+    if not isinstance(value, str):
+        _fail(where, "is not text")
+    if value:
+        try:
+            parts = urlsplit(value)
+            web = parts.scheme in ("https", "http") and bool(parts.hostname)
+        except ValueError:  # an unbalanced [ in the host, a port out of range
+            web = False
+        if not web:
+            _fail(where, "is not a web address")
 
 
 def an_id(value: Any, where: str) -> None:
@@ -238,7 +253,7 @@ _INTERACTIVE_COMMON = {
     "is_enterprise_install": maybe(flag),
     "api_app_id": maybe(text),
     "trigger_id": maybe(text),
-    "response_url": maybe(text),
+    "response_url": maybe(link),
     "channel": maybe(CHANNEL),
     "message": maybe(MESSAGE),
     "container": maybe(CONTAINER),
@@ -294,7 +309,7 @@ EVENT_ENVELOPE = shape(
     authorizations=AUTHORIZATIONS,
     is_ext_shared_channel=maybe(flag),
 )
-COMMAND = shape({"command": text, "user_id": an_id, "team_id": an_id})
+COMMAND = shape({"command": text, "user_id": an_id, "team_id": an_id}, response_url=maybe(link))
 
 
 def read_body(raw: str, content_type: str | None) -> Any:

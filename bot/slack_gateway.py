@@ -219,10 +219,14 @@ class SlackGateway:
 
     def respond(self, *, response_url: str, message: Message, replace: bool = False) -> None:
         """Answer a slash command or action ephemerally after its ack (e.g. a late modal), or
-        with `replace` change the ephemeral message the click came from."""
-        WebhookClient(response_url, timeout=10, logger=slack_library_logger()).send(
-            text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=replace
-        )
+        with `replace` change the ephemeral message the click came from. Best effort, as the
+        request was acknowledged already: a failure is logged, not raised."""
+        try:
+            WebhookClient(response_url, timeout=10, logger=slack_library_logger()).send(
+                text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=replace
+            )
+        except OSError as error:
+            log.warning("response_url answer failed: %s", type(error).__name__)
 
     def publish_home(self, *, user_id: str, view: dict) -> None:
         try:

@@ -6,6 +6,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -90,6 +91,23 @@ def test_submission_with_a_number_where_text_belongs_is_a_400(slack_http, slack,
     broken = request.body.replace("%22value%22%3A+%22ok%22", "%22value%22%3A+42")
     assert broken != request.body
     assert slack_http.send(sr.SlackRequest(broken, request.content_type)).status_code == 400
+
+
+def test_a_response_url_that_is_not_a_web_address_is_a_400_and_runs_nothing(slack_http, slack, caplog):
+    """The bot answers there after the ack: an address it cannot use must not get that far
+    (found by tests/test_hostile_edge.py: the program CSV's refusal failed after its ack)."""
+    click = sr.block_action("program_csv", "", trigger_id=slack.issue_trigger_id())
+    for url in ("x", "ftp://hooks.slack.com/x", "https://[oops/x"):
+        broken = click.body.replace(
+            "%22response_url%22%3A+%22%22", f"%22response_url%22%3A+%22{quote(url)}%22"
+        )
+        assert broken != click.body
+        assert slack_http.send(sr.SlackRequest(broken, click.content_type)).status_code == 400
+    command = sr.with_response_url(sr.command("collaborative", trigger_id=slack.issue_trigger_id()), "x")
+    assert slack_http.send(command).status_code == 400
+    assert {c.method for c in slack.calls} <= {"auth.test"} and not [
+        r for r in caplog.records if r.name == "bot.handlers.errors"
+    ]
 
 
 def test_healthz_answers_when_the_database_is_reachable(slack_http):
