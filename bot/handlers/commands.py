@@ -141,7 +141,8 @@ def register(app: App, deps: Deps) -> None:
             case commands.Program():
                 ephemeral(ack, program_answer(deps, coach))
             case commands.Language(None):
-                ephemeral(ack, language_message(deps.languages.reading(coach.team_id, coach.user_id)))
+                reading = deps.languages.reading(coach.team_id, coach.user_id, fresh=True)
+                ephemeral(ack, language_message(reading))
             case commands.Language(code) if code == FOLLOW_THEIRS or code in i18n.available():
                 reading = deps.languages.choose(coach, None if code == FOLLOW_THEIRS else code)
                 with i18n.speaking(reading.language):  # the answer is in the language chosen

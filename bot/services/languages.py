@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
 
@@ -27,9 +27,10 @@ from bot.storage.models import PersonLanguage
 
 # A locale read longer ago than this is read again (off the request path): people change it.
 LOCALE_MAX_AGE = timedelta(days=7)
-# What decides a person's language is read for every request they make. A coach working through
-# a protocol sends one every few seconds, so this process keeps it this long: a change made here
-# is seen at once (the writers call `forget`), one made by another process within this time.
+# What decides a person's language is read for every request they make and every message written
+# to them. A coach working through a protocol sends a request every few seconds, and is told of
+# each rating a leader gives, so this process keeps it this long: a change made here is seen at
+# once (the writers call `forget`), one made by another process within this time.
 REMEMBERED_S = 60.0
 # People remembered at once, at most: the oldest are forgotten first.
 REMEMBERED_PEOPLE = 10_000
@@ -61,20 +62,6 @@ def resolve(*, chosen: str | None, client_language: str | None, slack_locale: st
     if from_slack is not None:
         return Reading(from_slack, Source.SLACK, slack_locale)
     return Reading(i18n.SOURCE, Source.DEFAULT, slack_locale)
-
-
-def _reading(
-    session: Session, team_id: str, user_id: str, client_language: str | None
-) -> tuple[bool, Reading]:
-    """Whether the person is known, and what they read; `client_language`, when given, is the
-    client record a message is about (else the one set on any of theirs counts)."""
-    found = repo.stored(session, team_id=team_id, user_id=user_id)
-    reading = resolve(
-        chosen=found.chosen,
-        client_language=client_language or found.client_language,
-        slack_locale=found.slack_locale,
-    )
-    return found.known, reading
 
 
 class _Remembered:
@@ -125,26 +112,42 @@ class LanguageService:
         locale, a client record of theirs): their next request reads it again."""
         self._remembered.forget((team_id, user_id))
 
-    def reading(self, team_id: str, user_id: str, *, client_language: str | None = None) -> Reading:
-        """What `user_id` reads, from what is stored alone (no Slack call: this runs for every
-        request and every message). `client_language` is the coach's choice on the client record
-        a message is about; without it, the one set on any record of this leader counts."""
-        with self._session() as session:
-            return _reading(session, team_id, user_id, client_language)[1]
-
-    def for_request(self, actor: Actor) -> str:
-        """The language a request is answered in, read once a minute or so for someone making
-        requests (see REMEMBERED_S). Someone never seen is noted, for their Slack locale to be
-        read off the request path (bot.scheduling.locales)."""
-        key = (actor.team_id, actor.user_id)
-        found = self._remembered.get(key)
-        if found is None:
+    def _stored(
+        self, team_id: str, user_id: str, *, note_seen: bool = False, fresh: bool = False
+    ) -> repo.Stored:
+        """What decides the person's language, read once a minute or so (see REMEMBERED_S), or
+        now when `fresh`. With `note_seen`, someone never seen is noted, for their Slack locale
+        to be read off the request path (bot.scheduling.locales)."""
+        key = (team_id, user_id)
+        found = None if fresh else self._remembered.get(key)
+        if found is None or (note_seen and not found.known):
             changes_before = self._remembered.changes
             with self._session() as session:
-                found = repo.stored(session, team_id=actor.team_id, user_id=actor.user_id)
-                if not found.known:
-                    repo.seen(session, team_id=actor.team_id, user_id=actor.user_id, now=self._clock())
+                found = repo.stored(session, team_id=team_id, user_id=user_id)
+                if note_seen and not found.known:
+                    repo.seen(session, team_id=team_id, user_id=user_id, now=self._clock())
+                    found = replace(found, known=True)
             self._remembered.put(key, found, changes_before=changes_before)
+        return found
+
+    def reading(
+        self, team_id: str, user_id: str, *, client_language: str | None = None, fresh: bool = False
+    ) -> Reading:
+        """What `user_id` reads, from what is stored alone (no Slack call: this runs for every
+        request and every message: a coach told of each rating, their Home republished).
+        `client_language` is the coach's choice on the client record a message is about;
+        without it, the one set on any record of this leader counts. `fresh` reads it now, for
+        a person who asks which language they read."""
+        found = self._stored(team_id, user_id, fresh=fresh)
+        return resolve(
+            chosen=found.chosen,
+            client_language=client_language or found.client_language,
+            slack_locale=found.slack_locale,
+        )
+
+    def for_request(self, actor: Actor) -> str:
+        """The language a request is answered in."""
+        found = self._stored(actor.team_id, actor.user_id, note_seen=True)
         return resolve(
             chosen=found.chosen, client_language=found.client_language, slack_locale=found.slack_locale
         ).language
@@ -156,7 +159,7 @@ class LanguageService:
                 session, team_id=actor.team_id, user_id=actor.user_id, language=language, now=self._clock()
             )
         self.forget(actor.team_id, actor.user_id)
-        return self.reading(actor.team_id, actor.user_id)
+        return self.reading(actor.team_id, actor.user_id, fresh=True)
 
     def record_locale(self, team_id: str, user_id: str, locale: str | None) -> None:
         with self._session() as session:
