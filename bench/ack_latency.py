@@ -15,7 +15,8 @@ bare app's (issue 14); for every kind, every request answered (Slack gives up af
 bot request over one second.
 
 The windows to submit are opened by each server itself beforehand (untimed), and every rating
-taps a check-in of its own, sent to the leader and open for an answer.
+taps a check-in of its own, open for an answer: one per leader, 25 leaders a coach
+(bench/ack_seed.py).
 
 A second table says where the CPU went, per request: each server's own (its p99 at 50 clients
 follows it, as the server is then never idle), the fake Slack's while it answered the bot, and
@@ -59,7 +60,7 @@ from slack_sdk import WebClient
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from bench.ack_seed import LEADER, Tap, bare_taps, sent_checkins
+from bench.ack_seed import Tap, bare_taps, coach, leader, sent_checkins
 from bench.remote_fake import FakeSlackService, start_remote_fake
 from bot.storage.db import open_database
 from bot.storage.models import OwedMessage, utcnow
@@ -302,7 +303,7 @@ class Requests:
                     "checkin_rate:4",
                     tap.delivery_id,
                     trigger_id="bench.trigger",
-                    user=LEADER,
+                    user=tap.leader,
                     message=(tap.channel, tap.ts),
                 )
 
@@ -700,6 +701,8 @@ def run(args: argparse.Namespace) -> int:
             return 2
 
         ratings = warmup + sum(plan.values())
+        coaches = sorted({coach(i) for i in range(ratings)})
+        fake.add_users([sr.COACH, *COACHES, *coaches, *map(leader, range(ratings))])
         web = WebClient(token=BOT_TOKEN, base_url=fake.url())
         print(f"sending {ratings} check-ins to rate for each server")
         taps = {"bot": sent_checkins(database_url, web, ratings), "bare": bare_taps(web, ratings)}

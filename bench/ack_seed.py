@@ -1,6 +1,12 @@
-"""Check-ins for `bench/ack_latency.py` to rate: sent to one leader and open for an answer.
+"""Check-ins for `bench/ack_latency.py` to rate: one open for an answer per leader, as a leader
+has one check-in open at a time, and a coach's 25 clients are 25 of those leaders.
 
-The coach's client and schedule are made through the services a coach's form uses; the sent
+Every tap is a check-in of its own. Sent all to one leader (as this benchmark first did), they
+made one coach with thousands of check-ins in their Home's six weeks, where a coach with 25
+weekly clients has 150: it timed that Home, republished after each rating, not the tap
+(bench/growth.py times the Home as history grows).
+
+Each coach's clients and schedules are made through the services a coach's form uses; the sent
 check-ins are written as the sender leaves them (the occurrence answered-by next week, and its
 outbox row marked sent, with the channel and ts of a message the fake Slack really holds, so the
 bot's `chat.update` of it is accepted). The schedule starts next year, so the bot under load
@@ -26,23 +32,34 @@ from bot.storage.db import open_database
 from bot.storage.models import Delivery, DeliveryStatus, Domain, OwedMessage, OwedStatus
 from tests import slack_requests as sr
 
-LEADER = "UL0000"
+CLIENTS_PER_COACH = 25
+
+
+def leader(i: int) -> str:
+    return f"UL{i:05d}"
+
+
+def coach(i: int) -> str:
+    """The coach of leader `i`."""
+    return f"UBCOACH{i // CLIENTS_PER_COACH:03d}"
 
 
 @dataclass(frozen=True)
 class Tap:
-    """A rating to tap: the check-in's id (the button's value) and where its message is."""
+    """A rating to tap: the check-in's id (the button's value), whose it is, and where its
+    message is."""
 
     delivery_id: str
+    leader: str
     channel: str
     ts: str
 
 
-def posted(web: WebClient, count: int) -> list[tuple[str, str]]:
-    """`count` messages in the leader's DM, as (channel, ts): what a rating button sits on."""
+def posted(web: WebClient, leaders: list[str]) -> list[tuple[str, str]]:
+    """A message in each leader's DM, as (channel, ts): what a rating button sits on."""
     found = []
-    for _ in range(count):
-        answer = web.chat_postMessage(channel=LEADER, text="Your check-in")
+    for user in leaders:
+        answer = web.chat_postMessage(channel=user, text="Your check-in")
         found.append((answer["channel"], answer["ts"]))
     return found
 
@@ -56,10 +73,6 @@ def sent_checkins(database_url: str, web: WebClient, count: int) -> list[Tap]:
         runs = RunService(engine=engine, catalog=catalog, clock=clock)
         clients = ClientService(engine=engine, catalog=catalog, runs=runs, clock=clock)
         service = CheckinService(engine=engine, clock=clock)
-        coach = Actor(sr.TEAM, sr.COACH)
-        client = clients.add(
-            coach, leader_id=LEADER, leader_name="leader", organization="Org", domain=Domain.SCHOOL
-        )
         form = ScheduleForm(
             cadence=Cadence.WEEKLY,
             local_time=time(9, 0),
@@ -69,15 +82,27 @@ def sent_checkins(database_url: str, web: WebClient, count: int) -> list[Tap]:
             reminder_after_hours=None,
             goal_text="Every 9th grader reads a grade-level text each week",
         )
-        schedule = service.save_schedule(coach, client.id, form, tz="UTC")
+        leaders = [leader(i) for i in range(count)]
+        schedules = []
+        for i, user in enumerate(leaders):
+            client = clients.add(
+                Actor(sr.TEAM, coach(i)),
+                leader_id=user,
+                leader_name=f"leader {i}",
+                organization="Org",
+                domain=Domain.SCHOOL,
+            )
+            schedules.append(service.save_schedule(Actor(sr.TEAM, coach(i)), client.id, form, tz="UTC").id)
         taps = []
         with Session(engine) as session:
-            for i, (channel, ts) in enumerate(posted(web, count)):
+            for i, (user, schedule_id, (channel, ts)) in enumerate(
+                zip(leaders, schedules, posted(web, leaders), strict=True)
+            ):
                 delivery = Delivery(
                     key=f"bench:{i}",
-                    schedule_id=schedule.id,
+                    schedule_id=schedule_id,
                     team_id=sr.TEAM,
-                    recipient=LEADER,
+                    recipient=user,
                     occurrence=now.date(),
                     due_at=now - timedelta(hours=1),
                     answer_by=now + timedelta(days=6),
@@ -91,7 +116,7 @@ def sent_checkins(database_url: str, web: WebClient, count: int) -> list[Tap]:
                         key=f"bench-message:{i}",
                         kind=checkins.CHECKIN,
                         team_id=sr.TEAM,
-                        channel=LEADER,
+                        channel=user,
                         ref=delivery.id,
                         due_at=delivery.due_at,
                         status=OwedStatus.SENT,
@@ -101,7 +126,7 @@ def sent_checkins(database_url: str, web: WebClient, count: int) -> list[Tap]:
                         created_at=delivery.due_at,
                     )
                 )
-                taps.append(Tap(delivery.id, channel, ts))
+                taps.append(Tap(delivery.id, user, channel, ts))
             session.commit()
         return taps
     finally:
@@ -110,4 +135,6 @@ def sent_checkins(database_url: str, web: WebClient, count: int) -> list[Tap]:
 
 def bare_taps(web: WebClient, count: int) -> list[Tap]:
     """The bare app's: messages to update, with ids it never looks up."""
-    return [Tap(f"D{i}", channel, ts) for i, (channel, ts) in enumerate(posted(web, count))]
+    leaders = [leader(i) for i in range(count)]
+    messages = posted(web, leaders)
+    return [Tap(f"D{i}", user, *where) for i, (user, where) in enumerate(zip(leaders, messages, strict=True))]

@@ -33,6 +33,11 @@ class FakeSlackService:
         process's GIL, which the fake holds while it handles the bot's views.open."""
         return [self._fake.issue_trigger_id() for _ in range(count)]
 
+    def add_users(self, user_ids: list[str]) -> None:
+        """People of the workspace, as Slack knows its users: the bot reads their locale."""
+        for user_id in user_ids:
+            self._fake.add_user(user_id, tz="UTC")
+
     def wait_for(self, method: str, count: int, timeout: float) -> None:
         self._fake.wait_for(method, count=count, timeout=timeout)
 
