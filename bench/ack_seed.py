@@ -85,14 +85,15 @@ def sent_checkins(database_url: str, web: WebClient, count: int) -> list[Tap]:
         leaders = [leader(i) for i in range(count)]
         schedules = []
         for i, user in enumerate(leaders):
+            owner = Actor(sr.TEAM, coach(i))
             client = clients.add(
-                Actor(sr.TEAM, coach(i)),
+                owner,
                 leader_id=user,
                 leader_name=f"leader {i}",
                 organization="Org",
                 domain=Domain.SCHOOL,
             )
-            schedules.append(service.save_schedule(Actor(sr.TEAM, coach(i)), client.id, form, tz="UTC").id)
+            schedules.append(service.save_schedule(owner, client.id, form, tz="UTC").id)
         taps = []
         with Session(engine) as session:
             for i, (user, schedule_id, (channel, ts)) in enumerate(

@@ -12,6 +12,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
+from bot.ids import ActionId
 from bot.storage.models import Answer, ProtocolRun
 from tests import slack_requests as sr
 from tests.flow import open_modal, protocol, sample_answer
@@ -96,7 +97,7 @@ def test_submission_with_a_number_where_text_belongs_is_a_400(slack_http, slack,
 def test_a_response_url_that_is_not_a_web_address_is_a_400_and_runs_nothing(slack_http, slack, caplog):
     """The bot answers there after the ack: an address it cannot use must not get that far
     (found by tests/test_hostile_edge.py: the program CSV's refusal failed after its ack)."""
-    click = sr.block_action("program_csv", "", trigger_id=slack.issue_trigger_id())
+    click = sr.block_action(ActionId.PROGRAM_CSV, "", trigger_id=slack.issue_trigger_id())
     for url in ("x", "ftp://hooks.slack.com/x", "https://[oops/x"):
         broken = click.body.replace(
             "%22response_url%22%3A+%22%22", f"%22response_url%22%3A+%22{quote(url)}%22"
