@@ -11,7 +11,7 @@ import contextvars
 import logging
 import time
 
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import Ack, App, BoltRequest, BoltResponse
 
 from bot.metrics import Metrics
 
@@ -64,16 +64,35 @@ def record(metrics: Metrics, req: BoltRequest, resp: BoltResponse, seconds: floa
     log.info("request", extra={"fields": fields})
 
 
-def _as_acknowledged(req: BoltRequest, response: BoltResponse) -> BoltResponse:
-    """What the listener acknowledged, when bolt answers 500 for a failure after the ack.
+class KeptAck(Ack):
+    """bolt's ack, which keeps its own copy of what was acknowledged.
 
-    bolt's thread runner briefly holds a 500 for a listener that raised, and drops it once it
-    sees the ack was given; the request thread can read it in between (found by
-    tests/test_hostile_edge.py). Slack must get what was acknowledged: the failure came after."""
-    acked = req.context.ack.response if req.context.ack is not None else None
-    if response.status == 500 and acked is not None and acked.status < 500:
-        return acked
-    return response
+    When a listener raises after its ack, bolt's thread runner (slack_bolt 1.x,
+    `run_ack_function_asynchronously`) writes status 500 into the response it shares with the
+    request thread, which can by then be the very ack that thread is returning, and then sets
+    that shared response to None, which can make the request thread return nothing (bolt then
+    answers 404). Neither the response nor `ack.response` can then say what Slack was told
+    (found by tests/test_hostile_edge.py, then by tests/test_rounds.py in CI), so the first
+    ack is copied here as it is given."""
+
+    given: BoltResponse | None = None
+
+    def __call__(self, *args, **kwargs) -> BoltResponse:
+        response = super().__call__(*args, **kwargs)
+        if self.given is None:
+            self.given = _copy(response)
+        return response
+
+
+def _copy(response: BoltResponse) -> BoltResponse:
+    return BoltResponse(status=response.status, body=response.body, headers=dict(response.headers))
+
+
+def _as_acknowledged(req: BoltRequest, response: BoltResponse) -> BoltResponse:
+    """Once a listener has acknowledged, Slack gets that acknowledgement: whatever failed came
+    after it, and the listener's error handler has logged it."""
+    given = getattr(req.context.get("ack"), "given", None)
+    return response if given is None else _copy(given)
 
 
 class ObservedApp(App):
@@ -89,6 +108,7 @@ class ObservedApp(App):
 
     def _observed_dispatch(self, req: BoltRequest) -> BoltResponse:
         started = time.perf_counter()
+        req.context["ack"] = KeptAck()
         response = _as_acknowledged(req, super().dispatch(req))
         if self.metrics is not None:
             record(self.metrics, req, response, time.perf_counter() - started)

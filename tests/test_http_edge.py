@@ -163,14 +163,22 @@ def test_healthz_is_503_when_the_database_answers_but_cannot_be_written(slack_ht
 
 
 def test_a_listener_failing_after_its_ack_answers_slack_with_the_ack():
-    """bolt can hand back a passing 500 for a listener that acknowledged and then raised: Slack
-    must get the acknowledgement, and a failure before any ack stays a 500."""
+    """bolt's thread runner, for a listener that acknowledged and then raised, sets 500 on the
+    response it holds (which can be the ack itself), then drops it (bolt answers 404 when the
+    request thread sees none). Slack must still get the acknowledgement, body and all; a failure
+    before any ack stays a 500."""
     from slack_bolt import BoltRequest, BoltResponse
 
-    from bot.request_log import _as_acknowledged
+    from bot.request_log import KeptAck, _as_acknowledged
 
     acked = BoltRequest(body="command=/coach&text=help", headers={})
-    acked.context.ack()
-    assert _as_acknowledged(acked, BoltResponse(status=500)).status == 200
+    acked.context["ack"] = KeptAck()
+    given = acked.context.ack(response_action="update", view={"type": "modal"})
+    given.status = 500  # what the runner does to the response it holds
+    acked.context.ack.response = None  # and then to the ack
+    for returned in (given, BoltResponse(status=404, body="unhandled request")):  # or none at all
+        answer = _as_acknowledged(acked, returned)
+        assert answer.status == 200 and '"response_action": "update"' in answer.body
     unacked = BoltRequest(body="command=/coach&text=help", headers={})
+    unacked.context["ack"] = KeptAck()
     assert _as_acknowledged(unacked, BoltResponse(status=500)).status == 500
