@@ -579,11 +579,13 @@ def test_phase_announcements_of_many_rounds_keep_the_shared_pace(bot, slack, sla
         if call.ok and "Phase 2 of 5" in call.args.get("text", "") + json.dumps(call.args.get("blocks"))
     )
     assert len(announced) == ROUNDS_AT_ONCE
-    # Each send is a little early or late on its slot (the machine is shared): no two come
-    # closer than half an interval, and all of them take as long as the pace says.
+    # Each send is a little early or late on its slot (the machine is shared; one run saw the
+    # first send 72 ms late, the rest on time): no two come closer than half an interval, and
+    # all of them take as long as the pace says, less half an interval. Two processes each
+    # keeping a pace of their own would send in pairs, and one keeping none in a burst.
     gaps = [later - earlier for earlier, later in itertools.pairwise(announced)]
     assert min(gaps) >= 0.5 / PACE, gaps
-    assert announced[-1] - announced[0] >= (ROUNDS_AT_ONCE - 1) / PACE - 0.05, gaps
+    assert announced[-1] - announced[0] >= (ROUNDS_AT_ONCE - 1.5) / PACE, gaps
 
 
 def test_a_collaborative_schedules_rounds_and_asks_each_presenter_ahead_in_turn(
