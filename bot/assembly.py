@@ -33,6 +33,7 @@ from bot.services.checkins import CheckinService
 from bot.services.clients import ClientService
 from bot.services.data_rights import DataRights
 from bot.services.drafts import DraftKeeper
+from bot.services.export import Wording
 from bot.services.guards import Guards
 from bot.services.home import HomeService
 from bot.services.languages import LanguageService
@@ -161,6 +162,7 @@ def build_bot(
         clock=clock,
         retention_days=settings.retention_days,
         reader_changed=languages.forget,
+        wording=Wording(at=runs.protocol_at, latest=runs.catalog.get),
     )
     home = HomeService(engine=engine, catalog=runs.catalog, clock=clock)
     home_tab = HomeTab(

@@ -268,6 +268,13 @@ def test_my_data_counts_what_is_held_and_exports_it_as_a_zip(slack_http, slack, 
     assert record["as_coach"]["clients"][0]["organization"] == "CNRYC Lincoln Middle School"
     assert any("CNRYC" in json.dumps(run["answers"]) for run in record["as_coach"]["runs"])
     assert "CNRYC the dilemma" in files["my-data.md"] and "CNRYC Lincoln Middle School" in files["my-data.md"]
+    # To read: each answer under the question the coach was asked, each run under its title, a
+    # day as the coach's language writes it; the ids are the JSON's.
+    dilemma = protocol("consultancy").steps[0]
+    assert "### Consultancy, started" in files["my-data.md"]
+    assert f"  - {dilemma.prompt}\n\n    CNRYC the dilemma" in files["my-data.md"]
+    assert f"{dilemma.id}:" not in files["my-data.md"] and "theory-of-action" not in files["my-data.md"]
+    assert "2026-12-01" not in files["my-data.md"] and "Dec 1, 2026" in files["my-data.md"]
     # Another coach's record of the same leader, and the members' replies, are not this coach's.
     assert "CNRYO" not in files["my-data.md"] + files["my-data.json"]
     assert "CNRYM" not in files["my-data.md"] + files["my-data.json"]

@@ -343,7 +343,9 @@ def test_the_answer_form_is_hers_and_the_exports_show_each_reader_their_own_word
 
     mine = _export(slack_http, slack, LEADER)["my-data.md"]
     assert "## Sus respuestas a seguimientos" in mine and "### 23 nov 2026: " + GOAL in mine
-    assert "evidence: Leímos juntos en la biblioteca" in mine
+    # Under the questions she was asked and the choice she made, in her words, not their ids.
+    assert "¿Qué lo muestra?\n\n    Leímos juntos en la biblioteca" in mine and "Sí, la mantengo" in mine
+    assert "evidence" not in mine and "goal_still_right" not in mine
 
 
 def test_a_round_speaks_in_its_channel_the_language_it_was_framed_in(slack_http, slack, bot, clock):

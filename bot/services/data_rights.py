@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from bot.actor import Actor, Clock
 from bot.services.checkins import CHECKIN_PROTOCOL
-from bot.services.export import my_data_markdown
+from bot.services.export import Wording, my_data_markdown
 from bot.services.runs import decode_ts, owned_client
 from bot.storage import erasure, owed
 from bot.storage import runs as run_repo
@@ -153,9 +153,12 @@ class DataRights:
         clock: Clock,
         retention_days: int | None = None,
         reader_changed: Callable[[str, str], None] | None = None,
+        wording: Wording | None = None,
     ) -> None:
         self._engine = engine
         self._clock = clock
+        # What the export's Markdown writes in place of ids (retention alone needs none).
+        self._wording = wording or Wording()
         self._retention_days = retention_days
         # Told (team, person) when what decides someone's language goes: their own row, or a
         # client record of theirs.
@@ -215,6 +218,7 @@ class DataRights:
             held.shares += [
                 {
                     "protocol": run.protocol_id,
+                    "version": run.protocol_version,
                     "audience": s.audience.value,
                     "channel": s.channel_id,
                     "shared_at": s.shared_at,
@@ -256,6 +260,7 @@ class DataRights:
             held.rounds_presented.append(
                 {
                     "protocol": round_.protocol_id,
+                    "version": round_.protocol_version,
                     "channel": round_.channel_id,
                     "status": round_.status.value,
                     "opens_at": round_.opens_at,
@@ -316,14 +321,15 @@ class DataRights:
         for delivery, goal in rows:
             if delivery.rating is None and delivery.run_id is None:
                 continue
+            run = run_repo.get_run(session, run_id=delivery.run_id) if delivery.run_id else None
             held.checkins.append(
                 {
                     "date": delivery.occurrence,
                     "goal": goal,
                     "rating": delivery.rating,
-                    "answers": run_repo.load_answers(session, run_id=delivery.run_id)
-                    if delivery.run_id
-                    else {},
+                    "protocol": run.protocol_id if run else CHECKIN_PROTOCOL,
+                    "version": run.protocol_version if run else None,
+                    "answers": run_repo.load_answers(session, run_id=run.id) if run else {},
                     "answered_at": delivery.answered_at,
                 }
             )
@@ -348,7 +354,7 @@ class DataRights:
             "as_leader": {"checkins": held.checkins},
             "as_member": {"replies": held.replies},
         }
-        markdown = my_data_markdown(held, exported_at=self._clock())
+        markdown = my_data_markdown(held, exported_at=self._clock(), wording=self._wording)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("my-data.md", markdown)
