@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,12 +14,14 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.assembly import build_bot
+from bot.protocols.schema import PresenterRole
 from bot.scheduling.sender import CLAIM_TIMEOUT, MAX_ATTEMPTS, MAX_BACKOFF_S, Sender
 from bot.storage.models import (
     Contribution,
     FeedbackRound,
     Goal,
     NextStep,
+    OwedMessage,
     ProtocolRun,
     RoundStatus,
     RunStatus,
@@ -446,6 +449,35 @@ def test_two_processes_move_a_round_once_and_announce_each_phase_once(
         other.engine.dispose()
 
 
+def test_a_listening_phase_owes_its_reminder_in_the_announcements_own_record(
+    bot, slack, slack_http, clock, monkeypatch
+):
+    """The presenter's reminder to listen is owed in the transaction that records the phase's
+    announcement sent: a process that dies right after that commit has lost nothing, and no
+    moment passes in which the round owes nothing while the reminder is still to come."""
+    set_up_channel(slack)
+    register(slack_http, slack)
+    frame(slack_http, slack, "consultancy")
+    round_ = _round(bot)
+    listening = next(
+        i
+        for i, phase in enumerate(bot.runs.protocol("consultancy").round.phases)
+        if phase.presenter is PresenterRole.LISTENS
+    )
+    for seen in range(listening):
+        moved = bot.rounds.advance(round_.id, seen_phase=seen, by=PRESENTER)
+    with monkeypatch.context() as patch:
+        # Dies once the announcement's record is committed, where its kind is told it was sent.
+        patch.setitem(bot.kinds, "round_phase", replace(bot.kinds["round_phase"], sent=_dies))
+        with pytest.raises(ProcessDied):
+            bot.sender.send_now(bot.rounds.owed_after(moved)[0])
+    with Session(bot.engine) as session:
+        owed_keys = {row.key for row in session.exec(select(OwedMessage)).all()}
+    assert f"round_listen:{round_.id}:{listening}" in owed_keys
+    tick(bot)
+    assert sum("listening phase" in t for t in _ephemerals(slack, PRESENTER)) == 1
+
+
 class ProcessDied(Exception):
     """Raised where a process would die: after Slack took a post, before it was recorded."""
 
@@ -486,16 +518,20 @@ def test_what_a_dead_process_posted_but_never_recorded_is_found_not_posted_again
         assert _round(bot).thread_ts == post["ts"]
         assert _in_thread(slack, "Phase 1 of 5") == 1
 
-        # Slack took it and the sender recorded it, then died before the round learnt its
-        # thread: the next pass opens the round with what the outbox recorded.
+        # Slack took it, then the process died as it recorded it: the post's record and the
+        # round's opening are one transaction, so neither is kept, and the next pass finds the
+        # post and does both.
         round_id = _round(bot).id
         bot.rounds.advance(round_id, seen_phase=0, by=PRESENTER, end=True)
         frame_again = framing_view(slack_http, slack, "consultancy")
         with monkeypatch.context() as patch:
-            patch.setattr(bot.rounds, "started", _dies)
+            patch.setattr(bot.rounds, "start_in", _dies)
             slack_http.send(sr.view_submission(frame_again, {**FRAMING["consultancy"], "round_mode": "live"}))
         second = next(r for r in _rounds(bot) if r.id != round_id)
         assert second.thread_ts is None and len(_round_posts(slack)) == 2
+        tick(other)  # not stale yet
+        assert _round_by_id(bot, second.id).thread_ts is None
+        clock.advance(CLAIM_TIMEOUT + timedelta(seconds=1))
         tick(other)
         tick(other)
         assert len(_round_posts(slack)) == 2

@@ -91,9 +91,10 @@ class Kind:
     # For a message only one person in the row's channel sees (chat.postEphemeral): who. Slack
     # keeps no trace of it to look up, so a send a dead sender began is sent again.
     whisper_to: Callable[[OwedMessage], str] | None = None
-    # What to record in the very transaction that records the row sent (and when), so that
-    # neither is ever recorded without the other.
-    record: Callable[[Session, OwedMessage, datetime], None] | None = None
+    # What to record, and owe, in the very transaction that records the row sent (where it
+    # landed, and when): neither is ever recorded without the other, and what the send leads to
+    # (a round opening, a presenter's reminder) is owed with it, never a moment after.
+    record: Callable[[Session, OwedMessage, Posted, datetime], None] | None = None
     # Reads what a batch of its rows will say in one query, before they are rendered one by one.
     prefetch: Callable[[Sequence[OwedMessage]], None] | None = None
     # The language its reader reads (None: English); `kinds()` gives every kind one.
@@ -251,7 +252,7 @@ def kinds(
             return None  # skipped, answered, missed or gone since it was owed
         return [checkin_message(checkin)]
 
-    def checkin_sent(session: Session, row: OwedMessage, sent_at: datetime) -> None:
+    def checkin_sent(session: Session, row: OwedMessage, posted: Posted, sent_at: datetime) -> None:
         checkin_repo.record_sent(session, delivery_id=row.ref, sent_at=sent_at)
 
     def checkin_failed(row: OwedMessage, error: str) -> list[Owe]:
@@ -305,9 +306,9 @@ def kinds(
         view = rounds.unposted_view(row.ref)
         return None if view is None else round_post(view, rounds.opening(view))
 
-    def round_posted(row: OwedMessage, posted: Posted) -> None:
+    def round_posted(session: Session, row: OwedMessage, posted: Posted, sent_at: datetime) -> None:
         """The post's ts is the round's thread: phase 0 opens, and its announcement is owed."""
-        rounds.started(row.ref, posted.ts[0])
+        rounds.start_in(session, row.ref, posted.ts[0], now=sent_at)
 
     def round_post_failed(row: OwedMessage, error: str) -> list[Owe]:
         """The round goes back to being a draft framing, and its presenter hears why."""
@@ -321,10 +322,14 @@ def kinds(
         view = _phase_of(row)  # None once the round moved on: the next announcement says it
         return None if view is None else [phase_announcement(view)]
 
+    def phase_recorded(session: Session, row: OwedMessage, posted: Posted, sent_at: datetime) -> None:
+        view = _phase_of(row)
+        if view is not None:
+            rounds.owe_after_announcement(session, view, now=sent_at)
+
     def phase_announced(row: OwedMessage, posted: Posted) -> None:
         view = _phase_of(row)
         if view is not None:
-            rounds.announced(view)
             round_moved(view)
 
     def render_listen(row: OwedMessage) -> list[Message] | None:
@@ -394,8 +399,22 @@ def kinds(
         Kind(ROUND_INVITATION, render_invitation, _nothing_to_record, _nobody_to_tell),
         Kind(ROUND_NOT_POSTED, render_not_posted, _nothing_to_record, _nobody_to_tell),
         Kind(LEADER_LEFT, render_leader_left, coach_told, _nobody_to_tell),
-        Kind(ROUND_POST, render_round_post, round_posted, round_post_failed, language=rounds_language),
-        Kind(ROUND_PHASE, render_phase, phase_announced, _nobody_to_tell, language=rounds_language),
+        Kind(
+            ROUND_POST,
+            render_round_post,
+            _nothing_to_record,
+            round_post_failed,
+            record=round_posted,
+            language=rounds_language,
+        ),
+        Kind(
+            ROUND_PHASE,
+            render_phase,
+            phase_announced,
+            _nobody_to_tell,
+            record=phase_recorded,
+            language=rounds_language,
+        ),
         Kind(
             ROUND_LISTEN,
             render_listen,

@@ -260,7 +260,7 @@ class Sender:
     ) -> None:
         """One transaction: the row is sent and what its kind keeps of that is recorded."""
         if kind.record is not None:
-            kind.record(session, row, sent_at)
+            kind.record(session, row, posted, sent_at)
         owed.record_sent(
             session,
             row_id=row.id,

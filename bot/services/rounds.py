@@ -349,8 +349,9 @@ class RoundService:
 
     def owe_due_posts(self) -> list[tuple[RoundView, str]]:
         """Rounds due to be posted and not posted yet: each has its post owed (again, if a crash
-        came between framing and owing: the key makes it once). A post Slack took whose ts was
-        never recorded (the sender died between the two) opens its round now. One that failed
+        came between framing and owing: the key makes it once). A post recorded sent whose round
+        never opened (an earlier version recorded the two apart, and died between them) opens
+        its round now. One that failed
         for good, its failure not yet acted on, goes back to being a draft: returned with
         Slack's error, for the presenter to be told."""
         now = self._clock()
@@ -368,14 +369,17 @@ class RoundService:
                 self.unpost(round_.id)
         return withdrawn
 
-    def started(self, round_id: str, thread_ts: str) -> RoundView:
-        """Slack took the round's post: it opens at phase 0, whose announcement is owed in the
-        same transaction."""
+    def started(self, round_id: str, thread_ts: str) -> None:
+        """A post recorded sent whose round never opened: the round opens now."""
         with self._session() as session:
-            repo.start_round(
-                session, round_id=round_id, thread_ts=thread_ts, now=self._clock(), owing=phase_owed
-            )
-        return self.get(round_id)
+            self.start_in(session, round_id, thread_ts, now=self._clock())
+            session.commit()
+
+    def start_in(self, session: Session, round_id: str, thread_ts: str, *, now: datetime) -> None:
+        """Slack took the round's post: it opens at phase 0, whose announcement is owed, in
+        `session` (the transaction that records the post sent, so that there is no moment when
+        the post is recorded and the round not yet open)."""
+        repo.start_round(session, round_id=round_id, thread_ts=thread_ts, now=now, owing=phase_owed)
 
     def owed_after(self, view: RoundView) -> list[Owe]:
         """What the round owes for where it is now, in the order a waiting person sees it: the
@@ -390,13 +394,18 @@ class RoundService:
         listens = phase is not None and phase.presenter is PresenterRole.LISTENS
         return [phase_owed(round_), *([listen_owed(round_)] if listens else [])]
 
-    def announced(self, view: RoundView) -> None:
-        """The phase's announcement went out: in a phase where the presenter listens, their
-        private reminder is owed after it (unless they were reminded already)."""
+    def owe_after_announcement(self, session: Session, view: RoundView, *, now: datetime) -> None:
+        """In a phase where the presenter listens, their private reminder is owed after its
+        announcement (unless they were reminded already), in `session`: the transaction that
+        records the announcement sent. Owed in a transaction of its own, as it was, a process
+        dying in between lost the reminder, and for a moment the round owed nothing while its
+        reminder was still to come."""
         reminder = self.owed_after(view)[1:]
-        if reminder and not self.presenter_nudged(view):
-            with self._session() as session:
-                owed.owe(session, reminder, now=self._clock())
+        round_ = view.round
+        if reminder and not repo.was_reminded(
+            session, round_id=round_.id, phase=round_.phase, user_id=round_.presenter_id
+        ):
+            owed.owe(session, reminder, now=now, commit=False)
 
     def presenter_nudged(self, view: RoundView) -> bool:
         """Whether the presenter was reminded to listen in the round's open phase already."""

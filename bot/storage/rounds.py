@@ -150,7 +150,8 @@ def start_round(
     owing: Callable[[FeedbackRound], Owe],
 ) -> bool:
     """The round is posted: phase 0 opens, once, and what it owes then (its announcement, made
-    by `owing` from the round as it now is) is owed in the same transaction."""
+    by `owing` from the round as it now is) is owed in the same transaction, the caller's (who
+    commits)."""
     result: CursorResult = session.exec(  # type: ignore[call-overload]
         update(FeedbackRound)
         .where(FeedbackRound.id == round_id, FeedbackRound.phase == -1)
@@ -161,7 +162,6 @@ def start_round(
     if started is not None:
         _open_phase(session, round_id=round_id, index=0, now=now)
         owed.owe(session, [owing(started)], now=now, commit=False)
-    session.commit()
     return started is not None
 
 
