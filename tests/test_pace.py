@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import pairwise
 
@@ -14,6 +15,7 @@ from sqlalchemy import Engine
 
 from bot.scheduling.dispatch import Dispatcher
 from bot.scheduling.pace import SharedPace
+from bot.scheduling.turns import Turns
 from bot.storage.db import make_engine
 from bot.storage.models import OwedStatus
 from tests import slack_requests as sr
@@ -90,6 +92,40 @@ def test_a_slot_further_off_than_the_caller_can_wait_is_not_taken(engines):
     # ... so they are still free for the next caller.
     (second,) = pace.slots(team_id=sr.TEAM, count=1)
     assert abs(second - first - INTERVAL) < JITTER
+
+
+def test_a_process_that_stalls_past_its_slots_takes_fresh_ones_rather_than_doubling_the_pace(engines):
+    """A sender the machine stalls finds its slots gone by; the other process kept its own. The
+    late one takes the next free slots, so no two sends ever come together; spending its
+    stale slots as it caught up used to send at twice the pace."""
+
+    @dataclass
+    class Post:
+        team_id: str
+
+    stalled, steady = (Turns.at_pace(engines(), PER_SECOND) for _ in range(2))
+    sent: list[float] = []
+    lock = threading.Lock()
+
+    def send(stall: float) -> Callable[[Post, Callable[[], None]], bool]:
+        def one(post: Post, turn: Callable[[], None]) -> bool:
+            if stall and not sent:
+                time.sleep(stall)  # the machine stalls this process before its first send
+            turn()
+            with lock:
+                sent.append(time.monotonic())
+            return True
+
+        return one
+
+    late = threading.Thread(target=stalled.send, args=([Post(sr.TEAM)] * 6,), kwargs={"send": send(0.4)})
+    late.start()
+    time.sleep(0.05)  # its six slots are taken; the steady process's ten come after them
+    steady.send([Post(sr.TEAM)] * 10, send=send(0))
+    late.join(timeout=30)
+    assert len(sent) == 16
+    gaps = [later - earlier for earlier, later in pairwise(sorted(sent))]
+    assert min(gaps) >= INTERVAL - JITTER, gaps
 
 
 def test_two_dispatchers_together_keep_one_pace(bot, slack, clock, dispatcher):

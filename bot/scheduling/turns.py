@@ -74,6 +74,13 @@ class Turns:
 
         def turn(moment: float, team_id: str) -> None:
             at = max(moment, previous.get(team_id, -math.inf) + interval)
+            if self.pace is not None and at < time.monotonic() - interval:
+                # More than an interval behind its slot (this process stalled): the other
+                # processes kept their slots, so spending this one now would double the team's
+                # pace for as long as this process catches up. It takes the next free slot.
+                fresh = self.pace.slots(team_id=team_id, count=1, deadline=deadline)
+                if fresh:
+                    at = fresh[0]
             if idle is not None and at > time.monotonic():
                 idle()
             waited = wait_until(at)
