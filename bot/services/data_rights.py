@@ -311,25 +311,27 @@ class DataRights:
     def _leader_part(self, session: Session, held: Holding) -> None:
         """A leader's check-ins: what they were asked (the goal they saw) and what they answered."""
         rows = session.exec(
-            select(Delivery, Goal.statement)
+            select(Delivery, Goal.statement, ProtocolRun.protocol_id, ProtocolRun.protocol_version)
             .join(CheckinSchedule, col(CheckinSchedule.id) == Delivery.schedule_id)
             .outerjoin(Goal, col(Goal.id) == CheckinSchedule.goal_id)
+            .outerjoin(ProtocolRun, col(ProtocolRun.id) == Delivery.run_id)
             .where(Delivery.team_id == held.team_id, Delivery.recipient == held.user_id)
             .order_by(col(Delivery.due_at))
         ).all()
         held.checkins_about_you = len(rows)
-        for delivery, goal in rows:
+        for delivery, goal, protocol_id, version in rows:
             if delivery.rating is None and delivery.run_id is None:
                 continue
-            run = run_repo.get_run(session, run_id=delivery.run_id) if delivery.run_id else None
             held.checkins.append(
                 {
                     "date": delivery.occurrence,
                     "goal": goal,
                     "rating": delivery.rating,
-                    "protocol": run.protocol_id if run else CHECKIN_PROTOCOL,
-                    "version": run.protocol_version if run else None,
-                    "answers": run_repo.load_answers(session, run_id=run.id) if run else {},
+                    "protocol": protocol_id or CHECKIN_PROTOCOL,
+                    "version": version,
+                    "answers": run_repo.load_answers(session, run_id=delivery.run_id)
+                    if delivery.run_id
+                    else {},
                     "answered_at": delivery.answered_at,
                 }
             )
